@@ -1,0 +1,37 @@
+"""Benchmark set-up (pytest-benchmark).
+
+Run:   python -m pytest bench --benchmark-only --benchmark-json bench.json
+       python bench/ratios.py bench.json
+Smoke: CONVEXIFY_BENCH_SMOKE=1 python -m pytest bench --benchmark-disable   (tiny sizes, used by CI)
+
+Every benchmark pins one thread for the core, numpy's BLAS and the peers, so ratios are comparable; each test
+records ``benchmark.extra_info["impl"]`` ("cpp", "numpy", a peer's name) and groups by problem size, so that
+``bench/ratios.py`` reports time(impl) / time(cpp) within each group of the same run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import convexify
+
+SMOKE = os.environ.get("CONVEXIFY_BENCH_SMOKE") == "1"
+
+
+def pick(full, smoke):
+    """Full benchmark sizes normally, tiny ones in CI's smoke run."""
+    return smoke if SMOKE else full
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    convexify.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield

@@ -1,0 +1,57 @@
+// convexify._core: the compiled core.  Each lens registers its functions from its own binding file.
+#include <Eigen/Core>
+#include <stdexcept>
+
+#include "bindings.hpp"
+#include "convexify/threads.hpp"
+
+namespace py = pybind11;
+using namespace convexify::bindings;
+
+namespace {
+
+std::string simd_instructions() {
+  return Eigen::SimdInstructionSetsInUse();
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "convexify compiled core (C++/Eigen). Use the typed API in convexify.* instead of this module.";
+
+  // std::invalid_argument from the core becomes convexify.InputError (a ValueError subclass).
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const std::invalid_argument& e) {
+      py::object err = py::module_::import("convexify._errors").attr("InputError");
+      PyErr_SetString(err.ptr(), e.what());
+    }
+  });
+
+  py::dict info;
+  info["version"] = CONVEXIFY_VERSION;
+  info["build_type"] = CONVEXIFY_BUILD_TYPE;
+  info["cxx_flags"] = CONVEXIFY_CXX_FLAGS;
+  info["march"] = CONVEXIFY_MARCH_FLAG;
+  info["compiler"] = CONVEXIFY_COMPILER;
+  info["eigen_version"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                          std::to_string(EIGEN_MINOR_VERSION);
+  info["eigen_simd"] = simd_instructions();
+  info["openmp"] = convexify::have_openmp();
+#ifdef CONVEXIFY_HAVE_CUDA
+  info["cuda_compiled"] = true;
+#else
+  info["cuda_compiled"] = false;
+#endif
+  m.attr("build_info") = info;
+
+  m.def("num_threads", &convexify::num_threads, "Threads the parallel loops of the core may use.");
+  m.def("set_num_threads", &convexify::set_num_threads, py::arg("n"),
+        "Set the number of threads of the core's parallel loops (n >= 1).");
+
+  bind_linear(m);
+  bind_relu(m);
+  bind_gram(m);
+  bind_branches(m);
+}

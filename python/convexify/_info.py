@@ -1,0 +1,37 @@
+"""Build and runtime information (`convexify info`)."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any, Dict
+
+from . import _core
+
+__all__ = ["build_info", "cuda_available", "info_text"]
+
+
+def cuda_available() -> bool:
+    """True when the CUDA kernels were compiled in and at least one GPU is visible."""
+    fn = getattr(_core, "cuda_device_count", None)
+    return bool(_core.build_info.get("cuda_compiled", False)) and fn is not None and fn() > 0
+
+
+def build_info() -> Dict[str, Any]:
+    """Version, compiler, flags, Eigen version and SIMD, OpenMP, threads, CUDA status."""
+    info = dict(_core.build_info)
+    info["threads"] = int(_core.num_threads())
+    info["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS")
+    info["python"] = platform.python_version()
+    info["machine"] = platform.machine()
+    fn = getattr(_core, "cuda_device_count", None)
+    info["cuda_devices"] = int(fn()) if (info.get("cuda_compiled") and fn is not None) else 0
+    names = getattr(_core, "cuda_device_names", None)
+    info["cuda_device_names"] = list(names()) if (info["cuda_devices"] and names is not None) else []
+    return info
+
+
+def info_text() -> str:
+    info = build_info()
+    width = max(len(k) for k in info)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in info.items())
