@@ -1,0 +1,72 @@
+// Heuristic neuron oracle for the duality-gap bracket (SPEC 5.4): multistart fixed-point ascent on
+// u -> sum_j c_j relu(u . x_j) over the unit sphere.  Returns a lower bound on M+(c).
+#include <cmath>
+#include <string>
+
+#include "convexify/branches.hpp"
+#include "convexify/threads.hpp"
+
+namespace convexify::branches {
+
+OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& c,
+                           const Eigen::Ref<const RowMatrix<double>>& starts, int iterations) {
+  require_nonempty(Xt, "X");
+  require_finite(Xt, "X");
+  const Eigen::Index d = Xt.rows(), n = Xt.cols(), S = starts.rows();
+  require(c.size() == n, "c must have one entry per row of X: X has " + std::to_string(n) + " rows, c has " +
+                             std::to_string(c.size()));
+  require_finite(c, "c");
+  require_nonempty(starts, "starts");
+  require_shape(starts.rows(), starts.cols(), S, d, "starts");
+  require_finite(starts, "starts");
+  require(iterations >= 0, "iterations must be >= 0, got " + std::to_string(iterations));
+
+  OracleResult out;
+  out.start_values = Vector<double>::Zero(S);
+  out.start_u = RowMatrix<double>::Zero(S, d);
+  const int nt = threads_for(static_cast<long long>(S) * (iterations + 1) * n * d, 2'000'000LL);
+#ifdef CONVEXIFY_HAVE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+  for (Eigen::Index s = 0; s < S; ++s) {
+    Vector<double> u = starts.row(s).transpose();
+    const double nu = u.norm();
+    if (!(nu > 0.0)) continue;  // a zero start has value 0
+    u /= nu;
+    Vector<double> z(n), G(d);
+    double best = 0.0;
+    for (int it = 0; it <= iterations; ++it) {
+      z.noalias() = Xt.transpose() * u;
+      double value = 0.0;
+      Vector<double> w(n);
+      for (Eigen::Index j = 0; j < n; ++j) {
+        const bool active = z[j] > 0.0;
+        value += active ? c[j] * z[j] : 0.0;
+        w[j] = active ? c[j] : 0.0;
+      }
+      if (value > best) {
+        best = value;
+        out.start_u.row(s) = u.transpose();
+      }
+      if (it == iterations) break;
+      G.noalias() = Xt * w;
+      const double ng = G.norm();
+      if (!(ng > 0.0)) break;  // fixed point: no active sample pulls u anywhere
+      u = 0.5 * u + (0.5 / ng) * G;
+      const double nu2 = u.norm();
+      if (!(nu2 > 0.0)) break;
+      u /= nu2;
+    }
+    out.start_values[s] = best;
+  }
+  Eigen::Index arg = 0;
+  out.value = out.start_values.maxCoeff(&arg);
+  out.u = out.start_u.row(arg).transpose();
+  if (!(out.value > 0.0)) {
+    out.value = 0.0;
+    out.u.setZero();
+  }
+  return out;
+}
+
+}  // namespace convexify::branches

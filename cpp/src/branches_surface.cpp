@@ -1,0 +1,79 @@
+// Batched loss-surface evaluation on a plane of parameter space (SPEC 5.5).
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "convexify/branches.hpp"
+#include "convexify/threads.hpp"
+
+namespace convexify::branches {
+
+namespace {
+constexpr Eigen::Index kSampleBlock = 256;  // samples per tile: the (n_beta, block) accumulator stays in cache
+}
+
+RowMatrix<double> surface(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& y,
+                          const Eigen::Ref<const RowMatrix<double>>& U0, const Eigen::Ref<const Vector<double>>& a0,
+                          const Eigen::Ref<const RowMatrix<double>>& U1, const Eigen::Ref<const Vector<double>>& a1,
+                          const Eigen::Ref<const RowMatrix<double>>& U2, const Eigen::Ref<const Vector<double>>& a2,
+                          const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas,
+                          int n_branches, double tau, Loss loss) {
+  check_data(Xt, y);
+  const Eigen::Index d = Xt.rows();
+  check_params(U0, a0, d, n_branches, "U0", "a0");
+  check_params(U1, a1, d, n_branches, "U1", "a1");
+  check_params(U2, a2, d, n_branches, "U2", "a2");
+  require(U1.rows() == U0.rows() && U2.rows() == U0.rows(), "U0, U1 and U2 must have the same number of units");
+  require_positive(tau, "tau");
+  require_nonempty(alphas, "alphas");
+  require_nonempty(betas, "betas");
+  require_finite(alphas, "alphas");
+  require_finite(betas, "betas");
+
+  const Eigen::Index n = Xt.cols(), P = U0.rows(), na = alphas.size(), nb = betas.size();
+  const double inv_I = 1.0 / static_cast<double>(n_branches);
+  // The three GEMMs: Zk = X Uk^T, (n, P), column k = unit k's pre-activations over the samples.
+  const ColMatrix<double> Z0 = Xt.transpose() * U0.transpose();
+  const ColMatrix<double> Z1 = Xt.transpose() * U1.transpose();
+  const ColMatrix<double> Z2 = Xt.transpose() * U2.transpose();
+  RowMatrix<double> S(na, nb);
+
+  const int nt = threads_for(static_cast<long long>(na) * nb * n * P, 4'000'000LL);
+#ifdef CONVEXIFY_HAVE_OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+  for (Eigen::Index i = 0; i < na; ++i) {
+    const double al = alphas[i];
+    std::vector<double> F(static_cast<size_t>(nb * kSampleBlock));
+    std::vector<double> base(static_cast<size_t>(kSampleBlock));
+    std::vector<double> total(static_cast<size_t>(nb), 0.0);
+    for (Eigen::Index j0 = 0; j0 < n; j0 += kSampleBlock) {
+      const Eigen::Index bs = std::min(kSampleBlock, n - j0);
+      std::fill(F.begin(), F.end(), 0.0);
+      for (Eigen::Index k = 0; k < P; ++k) {
+        const double* z0 = Z0.data() + k * n + j0;
+        const double* z1 = Z1.data() + k * n + j0;
+        const double* z2 = Z2.data() + k * n + j0;
+        for (Eigen::Index s = 0; s < bs; ++s) base[s] = z0[s] + al * z1[s];
+        const double ak = a0[k] + al * a1[k];
+        const double a2k = a2[k];
+        for (Eigen::Index b = 0; b < nb; ++b) {
+          const double be = betas[b];
+          const double coef = ak + be * a2k;
+          double* Fb = F.data() + b * kSampleBlock;
+          for (Eigen::Index s = 0; s < bs; ++s) Fb[s] += coef * std::max(base[s] + be * z2[s], 0.0);
+        }
+      }
+      for (Eigen::Index b = 0; b < nb; ++b) {
+        const double* Fb = F.data() + b * kSampleBlock;
+        double acc = 0.0;
+        for (Eigen::Index s = 0; s < bs; ++s) acc += margin_loss(y[j0 + s] * Fb[s] * inv_I / tau, loss);
+        total[b] += acc;
+      }
+    }
+    for (Eigen::Index b = 0; b < nb; ++b) S(i, b) = total[b] / static_cast<double>(n);
+  }
+  return S;
+}
+
+}  // namespace convexify::branches

@@ -1,0 +1,382 @@
+"""Regimes, the duality-gap bracket versus the number of branches, and the closed-form benchmark (SPEC
+5.2-5.4).
+
+Problem (P_I): min R(theta) s.t. (1/I) sum_i ||w_i||^2 <= K, with the tau-hinge R.  Zhang et al.'s theorem
+(survey section 3.2) bounds 0 <= inf(P_I) - sup(D_I) <= 2 Delta_worst / I, but only when the hinge never clips
+(regime A, tau >= tau_min); there, for one-hidden-layer ReLU branches with weight decay, the gap is in fact
+zero
+for every I (SPEC 5.3.2), so the bound is vacuous.  In every regime, C* (the infinite-width convex program)
+satisfies C* <= sup(D_I) <= inf(P_I) (SPEC 5.3.5), which gives the bracket computed here.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _core
+from ._branches_model import MultiBranchMLP, check_data
+from ._branches_oracle import m_plus_exact, m_plus_heuristic, m_plus_sdp, m_plus_upper
+from ._errors import InputError
+from ._validate import as_array, as_int, as_real
+
+__all__ = [
+    "Assumptions",
+    "GapEntry",
+    "tau_min",
+    "check_assumptions",
+    "gap_bracket",
+    "exact_separable_benchmark",
+]
+
+UNCERTIFIED_NOTE = "lower bound modulo global neuron search (heuristic oracle; not a certificate)"
+
+
+def tau_min(X: Any, K: float) -> float:
+    """tau_min = B max_j ||x_j|| with B = K/2, over the rows of X as given (bias column included; SPEC 5.2).
+
+    An upper bound on |f(x_j)| over the feasible set {(1/I) sum ||w_i||^2 <= K}: for tau >= tau_min the
+    tau-hinge
+    never clips (regime A, the theorem's setting).
+    """
+    X = as_array(X, "X", 2)
+    K = as_real(K, "K", minimum=0.0, strict_min=True)
+    return 0.5 * K * float(np.max(np.linalg.norm(X, axis=1)))
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Which regime (X, tau, K) is in, and what of the theorem's hypotheses fails (SPEC 5.2).
+
+    Attributes:
+        regime: "A" (tau >= tau_min: the hinge is affine on the feasible set, the theorem applies) or "B".
+        tau_min: K/2 max_j ||x_j||.
+        violated: hypotheses of the theorem that fail, in words (empty in regime A).
+        warnings: facts the user should know when reading a result in this regime.
+    """
+
+    regime: str
+    tau_min: float
+    violated: Tuple[str, ...]
+    warnings: Tuple[str, ...]
+
+
+def check_assumptions(X: Any, tau: float, K: float, R2: Optional[float] = None) -> Assumptions:
+    """Regime A/B of (X, tau, K) with the violated assumptions and warnings (SPEC 5.2, 5.3, 5.9)."""
+    X = as_array(X, "X", 2)
+    tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
+    K = as_real(K, "K", minimum=0.0, strict_min=True)
+    tm = tau_min(X, K)
+    violated: List[str] = []
+    notes: List[str] = []
+    if tau < tm:
+        violated.append(
+            f"tau >= tau_min: tau = {tau:.6g} < tau_min = {tm:.6g}, so the hinge clips on the feasible "
+            "set and the objective is not separable over branches; the 2 Delta / I bound does not apply"
+        )
+    if R2 is None:
+        notes.append(
+            "no per-branch ball given: each W_i is taken as the ball ||w_i||^2 <= I K implied by the budget "
+            "(the theorem needs compact W_i)"
+        )
+    if tau == 1.0:
+        notes.append(
+            "tau = 1 is the ordinary hinge (the survey's 'tau = 0' is a typo: the loss is undefined there)"
+        )
+    if tau >= tm:
+        notes.append(
+            "regime A with weight decay: for one-hidden-layer ReLU branches the gap is exactly zero for "
+            "every I (SPEC 5.3.2); the 2 Delta / I bound is true but vacuous here"
+        )
+        if tau > 10 * tm:
+            notes.append("tau >> tau_min: the loss is close to the constant 1 on the feasible set")
+    return Assumptions("A" if tau >= tm else "B", tm, tuple(violated), tuple(notes))
+
+
+def exact_separable_benchmark(K_over_R: float, I: int) -> float:
+    """gap(I) / rho_v = 4 s (R - s) / (R^2 I) of the closed-form case with a nonzero gap (SPEC 5.3.3).
+
+    Regime A, norm budget h = ||w|| (not squared), W_i = {||w_i|| <= R}, 0 < K <= R.  With q = floor(I K /
+    R) and
+    s = I K - q R (in units of R: s/R = frac(I K / R)), the gap is (M / (2 n tau)) s (R - s) / I and
+    rho_v = M R^2 / (8 n tau).  The ratio depends only on K/R and I, is <= 1/I, and is 0 exactly when I K /
+    R is
+    an integer.
+    """
+    k = as_real(K_over_R, "K_over_R", minimum=0.0, maximum=1.0, strict_min=True)
+    I = as_int(I, "I", minimum=1)
+    x = I * k
+    q = math.floor(x + 1e-12 * x)  # frac of an integer computed with round-off stays an integer
+    s = max(0.0, x - q)
+    if abs(s - 1.0) < 1e-12 * max(1.0, x):
+        s = 0.0
+    return 4.0 * s * (1.0 - s) / I
+
+
+@dataclass(frozen=True)
+class GapEntry:
+    """Bracket of inf(P_I) and sup(D_I) at one branch count I (SPEC 5.4).
+
+    Attributes:
+        upper: UB_I = min(upper_trained, upper_pruned) >= inf(P_I) (feasible networks' losses).
+        lower: the best lower bound on sup(D_I) (and on C*): certified if ``certified``, else computed with
+        the
+            heuristic neuron oracle, i.e. valid "modulo global neuron search".
+        certified: whether ``lower`` is a certificate (exact oracle for d <= 3, or the certified bound).
+        lower_certified: an always-valid lower bound (closed-form or SDP upper bound on M), often loose.
+        gap_upper: upper - lower, an upper bound on inf(P_I) - sup(D_I) (same certification as ``lower``).
+        regime: "A" or "B".  tau_min: K/2 max ||x_j||.
+        bound: 2 Delta_hi / I in regime A (the theorem's bound with a certified Delta_hi), else None.
+        bound_reason: why ``bound`` is None, or how Delta was bracketed.
+        delta: (Delta_lo, Delta_hi) in regime A, else None.
+        closed_form: regime A only: the interval [1 - B M_cert/(n tau), 1 - B M_heur/(n tau)] containing
+            inf(P_I) = sup(D_I) for every I (SPEC 5.3.2).
+        upper_trained, upper_pruned: the two upper bounds.
+        v_lp: value of the last column-generation LP (a feasible infinite-width network, >= C*).
+        n_active: units with nonzero weight in that LP solution.
+        note: text for reports.
+    """
+
+    upper: float
+    lower: float
+    certified: bool
+    regime: str
+    bound: Optional[float]
+    lower_certified: float
+    gap_upper: float
+    tau_min: float
+    bound_reason: str
+    delta: Optional[Tuple[float, float]]
+    closed_form: Optional[Tuple[float, float]]
+    upper_trained: float
+    upper_pruned: float
+    v_lp: float
+    n_active: int
+    note: str
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+def _solve_lp(Phi: np.ndarray, y: np.ndarray, tau: float, B: float) -> Tuple[float, np.ndarray, np.ndarray]:
+    """min (1/n) sum xi s.t. xi_j >= 1 - (y_j/tau)(Phi alpha)_j, xi >= 0, ||alpha||_1 <= B (HiGHS).
+
+    Returns (value, alpha, beta) with beta_j = n x (multiplier of margin constraint j), in [0, 1].
+    """
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    n, p = Phi.shape
+    Yp = (y / tau)[:, None] * Phi
+    A_margin = sparse.hstack(
+        [sparse.csr_matrix(-Yp), sparse.csr_matrix(Yp), -sparse.identity(n, format="csr")], format="csr"
+    )
+    A_budget = sparse.csr_matrix(np.concatenate([np.ones(2 * p), np.zeros(n)])[None, :])
+    A = sparse.vstack([A_margin, A_budget], format="csr")
+    b = np.concatenate([-np.ones(n), [B]])
+    cost = np.concatenate([np.zeros(2 * p), np.full(n, 1.0 / n)])
+    res = linprog(cost, A_ub=A, b_ub=b, bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"gap_bracket: the LP failed ({res.message})")
+    alpha = res.x[:p] - res.x[p : 2 * p]
+    beta = np.clip(-n * res.ineqlin.marginals[:n], 0.0, 1.0)
+    return float(res.fun), alpha, beta
+
+
+def _network_loss(X: np.ndarray, y: np.ndarray, U: np.ndarray, a: np.ndarray, I: int, tau: float) -> float:
+    return float(_core.branches_loss_gradient(X, y, U, a, I, tau, 0)[0])
+
+
+def _pruned_network(
+    X: np.ndarray, y: np.ndarray, tau: float, B: float, D: np.ndarray, alpha: np.ndarray, I: int, m: int
+) -> Tuple[float, np.ndarray, np.ndarray]:
+    """Keep the I m dictionary units with largest |alpha|, re-solve the LP on them, map to I branches of m
+    units:
+    a_k = sign(alpha_k) sqrt(I |alpha_k|), u_k = sqrt(I |alpha_k|) d_k (rebalanced; budget 2 ||alpha||_1 <=
+    K)."""
+    P = I * m
+    keep = np.argsort(-np.abs(alpha), kind="stable")[: min(P, alpha.size)]
+    Dk = D[keep]
+    _, alpha_k, _ = _solve_lp(np.maximum(X @ Dk.T, 0.0), y, tau, B)
+    # HiGHS may exceed the budget by its feasibility tolerance; rescale into it so the network is feasible.
+    l1 = np.abs(alpha_k).sum()
+    if l1 > B:
+        alpha_k *= B / l1
+    U = np.zeros((P, X.shape[1]))
+    a = np.zeros(P)
+    r = np.sqrt(I * np.abs(alpha_k))
+    U[: keep.size] = r[:, None] * Dk
+    a[: keep.size] = np.sign(alpha_k) * r
+    return _network_loss(X, y, U, a, I, tau), U, a
+
+
+def gap_bracket(
+    X: Any,
+    y: Any,
+    tau: float,
+    K: float,
+    branch_counts: Sequence[int],
+    width: int = 4,
+    restarts: int = 3,
+    steps: int = 300,
+    seed: int = 0,
+    R2: Optional[float] = None,
+    rounds: int = 8,
+    n_random_units: int = 200,
+    certify: str = "auto",
+) -> Dict[int, GapEntry]:
+    """Bracket inf(P_I) and sup(D_I) for each I in ``branch_counts`` (SPEC 5.4).
+
+    * Lower bound: column generation on the infinite-width convex program C* (LP with scipy's HiGHS over a
+      dictionary of unit neurons: normalised trained first-layer rows plus ``n_random_units`` random ones;
+      up to
+      ``rounds`` rounds, each adding the neuron oracle's best units).  For every LP dual beta in [0, 1]^n,
+      C* >= mean(beta) - (B / (n tau)) Mbar(beta o y) with Mbar >= M (B = K/2), and C* <= sup(D_I) for every
+      I.
+      With the heuristic oracle this is a bound *modulo global neuron search* (``certified=False``); for d
+      <= 3
+      the arrangement is enumerated exactly and the bound is certified.  ``lower_certified`` always holds
+      (closed-form upper bound on M, or the SDP bound when ``certify="sdp"`` and cvxpy is installed).
+    * Upper bound: UB_I = min(best of ``restarts`` projected-Adam runs with I branches of ``width`` units,
+      the network pruned from the LP solution to I * width units).
+    * Regime A: the closed-form value 1 - B M / (n tau) as an interval, Delta's interval
+      [R2 ||X^T y|| / (4 n tau), R2 M_cert / (n tau)] (R2 = I K when no per-branch ball is given) and the
+      theorem's bound 2 Delta_hi / I.  Regime B: ``bound`` is None with the reason.
+
+    Args:
+        X (n, d), y (n,) in {-1, +1}; tau > 0; K > 0; branch_counts: integers I >= 1; width: m >= 1;
+        restarts >= 1, steps >= 0; seed; R2: optional per-branch ball; rounds >= 1; certify: "auto"
+        (exact for d <= 3, else closed-form certified bound), "sdp" (also the SDP bound, needs cvxpy), "none".
+    Returns:
+        {I: GapEntry}.  Invariants: lower <= v_lp, lower <= upper for every I.
+    """
+    X, y = check_data(X, y)
+    tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
+    K = as_real(K, "K", minimum=0.0, strict_min=True)
+    if isinstance(branch_counts, (int, np.integer)) and not isinstance(branch_counts, bool):
+        branch_counts = [int(branch_counts)]
+    try:
+        counts = [as_int(I, "branch_counts", minimum=1) for I in branch_counts]
+    except TypeError:
+        raise InputError("branch_counts must be a sequence of integers >= 1") from None
+    if not counts:
+        raise InputError("branch_counts must be non-empty")
+    width = as_int(width, "width", minimum=1)
+    restarts = as_int(restarts, "restarts", minimum=1)
+    steps = as_int(steps, "steps", minimum=0)
+    seed = as_int(seed, "seed", minimum=0)
+    rounds = as_int(rounds, "rounds", minimum=1)
+    n_random_units = as_int(n_random_units, "n_random_units", minimum=1)
+    if R2 is not None:
+        R2 = as_real(R2, "R2", minimum=0.0, strict_min=True)
+    if certify not in ("auto", "sdp", "none"):
+        raise InputError(f"certify must be one of ['auto', 'sdp', 'none'], got {certify!r}")
+    n, d = X.shape
+    B = K / 2.0
+    rng = np.random.default_rng(seed)
+    assumptions = check_assumptions(X, tau, K, R2)
+    exact = d <= 3
+
+    # --- upper bounds from training, and the trained units for the dictionary
+    trained: Dict[int, float] = {}
+    rows = []
+    for I in counts:
+        model = MultiBranchMLP(I, width, d, seed=seed)
+        fit = model.fit(X, y, tau, K, restarts=restarts, steps=steps, seed=seed + I, R2=R2)
+        trained[I] = fit.value
+        rows.append(fit.U.reshape(-1, d))
+    D = np.vstack(rows + [rng.standard_normal((n_random_units, d))])
+    norms = np.linalg.norm(D, axis=1)
+    D = D[norms > 0] / norms[norms > 0][:, None]
+
+    def oracle(c: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray]:
+        """max(M+(c), M+(-c)) with its maximisers of both signs."""
+        if exact:
+            vp, up = m_plus_exact(X, c)
+            vm, um = m_plus_exact(X, -c)
+            return max(vp, vm), up, um
+        vp, up, _ = m_plus_heuristic(X, c, rng)
+        vm, um, _ = m_plus_heuristic(X, -c, rng)
+        return max(vp, vm), up, um
+
+    lb_best, beta_best, u_best = -math.inf, np.zeros(n), np.zeros(d)
+    v_lp, alpha = math.inf, np.zeros(D.shape[0])
+    for _ in range(rounds):
+        v_lp, alpha, beta = _solve_lp(np.maximum(X @ D.T, 0.0), y, tau, B)
+        c = beta * y
+        M, up, um = oracle(c)
+        lb = float(beta.mean() - B / (n * tau) * M)
+        if lb > lb_best:
+            lb_best, beta_best, u_best = lb, beta, (up if np.abs(up).sum() else um)
+        new = [u for u in (up, um) if np.linalg.norm(u) > 0]
+        if new:
+            D = np.vstack([D] + [u[None, :] / np.linalg.norm(u) for u in new])
+        if v_lp - lb_best < 1e-4:
+            break
+    n_active = int(np.sum(np.abs(alpha) > 1e-9 * max(B, 1e-300)))
+
+    # --- always-valid lower bound at the best dual point
+    cb = beta_best * y
+    mbar = max(m_plus_upper(X, cb), m_plus_upper(X, -cb))
+    if certify == "sdp":
+        try:
+            mbar = min(mbar, max(m_plus_sdp(X, cb, u_best), m_plus_sdp(X, -cb, u_best)))
+        except ImportError:
+            warnings.warn(
+                "gap_bracket: cvxpy is not installed; using the closed-form certified bound", stacklevel=2
+            )
+    lb_cert = float(beta_best.mean() - B / (n * tau) * mbar)
+    certified = exact and certify != "none"
+    if certified:
+        lb_cert = max(lb_cert, lb_best)
+
+    # --- regime A closed form and Delta
+    closed = None
+    delta_common = None
+    if assumptions.regime == "A":
+        M_heur = (
+            oracle(y.astype(float))[0] if not exact else max(m_plus_exact(X, y)[0], m_plus_exact(X, -y)[0])
+        )
+        M_cert = M_heur if exact else max(m_plus_upper(X, y), m_plus_upper(X, -y))
+        closed = (1.0 - B * M_cert / (n * tau), 1.0 - B * M_heur / (n * tau))
+        delta_common = (float(np.linalg.norm(X.T @ y)) / (4 * n * tau), M_cert / (n * tau))
+
+    out: Dict[int, GapEntry] = {}
+    for I in counts:
+        pruned, _, _ = _pruned_network(X, y, tau, B, D, alpha, I, width)
+        upper = min(trained[I], pruned)
+        lower = lb_cert if certified else lb_best
+        if assumptions.regime == "A" and delta_common is not None:
+            r2 = R2 if R2 is not None else I * K
+            delta = (r2 * delta_common[0], r2 * delta_common[1])
+            bound: Optional[float] = 2.0 * delta[1] / I
+            reason = (
+                f"Delta in [R2 ||X^T y|| / (4 n tau), R2 M_cert / (n tau)] with R2 = {r2:.6g}"
+                + (" (implied ball I K)" if R2 is None else "")
+                + "; the true gap is 0 here (SPEC 5.3.2)"
+            )
+        else:
+            delta, bound = None, None
+            reason = "regime B (tau < tau_min): the theorem's assumption fails; only the bracket applies"
+        note = "certified lower bound" if certified else UNCERTIFIED_NOTE
+        out[I] = GapEntry(
+            upper=float(upper),
+            lower=float(lower),
+            certified=bool(certified),
+            regime=assumptions.regime,
+            bound=bound,
+            lower_certified=float(lb_cert),
+            gap_upper=float(upper - lower),
+            tau_min=assumptions.tau_min,
+            bound_reason=reason,
+            delta=delta,
+            closed_form=closed,
+            upper_trained=float(trained[I]),
+            upper_pruned=float(pruned),
+            v_lp=float(v_lp),
+            n_active=n_active,
+            note=note,
+        )
+    return out

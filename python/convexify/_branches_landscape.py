@@ -1,0 +1,282 @@
+"""Loss-landscape slices of multi-branch networks (SPEC 5.5) and the interpolation barrier (SPEC 5.6)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _core
+from ._branches_model import MultiBranchMLP, check_data, loss_code
+from ._errors import InputError
+from ._validate import as_array, as_choice, as_int, as_real
+
+__all__ = ["SlicePlane", "Surface", "Barrier", "slice_directions", "loss_surface", "interpolation_barrier"]
+
+Params = Tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class SlicePlane:
+    """A plane theta(alpha, beta) = centre + alpha d1 + beta d2 in parameter space.
+
+    Attributes:
+        centre, d1, d2: parameter points / directions as pairs (U (I, m, d), a (I, m)).
+        kind: "filter", "three_minima" or "random".
+        seed: seed of the random draws (None for "three_minima").
+        minima: for "three_minima", the plane coordinates (alpha, beta) of the three solutions (3, 2).
+    """
+
+    centre: Params
+    d1: Params
+    d2: Params
+    kind: str
+    seed: Optional[int] = None
+    minima: Optional[np.ndarray] = None
+
+
+@dataclass(frozen=True)
+class Surface:
+    """``values[i, j] = R(centre + alphas[i] d1 + betas[j] d2)``; unpacks as (values, alphas, betas).
+
+    So ``nonconvexity_scores(*loss_surface(...))`` works.  ``metadata`` holds the direction kind, seed, I, m,
+    tau, loss, centre loss and span.
+    """
+
+    values: np.ndarray
+    alphas: np.ndarray
+    betas: np.ndarray
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.values, self.alphas, self.betas))
+
+
+@dataclass(frozen=True)
+class Barrier:
+    """Interpolation barrier max_t R((1-t) w_a + t w_b) - [(1-t) R(w_a) + t R(w_b)] (in loss units).
+
+    Attributes: barrier, t (the 21 points), values R along the segment.
+    """
+
+    barrier: float
+    t: np.ndarray
+    values: np.ndarray
+
+
+def _as_params(w: Any, name: str, shape: Tuple[int, int, int]) -> Params:
+    """A parameter point: a MultiBranchMLP or a pair (U (I, m, d), a (I, m))."""
+    if isinstance(w, MultiBranchMLP):
+        U, a = w.U, w.a
+    else:
+        try:
+            U, a = w
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be a MultiBranchMLP or a pair (U, a)") from None
+        U = as_array(U, f"{name}[0] (U)", 3)
+        a = as_array(a, f"{name}[1] (a)", 2)
+    if U.shape != shape or a.shape != shape[:2]:
+        raise InputError(
+            f"{name} must have U of shape {shape} and a of shape {shape[:2]}, got {U.shape}, {a.shape}"
+        )
+    return U, a
+
+
+def _flat(p: Params) -> np.ndarray:
+    return np.concatenate([p[0].ravel(), p[1].ravel()])
+
+
+def slice_directions(
+    kind: str = "filter",
+    model: Optional[MultiBranchMLP] = None,
+    *,
+    solutions: Optional[Sequence[Any]] = None,
+    seed: int = 0,
+) -> SlicePlane:
+    """Two directions spanning a plane through a solution (SPEC 5.5).
+
+    * ``"filter"`` (Li et al. 2018): centre = ``model``; d ~ N(0, 1) with theta's shape, every filter (each
+      first-layer row u_k, bias weight included, and each branch's output row a_i) rescaled to the norm of the
+      same filter of theta.  A zero filter of theta gives a zero block (with a warning).  Two independent
+      draws, not orthogonalised.
+    * ``"random"``: isotropic Gaussian directions scaled to ||theta||.
+    * ``"three_minima"`` (the construction of Zhang et al.'s figure): ``solutions`` = three trained networks
+      w0, w1, w2; centre (w0 + w1 + w2)/3, d1 = (w0 - w1) ||w2|| / ||w0 - w1||, d2 = (w0 - w2) ||w2|| /
+      ||w0 - w2||; ``minima`` holds the three solutions' plane coordinates (least squares).
+    """
+    kind = as_choice(kind, "kind", ["filter", "three_minima", "random"])
+    if kind == "three_minima":
+        if solutions is None or len(solutions) != 3:
+            raise InputError("solutions must hold three trained networks for kind='three_minima'")
+        first = solutions[0]
+        if not isinstance(first, MultiBranchMLP):
+            shape = tuple(np.shape(first[0]))
+        else:
+            shape = (first.n_branches, first.width, first.d)
+        if len(shape) != 3:
+            raise InputError(f"solutions[0] must have U of shape (I, m, d), got {shape}")
+        ws = [_as_params(s, f"solutions[{k}]", shape) for k, s in enumerate(solutions)]
+        flat = [_flat(w) for w in ws]
+        c = (flat[0] + flat[1] + flat[2]) / 3.0
+        n2 = np.linalg.norm(flat[2])
+        e1, e2 = flat[0] - flat[1], flat[0] - flat[2]
+        if not (np.linalg.norm(e1) > 0 and np.linalg.norm(e2) > 0):
+            raise InputError("solutions must be three distinct networks")
+        d1 = e1 * n2 / np.linalg.norm(e1)
+        d2 = e2 * n2 / np.linalg.norm(e2)
+        basis = np.column_stack([d1, d2])
+        minima = np.array([np.linalg.lstsq(basis, f - c, rcond=None)[0] for f in flat])
+        unflat = _unflatten(shape)
+        return SlicePlane(unflat(c), unflat(d1), unflat(d2), kind, None, minima)
+    if not isinstance(model, MultiBranchMLP):
+        raise InputError(f"model must be a MultiBranchMLP for kind={kind!r}")
+    seed = as_int(seed, "seed", minimum=0)
+    rng = np.random.default_rng(seed)
+    U, a = model.U, model.a
+    dirs = []
+    for _ in range(2):
+        dU = rng.standard_normal(U.shape)
+        da = rng.standard_normal(a.shape)
+        if kind == "filter":
+            nU = np.linalg.norm(U, axis=2, keepdims=True)
+            na = np.linalg.norm(a, axis=1, keepdims=True)
+            if (nU == 0).any() or (na == 0).any():
+                warnings.warn(
+                    "slice_directions: theta has zero filters; their direction blocks are zero", stacklevel=2
+                )
+            dU = dU * nU / np.linalg.norm(dU, axis=2, keepdims=True)
+            da = da * na / np.linalg.norm(da, axis=1, keepdims=True)
+        else:
+            scale = np.linalg.norm(_flat((U, a))) / np.linalg.norm(_flat((dU, da)))
+            dU, da = dU * scale, da * scale
+        dirs.append((dU, da))
+    return SlicePlane((U, a), dirs[0], dirs[1], kind, seed, None)
+
+
+def _unflatten(shape: Tuple[int, ...]):
+    I, m, d = shape
+
+    def f(v: np.ndarray) -> Params:
+        return v[: I * m * d].reshape(I, m, d).copy(), v[I * m * d :].reshape(I, m).copy()
+
+    return f
+
+
+def _surface_core(
+    X: np.ndarray,
+    y: np.ndarray,
+    I: int,
+    centre: Params,
+    d1: Params,
+    d2: Params,
+    alphas: np.ndarray,
+    betas: np.ndarray,
+    tau: float,
+    code: int,
+) -> np.ndarray:
+    P, d = centre[0].shape[0] * centre[0].shape[1], centre[0].shape[2]
+
+    def units(p: Params) -> Tuple[np.ndarray, np.ndarray]:
+        return np.ascontiguousarray(p[0].reshape(P, d)), np.ascontiguousarray(p[1].reshape(P))
+
+    (U0, a0), (U1, a1), (U2, a2) = units(centre), units(d1), units(d2)
+    return _core.branches_surface(X, y, U0, a0, U1, a1, U2, a2, alphas, betas, I, tau, code)
+
+
+def loss_surface(
+    model: MultiBranchMLP,
+    X: Any,
+    y: Any,
+    directions: SlicePlane,
+    grid: Any = 41,
+    span: float = 1.0,
+    tau: float = 1.0,
+    loss: str = "hinge",
+) -> Surface:
+    """Loss on the plane ``directions``: S[i, j] = R(centre + alphas[i] d1 + betas[j] d2) (SPEC 5.5).
+
+    Evaluated by the compiled batched kernel: pre-activations are affine in (alpha, beta), so three GEMMs and
+    O(n I m) work per grid point.  ``grid`` is the number of points per axis (>= 3) on [-span, span], or a
+    pair (alphas, betas) of increasing arrays.  ``model`` gives the architecture (I, m, d).
+    """
+    if not isinstance(model, MultiBranchMLP):
+        raise InputError("model must be a MultiBranchMLP")
+    if not isinstance(directions, SlicePlane):
+        raise InputError("directions must be a SlicePlane from slice_directions")
+    X, y = check_data(X, y)
+    shape = (model.n_branches, model.width, model.d)
+    if X.shape[1] != model.d:
+        raise InputError(f"X must have d = {model.d} columns, got shape {X.shape}")
+    tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
+    code = loss_code(loss)
+    span = as_real(span, "span", minimum=0.0, strict_min=True)
+    if isinstance(grid, (tuple, list)) and len(grid) == 2:
+        alphas = as_array(grid[0], "grid[0] (alphas)", 1)
+        betas = as_array(grid[1], "grid[1] (betas)", 1)
+        for nm, v in (("grid[0] (alphas)", alphas), ("grid[1] (betas)", betas)):
+            if v.size < 3:
+                raise InputError(f"{nm} must have at least 3 points (grid >= 3 x 3), got {v.size}")
+            if not (np.diff(v) > 0).all():
+                raise InputError(f"{nm} must be strictly increasing")
+    else:
+        g = as_int(grid, "grid", minimum=3)
+        alphas = np.linspace(-span, span, g)
+        betas = alphas.copy()
+    centre = _as_params(directions.centre, "directions.centre", shape)
+    d1 = _as_params(directions.d1, "directions.d1", shape)
+    d2 = _as_params(directions.d2, "directions.d2", shape)
+    S = _surface_core(X, y, model.n_branches, centre, d1, d2, alphas, betas, tau, code)
+    zero = np.zeros(1)
+    centre_loss = float(_surface_core(X, y, model.n_branches, centre, d1, d2, zero, zero, tau, code)[0, 0])
+    meta = {
+        "kind": directions.kind,
+        "seed": directions.seed,
+        "I": model.n_branches,
+        "m": model.width,
+        "d": model.d,
+        "n": X.shape[0],
+        "tau": tau,
+        "loss": loss,
+        "centre_loss": centre_loss,
+        "span": span,
+        "grid": (alphas.size, betas.size),
+    }
+    if directions.minima is not None:
+        meta["minima"] = directions.minima.tolist()
+    return Surface(S, alphas, betas, meta)
+
+
+def interpolation_barrier(
+    model: MultiBranchMLP,
+    w_a: Any,
+    w_b: Any,
+    X: Any,
+    y: Any,
+    tau: float = 1.0,
+    loss: str = "hinge",
+    points: int = 21,
+) -> Barrier:
+    """max_t R((1-t) w_a + t w_b) - [(1-t) R(w_a) + t R(w_b)] on ``points`` values of t in [0, 1] (SPEC 5.6).
+
+    ``w_a``, ``w_b``: networks (MultiBranchMLP) or pairs (U, a) with ``model``'s architecture.  0 for a
+    convex loss along the segment; in loss units (not normalised).
+    """
+    if not isinstance(model, MultiBranchMLP):
+        raise InputError("model must be a MultiBranchMLP")
+    X, y = check_data(X, y)
+    if X.shape[1] != model.d:
+        raise InputError(f"X must have d = {model.d} columns, got shape {X.shape}")
+    tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
+    code = loss_code(loss)
+    points = as_int(points, "points", minimum=2)
+    shape = (model.n_branches, model.width, model.d)
+    wa = _as_params(w_a, "w_a", shape)
+    wb = _as_params(w_b, "w_b", shape)
+    t = np.linspace(0.0, 1.0, points)
+    diff = (wb[0] - wa[0], wb[1] - wa[1])
+    zero = (np.zeros_like(wa[0]), np.zeros_like(wa[1]))
+    vals = _surface_core(X, y, model.n_branches, wa, diff, zero, t, np.zeros(1), tau, code)[:, 0]
+    chord = (1 - t) * vals[0] + t * vals[-1]
+    return Barrier(float(np.max(vals - chord)), t, vals)

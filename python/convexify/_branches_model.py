@@ -1,0 +1,359 @@
+"""Multi-branch one-hidden-layer ReLU networks: model, budget, projection, training (SPEC 5.1, 5.4).
+
+f(theta; x) = (1/I) sum_i a_i relu(U_i x)  (Zhang, Shao & Salakhutdinov 2019, survey eq. 16), tau-hinge loss
+l_tau = max(0, 1 - y f / tau) (eq. 17; tau = 1 is the ordinary hinge, not tau = 0 as the survey says, SPEC
+5.9),
+budget (1/I) sum_i ||w_i||^2 <= K (the survey's K, kappa in the SPEC).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from . import _core
+from ._errors import DivergenceError, InputError
+from ._validate import as_array, as_choice, as_int, as_real, same_rows
+
+__all__ = ["MultiBranchMLP", "FitResult", "LOSSES", "check_data", "loss_code"]
+
+#: Loss names accepted by the API and their codes in the compiled core.
+LOSSES = {"hinge": 0, "squared_hinge": 1}
+
+
+def loss_code(loss: Any) -> int:
+    return LOSSES[as_choice(loss, "loss", list(LOSSES))]
+
+
+def check_data(X: Any, y: Any) -> Tuple[np.ndarray, np.ndarray]:
+    """X (n, d) finite float64, y (n,) with labels in {-1, +1} (SPEC 5.1)."""
+    X = as_array(X, "X", 2)
+    y = as_array(y, "y", 1)
+    same_rows(("X", X), ("y", y))
+    bad = ~((y == 1.0) | (y == -1.0))
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise InputError(f"y must contain labels in {{-1, +1}}, got y[{j}] = {y[j]!r}")
+    return X, y
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Result of :meth:`MultiBranchMLP.fit`.
+
+    Attributes:
+        value: best training loss R(theta) over all restarts (after rebalancing and the scale search).
+        values: best loss of each restart, shape (restarts,).
+        U: first-layer weights of the best network, shape (I, m, d).
+        a: output weights of the best network, shape (I, m).
+        budget: (1/I) sum_i ||w_i||^2 of the best network (<= K up to round-off).
+    """
+
+    value: float
+    values: np.ndarray
+    U: np.ndarray
+    a: np.ndarray
+    budget: float
+
+
+class MultiBranchMLP:
+    """I parallel one-hidden-layer ReLU branches of width m, averaged (SPEC 5.1).
+
+    ``f(x) = (1/I) sum_i a_i . relu(U_i x)`` with ``U`` of shape (I, m, d) (rows are units; a bias is a
+    constant
+    column the user appends to ``X``) and ``a`` of shape (I, m).  Branch i's parameters are
+    ``w_i = (U_i, a_i)``.  Only one hidden layer and ``activation="relu"`` are implemented.
+
+    Args:
+        n_branches: I >= 1.
+        width: m >= 1 hidden units per branch.
+        d: input dimension (bias column included).
+        activation: "relu".
+        seed: seed of the random initialisation (Gaussian, U ~ N(0, 1/d), a ~ N(0, 1/m)).
+    """
+
+    def __init__(
+        self, n_branches: int, width: int, d: int, activation: str = "relu", seed: Optional[int] = None
+    ) -> None:
+        self.n_branches = as_int(n_branches, "n_branches", minimum=1)
+        self.width = as_int(width, "width", minimum=1)
+        self.d = as_int(d, "d", minimum=1)
+        self.activation = as_choice(activation, "activation", ["relu"])
+        rng = np.random.default_rng(seed)
+        I, m = self.n_branches, self.width
+        self._U = rng.standard_normal((I, m, self.d)) / math.sqrt(self.d)
+        self._a = rng.standard_normal((I, m)) / math.sqrt(m)
+
+    # ----------------------------------------------------------------------------------- parameters
+    @property
+    def U(self) -> np.ndarray:
+        """First-layer weights, shape (I, m, d) (a copy)."""
+        return self._U.copy()
+
+    @property
+    def a(self) -> np.ndarray:
+        """Output weights, shape (I, m) (a copy)."""
+        return self._a.copy()
+
+    @property
+    def n_params(self) -> int:
+        return self.n_branches * self.width * (self.d + 1)
+
+    def set_params(self, U: Any = None, a: Any = None) -> MultiBranchMLP:
+        """Replace ``U`` (I, m, d) and/or ``a`` (I, m); returns ``self``."""
+        I, m, d = self.n_branches, self.width, self.d
+        if U is not None:
+            U = as_array(U, "U", 3)
+            if U.shape != (I, m, d):
+                raise InputError(f"U must have shape {(I, m, d)}, got {U.shape}")
+            self._U = U.copy()
+        if a is not None:
+            a = as_array(a, "a", 2)
+            if a.shape != (I, m):
+                raise InputError(f"a must have shape {(I, m)}, got {a.shape}")
+            self._a = a.copy()
+        return self
+
+    def copy(self) -> MultiBranchMLP:
+        other = MultiBranchMLP(self.n_branches, self.width, self.d, self.activation, seed=0)
+        other._U = self._U.copy()
+        other._a = self._a.copy()
+        return other
+
+    def units(self) -> Tuple[np.ndarray, np.ndarray]:
+        """All P = I m units as (U (P, d), a (P,)), branch-major (unit i m + j is unit j of branch i)."""
+        P = self.n_branches * self.width
+        return (
+            np.ascontiguousarray(self._U.reshape(P, self.d)),
+            np.ascontiguousarray(self._a.reshape(P)),
+        )
+
+    # ------------------------------------------------------------------------------------ evaluation
+    def _check_X(self, X: Any) -> np.ndarray:
+        X = as_array(X, "X", 2)
+        if X.shape[1] != self.d:
+            raise InputError(f"X must have d = {self.d} columns, got shape {X.shape}")
+        return X
+
+    def forward(self, X: Any) -> np.ndarray:
+        """f(x_j) for every row of X, shape (n,)."""
+        X = self._check_X(X)
+        U, a = self.units()
+        return _core.branches_forward(X, U, a, self.n_branches)
+
+    def loss(self, X: Any, y: Any, tau: float = 1.0, loss: str = "hinge") -> float:
+        """R(theta) = mean_j l(y_j f(x_j) / tau) (tau-hinge or squared tau-hinge, SPEC 5.1)."""
+        return self.gradient(X, y, tau, loss)[0]
+
+    def gradient(
+        self, X: Any, y: Any, tau: float = 1.0, loss: str = "hinge"
+    ) -> Tuple[float, np.ndarray, np.ndarray]:
+        """(R, dR/dU (I, m, d), dR/da (I, m)); a.e. gradient with relu'(0) = 0 and hinge'(0) = 0."""
+        X, y = check_data(X, y)
+        if X.shape[1] != self.d:
+            raise InputError(f"X must have d = {self.d} columns, got shape {X.shape}")
+        tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
+        U, a = self.units()
+        value, gU, ga = _core.branches_loss_gradient(X, y, U, a, self.n_branches, tau, loss_code(loss))
+        I, m = self.n_branches, self.width
+        return float(value), gU.reshape(I, m, self.d), ga.reshape(I, m)
+
+    # --------------------------------------------------------------------------------------- budget
+    def branch_sq_norms(self) -> np.ndarray:
+        """||w_i||^2 = ||U_i||_F^2 + ||a_i||^2 per branch, shape (I,)."""
+        return np.einsum("imd,imd->i", self._U, self._U) + np.einsum("im,im->i", self._a, self._a)
+
+    def budget(self) -> float:
+        """(1/I) sum_i ||w_i||^2, the left side of the budget constraint (SPEC 5.1)."""
+        return float(self.branch_sq_norms().mean())
+
+    def path_norm(self) -> float:
+        """pn(theta) = sum_units |a_k / I| ||u_k||; after :meth:`rebalance`, budget() = 2 pn (SPEC 5.1)."""
+        return float(np.sum(np.abs(self._a) * np.linalg.norm(self._U, axis=2)) / self.n_branches)
+
+    def rebalance(self) -> MultiBranchMLP:
+        """(a, u) -> (a c, u / c), c = sqrt(||u|| / |a|): |a| = ||u|| per unit, f unchanged, budget minimal.
+
+        Units with a = 0 or u = 0 contribute nothing and are set to zero.
+        """
+        nu = np.linalg.norm(self._U, axis=2)
+        na = np.abs(self._a)
+        live = (nu > 0) & (na > 0)
+        c = np.ones_like(nu)
+        c[live] = np.sqrt(nu[live] / na[live])
+        self._a = np.where(live, self._a * c, 0.0)
+        self._U = np.where(live[..., None], self._U / c[..., None], 0.0)
+        return self
+
+    def project(self, K: float, R2: Optional[float] = None) -> MultiBranchMLP:
+        """Exact Euclidean projection onto {(1/I) sum ||w_i||^2 <= K} (and ||w_i||^2 <= R2 for all i).
+
+        Each branch becomes ``w_i * min(1/(1 + nu), sqrt(R2)/||w_i||)`` with the smallest nu >= 0 meeting the
+        sum constraint (SPEC 5.1; bisection on nu, monotone).  Without R2 this is one global rescaling.
+        """
+        K = as_real(K, "K", minimum=0.0, strict_min=True)
+        scale = projection_scales(self.branch_sq_norms(), self.n_branches * K, R2)
+        self._U = self._U * scale[:, None, None]
+        self._a = self._a * scale[:, None]
+        return self
+
+    # ------------------------------------------------------------------------------------- training
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        tau: float,
+        K: float,
+        restarts: int = 4,
+        steps: int = 300,
+        seed: int = 0,
+        lr: Optional[float] = None,
+        loss: str = "hinge",
+        R2: Optional[float] = None,
+    ) -> FitResult:
+        """Projected Adam on (P_I): min R(theta) s.t. (1/I) sum ||w_i||^2 <= K (SPEC 5.4, upper bounds).
+
+        Full batch, cosine learning-rate decay, exact projection after every step; each restart ends with
+        rebalancing (frees budget) and an exact 1-D search over a global scale t = s^2 in [0, K / budget]
+        (f is 2-homogeneous in theta and R is convex in t); the best iterate of each restart is kept.  The
+        model's parameters are set to the best network.  A local method: its value is an upper bound on
+        inf(P_I), never a certificate of optimality.
+
+        Args:
+            X, y: data (n, d) and labels in {-1, +1}.
+            tau: hinge scale > 0.  K: budget > 0.
+            restarts: >= 1 random initialisations (seeded from ``seed``).  steps: >= 0 Adam steps each.
+            lr: initial step; default 0.1 sqrt(K / (m (d + 1))) (the rms coordinate on the budget sphere).
+            loss: "hinge" or "squared_hinge".  R2: optional per-branch ball ||w_i||^2 <= R2.
+        """
+        X, y = check_data(X, y)
+        if X.shape[1] != self.d:
+            raise InputError(f"X must have d = {self.d} columns, got shape {X.shape}")
+        tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
+        K = as_real(K, "K", minimum=0.0, strict_min=True)
+        restarts = as_int(restarts, "restarts", minimum=1)
+        steps = as_int(steps, "steps", minimum=0)
+        seed = as_int(seed, "seed", minimum=0)
+        if R2 is not None:
+            R2 = as_real(R2, "R2", minimum=0.0, strict_min=True)
+        code = loss_code(loss)
+        I, m, d = self.n_branches, self.width, self.d
+        if lr is None:
+            lr = 0.1 * math.sqrt(K / (m * (d + 1)))
+        lr = as_real(lr, "lr", minimum=0.0, strict_min=True)
+
+        def evaluate(U: np.ndarray, a: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray]:
+            v, gU, ga = _core.branches_loss_gradient(X, y, U, a, I, tau, code)
+            return float(v), gU, ga
+
+        values = np.empty(restarts)
+        best: Tuple[float, np.ndarray, np.ndarray] = (math.inf, self._U, self._a)
+        for r, child in enumerate(np.random.SeedSequence(seed).spawn(restarts)):
+            init = MultiBranchMLP(I, m, d, seed=np.random.default_rng(child).integers(2**63))
+            # start on the budget sphere: f is 2-homogeneous, so the scale matters as much as the direction
+            sq = init.budget()
+            init._U *= math.sqrt(K / sq)
+            init._a *= math.sqrt(K / sq)
+            init.project(K, R2)
+            U, a = init.units()
+            mU, vU = np.zeros_like(U), np.zeros_like(U)
+            ma, va = np.zeros_like(a), np.zeros_like(a)
+            b1, b2, eps = 0.9, 0.999, 1e-12
+            run_best = (math.inf, U.copy(), a.copy())
+            for t in range(steps + 1):
+                v, gU, ga = evaluate(U, a)
+                if not math.isfinite(v):
+                    raise DivergenceError(f"fit: non-finite loss at restart {r}, step {t}")
+                if v < run_best[0]:
+                    run_best = (v, U.copy(), a.copy())
+                if t == steps:
+                    break
+                step = lr * 0.5 * (1.0 + math.cos(math.pi * t / steps))
+                mU = b1 * mU + (1 - b1) * gU
+                vU = b2 * vU + (1 - b2) * gU * gU
+                ma = b1 * ma + (1 - b1) * ga
+                va = b2 * va + (1 - b2) * ga * ga
+                c1, c2 = 1 - b1 ** (t + 1), 1 - b2 ** (t + 1)
+                U = U - step * (mU / c1) / (np.sqrt(vU / c2) + eps)
+                a = a - step * (ma / c1) / (np.sqrt(va / c2) + eps)
+                sq = (U * U).reshape(I, m * d).sum(1) + (a * a).reshape(I, m).sum(1)
+                s = projection_scales(sq, I * K, R2)
+                U = U * np.repeat(s, m)[:, None]
+                a = a * np.repeat(s, m)
+            net = MultiBranchMLP(I, m, d)
+            net._U = run_best[1].reshape(I, m, d)
+            net._a = run_best[2].reshape(I, m)
+            net.rebalance()
+            net._scale_search(X, y, tau, K, code, R2)
+            Uf, af = net.units()
+            vf = evaluate(Uf, af)[0]
+            if vf <= run_best[0]:
+                run_best = (vf, Uf, af)
+            values[r] = run_best[0]
+            if run_best[0] < best[0]:
+                best = run_best
+        self._U = best[1].reshape(I, m, d).copy()
+        self._a = best[2].reshape(I, m).copy()
+        return FitResult(float(best[0]), values, self.U, self.a, self.budget())
+
+    def _scale_search(self, X: np.ndarray, y: np.ndarray, tau: float, K: float, code: int, R2: Any) -> None:
+        """theta -> s theta with the best t = s^2 in [0, t_max]; R(t) = mean l(t y f / tau) is convex in t."""
+        from scipy.optimize import minimize_scalar
+
+        sq = self.branch_sq_norms()
+        total = float(sq.mean())
+        if total <= 0.0:
+            return
+        t_max = K / total
+        if R2 is not None and sq.max() > 0:
+            t_max = min(t_max, R2 / float(sq.max()))
+        U, a = self.units()
+        margin = y * _core.branches_forward(X, U, a, self.n_branches) / tau
+
+        def risk(t: float) -> float:
+            h = np.maximum(1.0 - t * margin, 0.0)
+            return float(np.mean(h if code == 0 else h * h))
+
+        res = minimize_scalar(risk, bounds=(0.0, t_max), method="bounded", options={"xatol": 1e-10 * t_max})
+        candidates = [(risk(t_max), t_max), (risk(1.0), 1.0), (risk(float(res.x)), float(res.x))]
+        t = min(candidates)[1]
+        s = math.sqrt(t)
+        self._U *= s
+        self._a *= s
+
+
+def projection_scales(sq_norms: np.ndarray, total: float, R2: Optional[float]) -> np.ndarray:
+    """Per-branch factors min(1/(1 + nu), sqrt(R2)/||w_i||) of the exact projection (SPEC 5.1).
+
+    ``sq_norms`` are ||w_i||^2, ``total`` = I K is the bound on their sum.
+    """
+    sq = np.asarray(sq_norms, dtype=float)
+    norms = np.sqrt(sq)
+    if R2 is None:
+        s = float(sq.sum())
+        return np.full(sq.shape, 1.0 if s <= total else math.sqrt(total / s))
+    cap = np.where(norms > 0, math.sqrt(R2) / np.where(norms > 0, norms, 1.0), np.inf)
+
+    def scales(nu: float) -> np.ndarray:
+        return np.minimum(1.0 / (1.0 + nu), cap)
+
+    def excess(nu: float) -> float:
+        return float(np.sum(scales(nu) ** 2 * sq)) - total
+
+    if excess(0.0) <= 0.0:
+        return np.minimum(1.0, cap)
+    lo, hi = 0.0, 1.0
+    while excess(hi) > 0.0:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if excess(mid) > 0.0:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-15 * (1.0 + hi):
+            break
+    return scales(hi)

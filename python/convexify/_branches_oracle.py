@@ -1,0 +1,164 @@
+"""The neuron oracle M+(c) = max_{||u|| <= 1} sum_j c_j relu(u . x_j) (SPEC 5.4).
+
+Three versions with different guarantees:
+
+* :func:`m_plus_heuristic` -- multistart fixed-point ascent in the compiled core; a *lower* bound on M+ (exact
+  only if some start reaches the global maximiser, which cannot be checked in general: the problem is
+  NP-hard).
+* :func:`m_plus_exact` -- enumeration of the hyperplane arrangement for d <= 3 (inputs in general position);
+  exact.
+* :func:`m_plus_upper` -- a certified *upper* bound: a cheap closed form always, and optionally the SDP
+  relaxation of SPEC 5.4 through cvxpy.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["m_plus_heuristic", "m_plus_exact", "m_plus_upper", "m_plus_sdp"]
+
+
+def _value(X: np.ndarray, c: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """sum_j c_j relu(u . x_j) for each row of u (k, d)."""
+    return np.maximum(u @ X.T, 0.0) @ c
+
+
+def m_plus_heuristic(
+    X: np.ndarray,
+    c: np.ndarray,
+    rng: np.random.Generator,
+    n_random: int = 256,
+    iterations: int = 70,
+    extra: Optional[np.ndarray] = None,
+) -> Tuple[float, np.ndarray, np.ndarray]:
+    """Lower bound on M+(c): (value, maximiser u, the best unit per start (S, d)).
+
+    Starts (SPEC 5.4): ``n_random`` Gaussian unit vectors, +-X^T c normalised, sign(c_j) x_j for the 64
+    largest |c_j|, plus ``extra`` rows; ``iterations`` steps of u <- normalise(u/2 + normalise(G)/2),
+    G = X^T (c o 1[X u > 0]), keeping the best value seen.
+    """
+    n, d = X.shape
+    starts = [rng.standard_normal((n_random, d))]
+    g = X.T @ c
+    starts.append(np.vstack([g, -g]))
+    top = np.argsort(-np.abs(c), kind="stable")[: min(64, n)]
+    starts.append(np.sign(c[top])[:, None] * X[top])
+    if extra is not None and len(extra):
+        starts.append(np.asarray(extra, dtype=float).reshape(-1, d))
+    S = np.vstack(starts)
+    S = S[np.linalg.norm(S, axis=1) > 0]
+    value, u, _, start_u = _core.branches_neuron_oracle(
+        X, np.ascontiguousarray(c), np.ascontiguousarray(S), iterations
+    )
+    return float(value), u, start_u
+
+
+def m_plus_exact(X: np.ndarray, c: np.ndarray, chunk: int = 4096) -> Tuple[float, np.ndarray]:
+    """Exact M+(c) for d <= 3 by enumerating the hyperplane arrangement {u : u . x_j = 0} on the sphere.
+
+    On each cell the objective is linear, g_S . u, so its maximum over the cell's closure lies at (i) the
+    interior point g_S / ||g_S||, (ii) the projection of g_S on a bounding great circle, or (iii) a vertex.
+    Every cell touches a vertex (the intersection of d - 1 hyperplanes), so candidates generated from the
+    cell patterns around every vertex contain the maximiser, provided the rows of X are in general position
+    (no three normals on a common great circle for d = 3).  Returns (value, maximiser).
+    """
+    n, d = X.shape
+    if d > 3:
+        raise ValueError(f"exact neuron search is offered only for d <= 3, got d = {d}")
+    cX = c[:, None] * X
+    cands = [np.eye(d), -np.eye(d)]
+    if d == 1:
+        cands = [np.array([[1.0], [-1.0]])]
+    else:
+        if d == 2:
+            V = np.column_stack([-X[:, 1], X[:, 0]])
+            ok = np.linalg.norm(V, axis=1) > 0
+            V, Tidx = V[ok], np.arange(n)[ok][:, None]
+        else:
+            jj, kk = np.triu_indices(n, 1)
+            V = np.cross(X[jj], X[kk])
+            scale = np.linalg.norm(X[jj], axis=1) * np.linalg.norm(X[kk], axis=1)
+            ok = np.linalg.norm(V, axis=1) > 1e-12 * np.maximum(scale, 1e-300)
+            V, Tidx = V[ok], np.column_stack([jj[ok], kk[ok]])
+        V = V / np.linalg.norm(V, axis=1, keepdims=True)
+        V = np.vstack([V, -V])
+        Tidx = np.vstack([Tidx, Tidx])
+        nrm = np.linalg.norm(X, axis=1)
+        unit_normals = X / np.where(nrm > 0, nrm, 1.0)[:, None]
+        for s in range(0, V.shape[0], chunk):
+            v, t = V[s : s + chunk], Tidx[s : s + chunk]
+            active = (v @ X.T) > 0
+            rows = np.arange(v.shape[0])[:, None]
+            active[rows, t] = False
+            G0 = active.astype(float) @ cX
+            cands.append(v)
+            k = t.shape[1]
+            for mask in range(1 << k):
+                G = G0.copy()
+                for b in range(k):
+                    if mask >> b & 1:
+                        G += cX[t[:, b]]
+                cands.append(G)  # interior candidate (normalised below)
+                for b in range(k):  # edge candidates on the great circle of t[:, b]
+                    e = unit_normals[t[:, b]]
+                    cands.append(G - np.sum(G * e, axis=1, keepdims=True) * e)
+    # also the ascent's fixed-point map from random points (covers degenerate arrangements, n <= 1)
+    R = np.random.default_rng(0).standard_normal((64, d))
+    cands.append(((R @ X.T) > 0).astype(float) @ cX)
+    C = np.vstack(cands)
+    nc = np.linalg.norm(C, axis=1)
+    C = C[nc > 0] / nc[nc > 0][:, None]
+    best_val, best_u = 0.0, np.zeros(d)
+    for s in range(0, C.shape[0], chunk):
+        vals = _value(X, c, C[s : s + chunk])
+        k = int(np.argmax(vals))
+        if vals[k] > best_val:
+            best_val, best_u = float(vals[k]), C[s + k].copy()
+    return best_val, best_u
+
+
+def m_plus_upper(X: np.ndarray, c: np.ndarray) -> float:
+    """A certified upper bound on M+(c) in closed form (always valid, often loose).
+
+    With relu(t) = (t + |t|)/2: sum_j c_j relu(u.x_j) <= ||X^T c||/2 + (1/2) sum_{c_j>0} c_j |u.x_j|
+    <= ||X^T c||/2 + (1/2) sqrt(sum_{c_j>0} c_j) sqrt(lambda_max(sum_{c_j>0} c_j x_j x_j^T)) (Cauchy-Schwarz);
+    also sum_j c_j relu(u.x_j) <= sum_{c_j>0} c_j ||x_j||.  The minimum of the two (and >= 0).
+    """
+    pos = c > 0
+    triv = float(np.sum(c[pos] * np.linalg.norm(X[pos], axis=1)))
+    if not pos.any():
+        return 0.0
+    Xp = X[pos] * np.sqrt(c[pos])[:, None]
+    lam = float(np.linalg.norm(Xp, 2) ** 2)
+    cs = 0.5 * float(np.linalg.norm(X.T @ c)) + 0.5 * np.sqrt(float(c[pos].sum()) * lam)
+    return max(0.0, min(triv, cs))
+
+
+def m_plus_sdp(X: np.ndarray, c: np.ndarray, u_hint: np.ndarray) -> float:
+    """The SDP upper bound on M+(c) of SPEC 5.4 (needs cvxpy): maximise
+    (1/2)(X^T c).u + (1/2) sum_{c_j>0} c_j sqrt(x_j^T U x_j) - (1/2) sum_{c_j<0} |c_j| s_j (x_j.u)
+    over [[U, u], [u^T, 1]] PSD, tr U <= 1, with s_j = sign(x_j . u_hint) (valid for any fixed signs)."""
+    import cvxpy as cp
+
+    n, d = X.shape
+    s = np.sign(X @ u_hint)
+    s[s == 0] = 1.0
+    Mvar = cp.Variable((d + 1, d + 1), PSD=True)
+    U, u = Mvar[:d, :d], Mvar[:d, d]
+    pos, neg = c > 0, c < 0
+    obj = 0.5 * (X.T @ c) @ u
+    if pos.any():
+        q = cp.sum(cp.multiply(X[pos] @ U, X[pos]), axis=1)
+        obj = obj + 0.5 * c[pos] @ cp.sqrt(q)
+    if neg.any():
+        obj = obj - 0.5 * (np.abs(c[neg]) * s[neg]) @ (X[neg] @ u)
+    prob = cp.Problem(cp.Maximize(obj), [cp.trace(U) <= 1, Mvar[d, d] == 1])
+    prob.solve()
+    if prob.status not in ("optimal", "optimal_inaccurate") or prob.value is None:
+        raise RuntimeError(f"SDP bound: solver status {prob.status}")
+    # solver tolerance: the optimum is a bound only up to the solver's accuracy; pad it.
+    return float(prob.value) * (1 + 1e-6) + 1e-8

@@ -1,0 +1,65 @@
+"""Lens 4: multi-branch networks, loss landscapes and the duality gap (Zhang, Shao & Salakhutdinov 2019).
+
+The model (SPEC 5.1) averages I one-hidden-layer ReLU branches, ``f(x) = (1/I) sum_i a_i . relu(U_i x)``,
+trained
+on the tau-hinge ``max(0, 1 - y f / tau)`` under the budget ``(1/I) sum_i ||w_i||^2 <= K``.  ``tau = 1`` is
+the
+ordinary hinge (the survey's "tau = 0" is a typo, SPEC 5.9).
+
+What this module measures, and what it does not claim:
+
+* :func:`gap_bracket` brackets ``inf(P_I)`` and ``sup(D_I)``: the lower bound comes from the infinite-width
+  convex program (valid in every regime), certified only when the neuron oracle is exact (d <= 3) --
+  otherwise it
+  holds "modulo global neuron search".  The theorem's ``2 Delta / I`` bound is reported only in its own regime
+  (tau >= :func:`tau_min`), where for these networks the gap is in fact zero for every I (SPEC 5.3.2).
+* :func:`loss_surface` + :func:`nonconvexity_scores` quantify how non-convex a planar slice looks.  Slice
+scores
+  are not the duality gap, and at fixed total width I is a reparametrisation (SPEC 5.3.4, 5.6).
+* :func:`exact_separable_benchmark` is the closed-form case with a nonzero gap (SPEC 5.3.3).
+"""
+
+from __future__ import annotations
+
+from ._branches_gap import (
+    Assumptions,
+    GapEntry,
+    check_assumptions,
+    exact_separable_benchmark,
+    gap_bracket,
+    tau_min,
+)
+from ._branches_landscape import (
+    Barrier,
+    SlicePlane,
+    Surface,
+    interpolation_barrier,
+    loss_surface,
+    slice_directions,
+)
+from ._branches_model import LOSSES, FitResult, MultiBranchMLP
+from ._branches_oracle import m_plus_exact, m_plus_heuristic, m_plus_sdp, m_plus_upper
+from ._branches_scores import nonconvexity_scores
+
+__all__ = [
+    "MultiBranchMLP",
+    "FitResult",
+    "LOSSES",
+    "tau_min",
+    "check_assumptions",
+    "Assumptions",
+    "gap_bracket",
+    "GapEntry",
+    "exact_separable_benchmark",
+    "slice_directions",
+    "SlicePlane",
+    "loss_surface",
+    "Surface",
+    "interpolation_barrier",
+    "Barrier",
+    "nonconvexity_scores",
+    "m_plus_heuristic",
+    "m_plus_exact",
+    "m_plus_upper",
+    "m_plus_sdp",
+]
