@@ -10,7 +10,37 @@ namespace convexify::branches {
 
 namespace {
 constexpr Eigen::Index kSampleBlock = 256;  // samples per tile: the (n_beta, block) accumulator stays in cache
+
+// Wider SIMD when the CPU has it (runtime dispatch; the portable build flags stay unchanged).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CONVEXIFY_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define CONVEXIFY_SIMD_CLONES
+#endif
+
+// F[b * kSampleBlock + s] = sum_k (a0_k + al a1_k + be_b a2_k) relu(z0_ks + al z1_ks + be_b z2_ks) for the
+// samples s < bs of one tile; zk point at column 0 of the (n, P) column-major matrices, offset to the tile.
+CONVEXIFY_SIMD_CLONES
+void tile_outputs(Eigen::Index bs, Eigen::Index n, Eigen::Index P, const double* Z0, const double* Z1,
+                  const double* Z2, const double* a0, const double* a1, const double* a2, double al,
+                  const double* betas, Eigen::Index nb, double* F, double* base) {
+  for (Eigen::Index i = 0; i < nb * kSampleBlock; ++i) F[i] = 0.0;
+  for (Eigen::Index k = 0; k < P; ++k) {
+    const double* z0 = Z0 + k * n;
+    const double* z1 = Z1 + k * n;
+    const double* z2 = Z2 + k * n;
+    for (Eigen::Index s = 0; s < bs; ++s) base[s] = z0[s] + al * z1[s];
+    const double ak = a0[k] + al * a1[k];
+    const double a2k = a2[k];
+    for (Eigen::Index b = 0; b < nb; ++b) {
+      const double be = betas[b];
+      const double coef = ak + be * a2k;
+      double* Fb = F + b * kSampleBlock;
+      for (Eigen::Index s = 0; s < bs; ++s) Fb[s] += coef * std::max(base[s] + be * z2[s], 0.0);
+    }
+  }
 }
+}  // namespace
 
 RowMatrix<double> surface(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& y,
                           const Eigen::Ref<const RowMatrix<double>>& U0, const Eigen::Ref<const Vector<double>>& a0,
@@ -49,21 +79,8 @@ RowMatrix<double> surface(const Eigen::Ref<const ColMatrix<double>>& Xt, const E
     std::vector<double> total(static_cast<size_t>(nb), 0.0);
     for (Eigen::Index j0 = 0; j0 < n; j0 += kSampleBlock) {
       const Eigen::Index bs = std::min(kSampleBlock, n - j0);
-      std::fill(F.begin(), F.end(), 0.0);
-      for (Eigen::Index k = 0; k < P; ++k) {
-        const double* z0 = Z0.data() + k * n + j0;
-        const double* z1 = Z1.data() + k * n + j0;
-        const double* z2 = Z2.data() + k * n + j0;
-        for (Eigen::Index s = 0; s < bs; ++s) base[s] = z0[s] + al * z1[s];
-        const double ak = a0[k] + al * a1[k];
-        const double a2k = a2[k];
-        for (Eigen::Index b = 0; b < nb; ++b) {
-          const double be = betas[b];
-          const double coef = ak + be * a2k;
-          double* Fb = F.data() + b * kSampleBlock;
-          for (Eigen::Index s = 0; s < bs; ++s) Fb[s] += coef * std::max(base[s] + be * z2[s], 0.0);
-        }
-      }
+      tile_outputs(bs, n, P, Z0.data() + j0, Z1.data() + j0, Z2.data() + j0, a0.data(), a1.data(), a2.data(), al,
+                   betas.data(), nb, F.data(), base.data());
       for (Eigen::Index b = 0; b < nb; ++b) {
         const double* Fb = F.data() + b * kSampleBlock;
         double acc = 0.0;
