@@ -103,3 +103,37 @@ def test_gap_bracket_regime_a_zero_gap_closed_form(rng):
         assert e.bound == pytest.approx(2 * d_hi / I)
         # Delta_hi = R2 M / (n tau) with R2 = I K, and 1 - value = B M / (n tau), B = K / 2
         assert 1 - lo == pytest.approx((K / 2) * d_hi / (I * K), rel=1e-12)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_exact_oracle_against_dense_sampling(rng, d):
+    X = rng.standard_normal((30, d))
+    c = rng.standard_normal(30)
+    value, u = br.m_plus_exact(X, c)
+    assert value >= 0.0  # u = 0 is feasible (the ball ||u|| <= 1)
+    assert np.linalg.norm(u) == pytest.approx(1.0 if value > 0 else 0.0)
+    assert np.maximum(X @ u, 0) @ c == pytest.approx(value, rel=1e-12)
+    V = rng.standard_normal((200_000, d))
+    V /= np.linalg.norm(V, axis=1, keepdims=True)
+    sampled = max((np.maximum(V @ X.T, 0) @ c).max(), 0.0)
+    assert sampled <= value + 1e-12
+    assert value - sampled <= 0.02 * value
+    assert br.m_plus_upper(X, c) >= value - 1e-12
+
+
+def test_heuristic_oracle_finds_the_exact_maximum_in_3d(rng):
+    for _ in range(5):
+        X = rng.standard_normal((40, 3))
+        c = rng.standard_normal(40)
+        exact = br.m_plus_exact(X, c)[0]
+        heur = br.m_plus_heuristic(X, c, rng)[0]
+        assert heur <= exact + 1e-12
+        assert heur == pytest.approx(exact, rel=1e-9)
+
+
+def test_sdp_bound_is_an_upper_bound(rng):
+    pytest.importorskip("cvxpy")
+    X = np.column_stack([rng.standard_normal((15, 2)), np.ones(15)])
+    c = rng.standard_normal(15)
+    value, u = br.m_plus_exact(X, c)
+    assert br.m_plus_sdp(X, c, u) >= value - 1e-6

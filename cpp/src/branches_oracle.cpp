@@ -1,5 +1,6 @@
 // Heuristic neuron oracle for the duality-gap bracket (SPEC 5.4): multistart fixed-point ascent on
 // u -> sum_j c_j relu(u . x_j) over the unit sphere.  Returns a lower bound on M+(c).
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -33,29 +34,46 @@ OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt, const 
     const double nu = u.norm();
     if (!(nu > 0.0)) continue;  // a zero start has value 0
     u /= nu;
-    Vector<double> z(n), G(d);
-    double best = 0.0;
-    for (int it = 0; it <= iterations; ++it) {
-      z.noalias() = Xt.transpose() * u;
+    Vector<double> z(n), w(n), G(d), trial(d);
+    // value of a unit vector v, and the masked weights w = c o 1[X v > 0] (so that G = X^T w)
+    auto evaluate = [&](const Vector<double>& v) {
+      z.noalias() = Xt.transpose() * v;
       double value = 0.0;
-      Vector<double> w(n);
       for (Eigen::Index j = 0; j < n; ++j) {
         const bool active = z[j] > 0.0;
         value += active ? c[j] * z[j] : 0.0;
         w[j] = active ? c[j] : 0.0;
       }
-      if (value > best) {
-        best = value;
-        out.start_u.row(s) = u.transpose();
-      }
-      if (it == iterations) break;
+      return value;
+    };
+    double current = evaluate(u);
+    double best = std::max(current, 0.0);
+    if (current > 0.0) out.start_u.row(s) = u.transpose();
+    for (int it = 0; it < iterations; ++it) {
       G.noalias() = Xt * w;
       const double ng = G.norm();
-      if (!(ng > 0.0)) break;  // fixed point: no active sample pulls u anywhere
-      u = 0.5 * u + (0.5 / ng) * G;
-      const double nu2 = u.norm();
-      if (!(nu2 > 0.0)) break;
-      u /= nu2;
+      if (!(ng > 0.0)) break;  // no active sample pulls u anywhere
+      // u <- normalise(u + t (G/||G|| - u)), t = 1/2 as in SPEC 5.4; halve t while the value does not improve
+      // (the undamped map can overshoot into cells where the objective is lower).
+      bool moved = false;
+      for (double t = 0.5; t > 1e-3; t *= 0.5) {
+        trial = (1.0 - t) * u + (t / ng) * G;
+        const double nt = trial.norm();
+        if (!(nt > 0.0)) continue;
+        trial /= nt;
+        const double value = evaluate(trial);
+        if (value > current) {
+          u = trial;
+          current = value;
+          moved = true;
+          break;
+        }
+      }
+      if (!moved) break;  // a local maximum to within the smallest step
+      if (current > best) {
+        best = current;
+        out.start_u.row(s) = u.transpose();
+      }
     }
     out.start_values[s] = best;
   }

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _core
-from ._branches_model import MultiBranchMLP, check_data
+from ._branches_model import MultiBranchMLP, check_data, projection_scales
 from ._branches_oracle import m_plus_exact, m_plus_heuristic, m_plus_sdp, m_plus_upper
 from ._errors import InputError
 from ._validate import as_array, as_int, as_real
@@ -190,12 +190,25 @@ def _network_loss(X: np.ndarray, y: np.ndarray, U: np.ndarray, a: np.ndarray, I:
 
 
 def _pruned_network(
-    X: np.ndarray, y: np.ndarray, tau: float, B: float, D: np.ndarray, alpha: np.ndarray, I: int, m: int
+    X: np.ndarray,
+    y: np.ndarray,
+    tau: float,
+    B: float,
+    D: np.ndarray,
+    alpha: np.ndarray,
+    I: int,
+    m: int,
+    R2: Optional[float] = None,
 ) -> Tuple[float, np.ndarray, np.ndarray]:
-    """Keep the I m dictionary units with largest |alpha|, re-solve the LP on them, map to I branches of m
-    units:
-    a_k = sign(alpha_k) sqrt(I |alpha_k|), u_k = sqrt(I |alpha_k|) d_k (rebalanced; budget 2 ||alpha||_1 <=
-    K)."""
+    """The LP solution pruned to a network of I branches with m units (SPEC 5.4); returns (loss, U, a).
+
+    Keeps the I m dictionary units with largest |alpha|, re-solves the LP on them and maps unit k to
+    a_k = sign(alpha_k) sqrt(I |alpha_k|), u_k = sqrt(I |alpha_k|) d_k (rebalanced: (1/I) sum ||w_i||^2 =
+    2 ||alpha||_1 <= K).  Units are dealt to branches greedily (largest first, to the lightest branch with a
+    free
+    slot); with per-branch balls ||w_i||^2 <= R2 the network is then projected (SPEC 5.1), so it stays
+    feasible.
+    """
     P = I * m
     keep = np.argsort(-np.abs(alpha), kind="stable")[: min(P, alpha.size)]
     Dk = D[keep]
@@ -204,12 +217,25 @@ def _pruned_network(
     l1 = np.abs(alpha_k).sum()
     if l1 > B:
         alpha_k *= B / l1
-    U = np.zeros((P, X.shape[1]))
-    a = np.zeros(P)
     r = np.sqrt(I * np.abs(alpha_k))
-    U[: keep.size] = r[:, None] * Dk
-    a[: keep.size] = np.sign(alpha_k) * r
-    return _network_loss(X, y, U, a, I, tau), U, a
+    U = np.zeros((I, m, X.shape[1]))
+    a = np.zeros((I, m))
+    load = np.zeros(I)
+    used = np.zeros(I, dtype=int)
+    for k in np.argsort(-np.abs(alpha_k), kind="stable"):
+        free = np.flatnonzero(used < m)
+        i = int(free[np.argmin(load[free])])
+        U[i, used[i]] = r[k] * Dk[k]
+        a[i, used[i]] = np.sign(alpha_k[k]) * r[k]
+        load[i] += 2 * r[k] ** 2
+        used[i] += 1
+    if R2 is not None:
+        sq = np.einsum("imd,imd->i", U, U) + np.einsum("im,im->i", a, a)
+        scale = projection_scales(sq, I * 2 * B, R2)
+        U *= scale[:, None, None]
+        a *= scale[:, None]
+    Uf, af = U.reshape(P, -1), a.reshape(P)
+    return _network_loss(X, y, Uf, af, I, tau), Uf, af
 
 
 def gap_bracket(
@@ -345,9 +371,12 @@ def gap_bracket(
 
     out: Dict[int, GapEntry] = {}
     for I in counts:
-        pruned, _, _ = _pruned_network(X, y, tau, B, D, alpha, I, width)
+        pruned, _, _ = _pruned_network(X, y, tau, B, D, alpha, I, width, R2)
         upper = min(trained[I], pruned)
-        lower = lb_cert if certified else lb_best
+        # C* <= V_LP always: a heuristic bound above V_LP proves the oracle missed the maximum; cap it (it
+        # stays
+        # uncertified).
+        lower = lb_cert if certified else min(lb_best, v_lp)
         if assumptions.regime == "A" and delta_common is not None:
             r2 = R2 if R2 is not None else I * K
             delta = (r2 * delta_common[0], r2 * delta_common[1])

@@ -34,12 +34,14 @@ def m_plus_heuristic(
     n_random: int = 256,
     iterations: int = 70,
     extra: Optional[np.ndarray] = None,
+    polish_starts: int = 4,
 ) -> Tuple[float, np.ndarray, np.ndarray]:
     """Lower bound on M+(c): (value, maximiser u, the best unit per start (S, d)).
 
     Starts (SPEC 5.4): ``n_random`` Gaussian unit vectors, +-X^T c normalised, sign(c_j) x_j for the 64
     largest |c_j|, plus ``extra`` rows; ``iterations`` steps of u <- normalise(u/2 + normalise(G)/2),
-    G = X^T (c o 1[X u > 0]), keeping the best value seen.
+    G = X^T (c o 1[X u > 0]), keeping the best value seen (the step is halved until the value increases).
+    The ``polish_starts`` best end points are then polished on the kinks they sit next to (:func:`_polish`).
     """
     n, d = X.shape
     starts = [rng.standard_normal((n_random, d))]
@@ -51,10 +53,65 @@ def m_plus_heuristic(
         starts.append(np.asarray(extra, dtype=float).reshape(-1, d))
     S = np.vstack(starts)
     S = S[np.linalg.norm(S, axis=1) > 0]
-    value, u, _, start_u = _core.branches_neuron_oracle(
+    value, u, start_values, start_u = _core.branches_neuron_oracle(
         X, np.ascontiguousarray(c), np.ascontiguousarray(S), iterations
     )
-    return float(value), u, start_u
+    best_value, best_u = float(value), u
+    for k in np.argsort(-start_values, kind="stable")[:polish_starts]:
+        if start_values[k] <= 0:
+            break
+        v, w = _polish(X, c, start_u[k])
+        if v > best_value:
+            best_value, best_u = v, w
+    return best_value, best_u, start_u
+
+
+def _polish(
+    X: np.ndarray, c: np.ndarray, u: np.ndarray, near: int = 12, rounds: int = 8
+) -> Tuple[float, np.ndarray]:
+    """Improve a local maximiser that sits on a kink.
+
+    The ascent cannot land on a great circle x_j . u = 0, where
+    the maximum of a cell often is.  For the ``near`` samples with the smallest |x_j . u|, try the cell maxima
+    with j switched on and off (G / ||G||), their projections on the circle x_j . u = 0 and, for pairs (j, k),
+    on the intersection of two circles; repeat while the value improves.  Every candidate is a unit vector,
+    so the result stays a lower bound on M+(c)."""
+    best_u = u / np.linalg.norm(u)
+    best = float(_value(X, c, best_u[None, :])[0])
+    for _ in range(rounds):
+        z = X @ best_u
+        active = z > 0
+        idx = np.argsort(np.abs(z), kind="stable")[: min(near, X.shape[0])]
+        g = X[active].T @ c[active]
+        cands = [g]
+        for j in idx:
+            gj = g - c[j] * X[j] if active[j] else g + c[j] * X[j]
+            nj = np.linalg.norm(X[j])
+            if nj == 0:
+                continue
+            e = X[j] / nj
+            for h in (g, gj):
+                cands.append(h)
+                cands.append(h - (h @ e) * e)
+        # intersections of two circles x_j . u = x_k . u = 0 (vertices for d = 3)
+        for a, j in enumerate(idx):
+            for k in idx[a + 1 :]:
+                Q, _ = np.linalg.qr(np.column_stack([X[j], X[k]]))
+                for sj in (0.0, 1.0):
+                    for sk in (0.0, 1.0):
+                        h = g + (sj - active[j]) * c[j] * X[j] + (sk - active[k]) * c[k] * X[k]
+                        cands.append(h - Q @ (Q.T @ h))
+        C = np.array(cands)
+        nc = np.linalg.norm(C, axis=1)
+        C = C[nc > 0] / nc[nc > 0][:, None]
+        if not C.size:
+            break
+        vals = _value(X, c, C)
+        k = int(np.argmax(vals))
+        if vals[k] <= best * (1 + 1e-15) + 1e-300:
+            break
+        best, best_u = float(vals[k]), C[k]
+    return best, best_u
 
 
 def m_plus_exact(X: np.ndarray, c: np.ndarray, chunk: int = 4096) -> Tuple[float, np.ndarray]:

@@ -66,7 +66,9 @@ RowMatrix<double> surface(const Eigen::Ref<const ColMatrix<double>>& Xt, const E
 
 // Heuristic neuron oracle (SPEC 5.4): a lower bound on M+(c) = max_{||u|| <= 1} sum_j c_j relu(u . x_j) by
 // multistart fixed-point ascent u <- normalise(u/2 + normalise(G)/2), G = X^T (c o 1[X u > 0]), from the
-// given starts (S, d) for `iterations` steps, keeping the best value seen per start.
+// given starts (S, d) for at most `iterations` steps, keeping the best value seen per start.  The step 1/2 is
+// halved (down to 1/1024) until the value increases, so each run is a monotone ascent; a run stops when no
+// step improves.
 struct OracleResult {
   double value = 0.0;           // best value over all starts (>= 0: u -> 0 is feasible)
   Vector<double> u;             // its maximiser (unit vector, or 0 if no start gave a positive value)
