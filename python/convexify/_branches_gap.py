@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -177,12 +177,16 @@ def _solve_lp(Phi: np.ndarray, y: np.ndarray, tau: float, B: float) -> Tuple[flo
     A = sparse.vstack([A_margin, A_budget], format="csr")
     b = np.concatenate([-np.ones(n), [B]])
     cost = np.concatenate([np.zeros(2 * p), np.full(n, 1.0 / n)])
-    res = linprog(cost, A_ub=A, b_ub=b, bounds=(0, None), method="highs")
+    res = linprog(cost, A_ub=A, b_ub=b, bounds=(0, None), method="highs-ipm")  # IPM + crossover
     if res.status != 0:
         raise RuntimeError(f"gap_bracket: the LP failed ({res.message})")
     alpha = res.x[:p] - res.x[p : 2 * p]
     beta = np.clip(-n * res.ineqlin.marginals[:n], 0.0, 1.0)
     return float(res.fun), alpha, beta
+
+
+def _value_of(X: np.ndarray, c: np.ndarray, U: np.ndarray) -> np.ndarray:
+    return np.maximum(U @ X.T, 0.0) @ c
 
 
 def _network_loss(X: np.ndarray, y: np.ndarray, U: np.ndarray, a: np.ndarray, I: int, tau: float) -> float:
@@ -204,15 +208,21 @@ def _pruned_network(
 
     Keeps the I m dictionary units with largest |alpha|, re-solves the LP on them and maps unit k to
     a_k = sign(alpha_k) sqrt(I |alpha_k|), u_k = sqrt(I |alpha_k|) d_k (rebalanced: (1/I) sum ||w_i||^2 =
-    2 ||alpha||_1 <= K).  Units are dealt to branches greedily (largest first, to the lightest branch with a
-    free
-    slot); with per-branch balls ||w_i||^2 <= R2 the network is then projected (SPEC 5.1), so it stays
-    feasible.
+    2 ||alpha||_1 <= K).  If all units fit in one branch, every branch gets a copy of each with weight
+    |alpha_k| (so every branch has the average norm); otherwise units are dealt to branches greedily (largest
+    first, to the lightest branch with a free slot).  With per-branch balls ||w_i||^2 <= R2 the network is
+    then
+    projected (SPEC 5.1), so it stays feasible.
     """
     P = I * m
-    keep = np.argsort(-np.abs(alpha), kind="stable")[: min(P, alpha.size)]
-    Dk = D[keep]
-    _, alpha_k, _ = _solve_lp(np.maximum(X @ Dk.T, 0.0), y, tau, B)
+    support = np.flatnonzero(alpha != 0.0)
+    if support.size <= P:  # the LP solution fits: it is already optimal on any sub-dictionary containing it
+        keep = support[np.argsort(-np.abs(alpha[support]), kind="stable")]
+        Dk, alpha_k = D[keep], alpha[keep].copy()
+    else:
+        keep = np.argsort(-np.abs(alpha), kind="stable")[:P]
+        Dk = D[keep]
+        _, alpha_k, _ = _solve_lp(np.maximum(X @ Dk.T, 0.0), y, tau, B)
     # HiGHS may exceed the budget by its feasibility tolerance; rescale into it so the network is feasible.
     l1 = np.abs(alpha_k).sum()
     if l1 > B:
@@ -220,9 +230,17 @@ def _pruned_network(
     r = np.sqrt(I * np.abs(alpha_k))
     U = np.zeros((I, m, X.shape[1]))
     a = np.zeros((I, m))
+    if keep.size <= m:
+        # every branch gets a copy of every unit with a share 1/I: (a, u) = (sign sqrt|alpha_k|,
+        # sqrt|alpha_k| d_k);
+        # f is unchanged and every branch has the average norm 2 ||alpha||_1 (the most balanced mapping)
+        r1 = np.sqrt(np.abs(alpha_k))
+        U[:, : keep.size] = (r1[:, None] * Dk)[None]
+        a[:, : keep.size] = (np.sign(alpha_k) * r1)[None]
+        keep = keep[:0]
     load = np.zeros(I)
     used = np.zeros(I, dtype=int)
-    for k in np.argsort(-np.abs(alpha_k), kind="stable"):
+    for k in np.argsort(-np.abs(alpha_k), kind="stable")[: keep.size]:
         free = np.flatnonzero(used < m)
         i = int(free[np.argmin(load[free])])
         U[i, used[i]] = r[k] * Dk[k]
@@ -244,7 +262,7 @@ def gap_bracket(
     tau: float,
     K: float,
     branch_counts: Sequence[int],
-    width: int = 4,
+    width: Union[int, Sequence[int]] = 4,
     restarts: int = 3,
     steps: int = 300,
     seed: int = 0,
@@ -252,6 +270,8 @@ def gap_bracket(
     rounds: int = 8,
     n_random_units: int = 200,
     certify: str = "auto",
+    max_trained_units: int = 200,
+    units_per_round: int = 4,
 ) -> Dict[int, GapEntry]:
     """Bracket inf(P_I) and sup(D_I) for each I in ``branch_counts`` (SPEC 5.4).
 
@@ -266,13 +286,15 @@ def gap_bracket(
       the arrangement is enumerated exactly and the bound is certified.  ``lower_certified`` always holds
       (closed-form upper bound on M, or the SDP bound when ``certify="sdp"`` and cvxpy is installed).
     * Upper bound: UB_I = min(best of ``restarts`` projected-Adam runs with I branches of ``width`` units,
-      the network pruned from the LP solution to I * width units).
+      the network pruned from the LP solution to I * width units).  ``width`` may be one value per I (e.g. a
+      fixed total width I m), so that every I shares one column generation.
     * Regime A: the closed-form value 1 - B M / (n tau) as an interval, Delta's interval
       [R2 ||X^T y|| / (4 n tau), R2 M_cert / (n tau)] (R2 = I K when no per-branch ball is given) and the
       theorem's bound 2 Delta_hi / I.  Regime B: ``bound`` is None with the reason.
 
     Args:
-        X (n, d), y (n,) in {-1, +1}; tau > 0; K > 0; branch_counts: integers I >= 1; width: m >= 1;
+        X (n, d), y (n,) in {-1, +1}; tau > 0; K > 0; branch_counts: distinct integers I >= 1; width: m >= 1
+        (or one per I);
         restarts >= 1, steps >= 0; seed; R2: optional per-branch ball; rounds >= 1; certify: "auto"
         (exact for d <= 3, else closed-form certified bound), "sdp" (also the SDP bound, needs cvxpy), "none".
     Returns:
@@ -289,12 +311,23 @@ def gap_bracket(
         raise InputError("branch_counts must be a sequence of integers >= 1") from None
     if not counts:
         raise InputError("branch_counts must be non-empty")
-    width = as_int(width, "width", minimum=1)
+    if isinstance(width, (list, tuple, np.ndarray)):
+        if len(width) != len(counts):
+            raise InputError(
+                f"width must be an integer or one per branch count ({len(counts)}), got {len(width)}"
+            )
+        widths = {I: as_int(w, "width", minimum=1) for I, w in zip(counts, width)}
+    else:
+        widths = {I: as_int(width, "width", minimum=1) for I in counts}
+    if len(set(counts)) != len(counts):
+        raise InputError(f"branch_counts must not repeat a value, got {counts}")
     restarts = as_int(restarts, "restarts", minimum=1)
     steps = as_int(steps, "steps", minimum=0)
     seed = as_int(seed, "seed", minimum=0)
     rounds = as_int(rounds, "rounds", minimum=1)
     n_random_units = as_int(n_random_units, "n_random_units", minimum=1)
+    max_trained_units = as_int(max_trained_units, "max_trained_units", minimum=0)
+    units_per_round = as_int(units_per_round, "units_per_round", minimum=0)
     if R2 is not None:
         R2 = as_real(R2, "R2", minimum=0.0, strict_min=True)
     if certify not in ("auto", "sdp", "none"):
@@ -309,34 +342,47 @@ def gap_bracket(
     trained: Dict[int, float] = {}
     rows = []
     for I in counts:
-        model = MultiBranchMLP(I, width, d, seed=seed)
+        model = MultiBranchMLP(I, widths[I], d, seed=seed)
         fit = model.fit(X, y, tau, K, restarts=restarts, steps=steps, seed=seed + I, R2=R2)
         trained[I] = fit.value
-        rows.append(fit.U.reshape(-1, d))
-    D = np.vstack(rows + [rng.standard_normal((n_random_units, d))])
+        # a unit's share of the path norm, |a_k| ||u_k||, ranks it for the dictionary
+        rows.append(
+            (fit.U.reshape(-1, d), np.abs(fit.a.reshape(-1)) * np.linalg.norm(fit.U.reshape(-1, d), axis=1))
+        )
+    units = np.vstack([r[0] for r in rows])
+    weight = np.concatenate([r[1] for r in rows])
+    units = units[np.argsort(-weight, kind="stable")[:max_trained_units]]
+    D = np.vstack([units, rng.standard_normal((n_random_units, d))])
     norms = np.linalg.norm(D, axis=1)
     D = D[norms > 0] / norms[norms > 0][:, None]
 
-    def oracle(c: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray]:
-        """max(M+(c), M+(-c)) with its maximisers of both signs."""
+    def oracle(c: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray, List[np.ndarray]]:
+        """max(M+(c), M+(-c)), the maximisers of both signs, and new dictionary units (unit vectors)."""
         if exact:
             vp, up = m_plus_exact(X, c)
             vm, um = m_plus_exact(X, -c)
-            return max(vp, vm), up, um
-        vp, up, _ = m_plus_heuristic(X, c, rng)
-        vm, um, _ = m_plus_heuristic(X, -c, rng)
-        return max(vp, vm), up, um
+            return max(vp, vm), up, um, [up, um]
+        vp, up, sp = m_plus_heuristic(X, c, rng)
+        vm, um, sm = m_plus_heuristic(X, -c, rng)
+        new = [up, um]
+        for sign, starts in (
+            (1.0, sp),
+            (-1.0, sm),
+        ):  # a few more good local maxima speed column generation up
+            vals = _value_of(X, sign * c, starts)
+            new += [starts[k] for k in np.argsort(-vals, kind="stable")[:units_per_round] if vals[k] > 0]
+        return max(vp, vm), up, um, new
 
     lb_best, beta_best, u_best = -math.inf, np.zeros(n), np.zeros(d)
     v_lp, alpha = math.inf, np.zeros(D.shape[0])
     for _ in range(rounds):
         v_lp, alpha, beta = _solve_lp(np.maximum(X @ D.T, 0.0), y, tau, B)
         c = beta * y
-        M, up, um = oracle(c)
+        M, up, um, new = oracle(c)
         lb = float(beta.mean() - B / (n * tau) * M)
         if lb > lb_best:
             lb_best, beta_best, u_best = lb, beta, (up if np.abs(up).sum() else um)
-        new = [u for u in (up, um) if np.linalg.norm(u) > 0]
+        new = [u for u in new if np.linalg.norm(u) > 0]
         if new:
             D = np.vstack([D] + [u[None, :] / np.linalg.norm(u) for u in new])
         if v_lp - lb_best < 1e-4:
@@ -371,7 +417,7 @@ def gap_bracket(
 
     out: Dict[int, GapEntry] = {}
     for I in counts:
-        pruned, _, _ = _pruned_network(X, y, tau, B, D, alpha, I, width, R2)
+        pruned, _, _ = _pruned_network(X, y, tau, B, D, alpha, I, widths[I], R2)
         upper = min(trained[I], pruned)
         # C* <= V_LP always: a heuristic bound above V_LP proves the oracle missed the maximum; cap it (it
         # stays
