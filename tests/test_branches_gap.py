@@ -137,3 +137,38 @@ def test_sdp_bound_is_an_upper_bound(rng):
     c = rng.standard_normal(15)
     value, u = br.m_plus_exact(X, c)
     assert br.m_plus_sdp(X, c, u) >= value - 1e-6
+
+
+def test_regime_a_with_branch_balls_pruned_network_attains_the_lp(rng):
+    """W_i = {||w_i||^2 <= K}: copies of the LP units in every branch stay feasible and attain V_LP."""
+    X, y = _data(rng, n=30, d=2)
+    K = 2.0
+    tau = br.tau_min(X, K)
+    res = br.gap_bracket(X, y, tau=tau, K=K, branch_counts=[1, 2, 5], width=2, restarts=1, steps=100, R2=K)
+    for I, e in res.items():
+        assert e.upper_pruned == pytest.approx(e.v_lp, abs=1e-9)
+        assert e.bound == pytest.approx(2 * e.delta[1] / I)
+        assert e.delta == res[1].delta  # Delta does not depend on I for a fixed W_i
+
+
+def test_fit_respects_branch_balls(rng):
+    X, y = _data(rng, n=40, d=3)
+    net = br.MultiBranchMLP(3, 2, 3)
+    res = net.fit(X, y, tau=1.0, K=3.0, restarts=2, steps=60, seed=0, R2=2.0)
+    assert net.branch_sq_norms().max() <= 2.0 * (1 + 1e-9)
+    assert res.budget <= 3.0 * (1 + 1e-9)
+
+
+def test_oracle_independent_of_thread_count(rng):
+    import convexify
+
+    X = rng.standard_normal((300, 6))
+    c = rng.standard_normal(300)
+    one = br.m_plus_heuristic(X, c, np.random.default_rng(0))
+    convexify.set_num_threads(2)
+    try:
+        two = br.m_plus_heuristic(X, c, np.random.default_rng(0))
+    finally:
+        convexify.set_num_threads(1)
+    assert one[0] == two[0]
+    assert np.array_equal(one[2], two[2])
