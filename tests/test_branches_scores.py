@@ -107,3 +107,20 @@ def test_interpolation_barrier_matches_reference(rng):
     assert bar.barrier == pytest.approx(np.max(vals - ((1 - t) * vals[0] + t * vals[-1])), rel=1e-12)
     same = br.interpolation_barrier(na, na, (na.U, na.a), X, y)
     assert same.barrier == pytest.approx(0.0, abs=1e-15)
+
+
+def test_multiclass_margin_surface_matches_reference(rng):
+    """The loss of the paper's landscape figure (SPEC 5.8) on a three-minima plane of C-output networks."""
+    I, m, d, C, n = 3, 2, 4, 5, 60
+    X = np.column_stack([rng.standard_normal((n, d - 1)), np.ones(n)])
+    labels = rng.integers(0, C, n)
+    sols = [(rng.standard_normal((I, m, d)), rng.standard_normal((I, m, C))) for _ in range(3)]
+    plane = br.slice_directions("three_minima", solutions=sols)
+    surf = br.multiclass_loss_surface(X, labels, plane, grid=(np.linspace(-1, 1, 6), np.linspace(-2, 1, 5)))
+    S = ref.multiclass_surface(X, labels, plane.centre, plane.d1, plane.d2, surf.alphas, surf.betas)
+    np.testing.assert_allclose(surf.values, S, rtol=1e-12, atol=1e-14)
+    assert np.ptp(S) > 0.1
+    with pytest.raises(ValueError, match="labels must be integers"):
+        br.multiclass_loss_surface(X, labels + 0.5, plane, grid=5)
+    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 4\]"):
+        br.multiclass_loss_surface(X, labels + 1, plane, grid=5)

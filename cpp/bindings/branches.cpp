@@ -64,6 +64,29 @@ void bind_branches(py::module_& m) {
       "S[i, j] = R(theta0 + alphas[i] d1 + betas[j] d2), shape (len(alphas), len(betas)).");
 
   m.def(
+      "branches_surface_multimargin",
+      [](const CArray<double>& X, const CArray<double>& labels, const CArray<double>& U0, const CArray<double>& A0,
+         const CArray<double>& U1, const CArray<double>& A1, const CArray<double>& U2, const CArray<double>& A2,
+         const CArray<double>& alphas, const CArray<double>& betas, int n_branches) {
+        auto Xm = map_matrix(X, "X");
+        auto lm = map_vector(labels, "labels");
+        auto U0m = map_matrix(U0, "U0");
+        auto U1m = map_matrix(U1, "U1");
+        auto U2m = map_matrix(U2, "U2");
+        auto A0m = map_matrix(A0, "A0");
+        auto A1m = map_matrix(A1, "A1");
+        auto A2m = map_matrix(A2, "A2");
+        auto alm = map_vector(alphas, "alphas");
+        auto bem = map_vector(betas, "betas");
+        py::gil_scoped_release release;
+        return RowMatrix<double>(
+            br::surface_multimargin(Xm.transpose(), lm, U0m, A0m, U1m, A1m, U2m, A2m, alm, bem, n_branches));
+      },
+      py::arg("X"), py::arg("labels"), py::arg("U0"), py::arg("A0"), py::arg("U1"), py::arg("A1"), py::arg("U2"),
+      py::arg("A2"), py::arg("alphas"), py::arg("betas"), py::arg("n_branches"),
+      "Multi-class margin loss on the plane: S[i, j] for output weights A (P, C) and labels in [0, C).");
+
+  m.def(
       "branches_neuron_oracle",
       [](const CArray<double>& X, const CArray<double>& c, const CArray<double>& starts, int iterations) {
         auto Xm = map_matrix(X, "X");

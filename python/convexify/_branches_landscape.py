@@ -11,9 +11,17 @@ import numpy as np
 from . import _core
 from ._branches_model import MultiBranchMLP, check_data, loss_code
 from ._errors import InputError
-from ._validate import as_array, as_choice, as_int, as_real
+from ._validate import as_array, as_choice, as_int, as_real, same_rows
 
-__all__ = ["SlicePlane", "Surface", "Barrier", "slice_directions", "loss_surface", "interpolation_barrier"]
+__all__ = [
+    "SlicePlane",
+    "Surface",
+    "Barrier",
+    "slice_directions",
+    "loss_surface",
+    "multiclass_loss_surface",
+    "interpolation_barrier",
+]
 
 Params = Tuple[np.ndarray, np.ndarray]
 
@@ -66,8 +74,11 @@ class Barrier:
     values: np.ndarray
 
 
-def _as_params(w: Any, name: str, shape: Tuple[int, int, int]) -> Params:
-    """A parameter point: a MultiBranchMLP or a pair (U (I, m, d), a (I, m))."""
+def _as_params(
+    w: Any, name: str, shape: Tuple[int, int, int], a_shape: Optional[Tuple[int, ...]] = None
+) -> Params:
+    """A parameter point: a MultiBranchMLP or a pair (U (I, m, d), a (I, m) or (I, m, C) for C outputs)."""
+    a_shape = tuple(shape[:2]) if a_shape is None else tuple(a_shape)
     if isinstance(w, MultiBranchMLP):
         U, a = w.U, w.a
     else:
@@ -76,10 +87,10 @@ def _as_params(w: Any, name: str, shape: Tuple[int, int, int]) -> Params:
         except (TypeError, ValueError):
             raise InputError(f"{name} must be a MultiBranchMLP or a pair (U, a)") from None
         U = as_array(U, f"{name}[0] (U)", 3)
-        a = as_array(a, f"{name}[1] (a)", 2)
-    if U.shape != shape or a.shape != shape[:2]:
+        a = as_array(a, f"{name}[1] (a)", len(a_shape))
+    if U.shape != shape or a.shape != a_shape:
         raise InputError(
-            f"{name} must have U of shape {shape} and a of shape {shape[:2]}, got {U.shape}, {a.shape}"
+            f"{name} must have U of shape {shape} and a of shape {a_shape}, got {U.shape}, {a.shape}"
         )
     return U, a
 
@@ -104,7 +115,9 @@ def slice_directions(
     * ``"random"``: isotropic Gaussian directions scaled to ||theta||.
     * ``"three_minima"`` (the construction of Zhang et al.'s figure): ``solutions`` = three trained networks
       w0, w1, w2; centre (w0 + w1 + w2)/3, d1 = (w0 - w1) ||w2|| / ||w0 - w1||, d2 = (w0 - w2) ||w2|| /
-      ||w0 - w2||; ``minima`` holds the three solutions' plane coordinates (least squares).
+      ||w0 - w2||; ``minima`` holds the three solutions' plane coordinates (least squares).  The solutions
+      may be pairs (U (I, m, d), A (I, m, C)) of networks with C outputs, for
+      :func:`multiclass_loss_surface`.
     """
     kind = as_choice(kind, "kind", ["filter", "three_minima", "random"])
     if kind == "three_minima":
@@ -112,12 +125,15 @@ def slice_directions(
             raise InputError("solutions must hold three trained networks for kind='three_minima'")
         first = solutions[0]
         if not isinstance(first, MultiBranchMLP):
-            shape = tuple(np.shape(first[0]))
+            shape, a_shape = tuple(np.shape(first[0])), tuple(np.shape(first[1]))
         else:
             shape = (first.n_branches, first.width, first.d)
-        if len(shape) != 3:
-            raise InputError(f"solutions[0] must have U of shape (I, m, d), got {shape}")
-        ws = [_as_params(s, f"solutions[{k}]", shape) for k, s in enumerate(solutions)]
+            a_shape = shape[:2]
+        if len(shape) != 3 or a_shape[:2] != shape[:2] or len(a_shape) not in (2, 3):
+            raise InputError(
+                f"solutions[0] must have U (I, m, d) and a (I, m) or (I, m, C), got {shape}, {a_shape}"
+            )
+        ws = [_as_params(s, f"solutions[{k}]", shape, a_shape) for k, s in enumerate(solutions)]
         flat = [_flat(w) for w in ws]
         c = (flat[0] + flat[1] + flat[2]) / 3.0
         n2 = np.linalg.norm(flat[2])
@@ -128,7 +144,7 @@ def slice_directions(
         d2 = e2 * n2 / np.linalg.norm(e2)
         basis = np.column_stack([d1, d2])
         minima = np.array([np.linalg.lstsq(basis, f - c, rcond=None)[0] for f in flat])
-        unflat = _unflatten(shape)
+        unflat = _unflatten(shape, a_shape)
         return SlicePlane(unflat(c), unflat(d1), unflat(d2), kind, None, minima)
     if not isinstance(model, MultiBranchMLP):
         raise InputError(f"model must be a MultiBranchMLP for kind={kind!r}")
@@ -155,11 +171,11 @@ def slice_directions(
     return SlicePlane((U, a), dirs[0], dirs[1], kind, seed, None)
 
 
-def _unflatten(shape: Tuple[int, ...]):
+def _unflatten(shape: Tuple[int, ...], a_shape: Tuple[int, ...]):
     I, m, d = shape
 
     def f(v: np.ndarray) -> Params:
-        return v[: I * m * d].reshape(I, m, d).copy(), v[I * m * d :].reshape(I, m).copy()
+        return v[: I * m * d].reshape(I, m, d).copy(), v[I * m * d :].reshape(a_shape).copy()
 
     return f
 
@@ -212,18 +228,7 @@ def loss_surface(
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
     code = loss_code(loss)
     span = as_real(span, "span", minimum=0.0, strict_min=True)
-    if isinstance(grid, (tuple, list)) and len(grid) == 2:
-        alphas = as_array(grid[0], "grid[0] (alphas)", 1)
-        betas = as_array(grid[1], "grid[1] (betas)", 1)
-        for nm, v in (("grid[0] (alphas)", alphas), ("grid[1] (betas)", betas)):
-            if v.size < 3:
-                raise InputError(f"{nm} must have at least 3 points (grid >= 3 x 3), got {v.size}")
-            if not (np.diff(v) > 0).all():
-                raise InputError(f"{nm} must be strictly increasing")
-    else:
-        g = as_int(grid, "grid", minimum=3)
-        alphas = np.linspace(-span, span, g)
-        betas = alphas.copy()
+    alphas, betas = _grid_axes(grid, span)
     centre = _as_params(directions.centre, "directions.centre", shape)
     d1 = _as_params(directions.d1, "directions.d1", shape)
     d2 = _as_params(directions.d2, "directions.d2", shape)
@@ -243,6 +248,73 @@ def loss_surface(
         "span": span,
         "grid": (alphas.size, betas.size),
     }
+    if directions.minima is not None:
+        meta["minima"] = directions.minima.tolist()
+    return Surface(S, alphas, betas, meta)
+
+
+def _grid_axes(grid: Any, span: float) -> Tuple[np.ndarray, np.ndarray]:
+    if isinstance(grid, (tuple, list)) and len(grid) == 2:
+        alphas = as_array(grid[0], "grid[0] (alphas)", 1)
+        betas = as_array(grid[1], "grid[1] (betas)", 1)
+        for nm, v in (("grid[0] (alphas)", alphas), ("grid[1] (betas)", betas)):
+            if v.size < 3:
+                raise InputError(f"{nm} must have at least 3 points (grid >= 3 x 3), got {v.size}")
+            if not (np.diff(v) > 0).all():
+                raise InputError(f"{nm} must be strictly increasing")
+        return alphas, betas
+    g = as_int(grid, "grid", minimum=3)
+    alphas = np.linspace(-span, span, g)
+    return alphas, alphas.copy()
+
+
+def multiclass_loss_surface(
+    X: Any, labels: Any, directions: SlicePlane, grid: Any = 41, span: float = 1.0
+) -> Surface:
+    """Multi-class margin loss on a plane of C-output multi-branch networks (SPEC 5.1, 5.8).
+
+    ``F(x) = (1/I) sum_{i,j} A[i, j] relu(U[i, j] . x)`` with ``U`` (I, m, d), ``A`` (I, m, C); the loss is
+    ``mean_j (1/C) sum_{c != y_j} max(0, 1 - F_{j, y_j} + F_{j, c})`` (PyTorch ``multi_margin_loss``,
+    margin 1), the loss plotted in Zhang et al.'s landscape figure.  ``directions`` holds (U, A) pairs, e.g.
+    from ``slice_directions("three_minima", solutions=[(U0, A0), (U1, A1), (U2, A2)])`` with networks trained
+    elsewhere.  ``labels``: integers in [0, C).  Evaluated by the compiled batched kernel.
+    """
+    if not isinstance(directions, SlicePlane):
+        raise InputError("directions must be a SlicePlane from slice_directions")
+    X = as_array(X, "X", 2)
+    lab = np.asarray(labels)
+    if lab.dtype.kind not in "iu":
+        raise InputError(f"labels must be integers in [0, C), got dtype {lab.dtype}")
+    lab = as_array(lab, "labels", 1)
+    same_rows(("X", X), ("labels", lab))
+    span = as_real(span, "span", minimum=0.0, strict_min=True)
+    alphas, betas = _grid_axes(grid, span)
+    U0 = as_array(directions.centre[0], "directions.centre[0] (U)", 3)
+    A0 = as_array(directions.centre[1], "directions.centre[1] (A)", 3)
+    shape, a_shape = U0.shape, A0.shape
+    if a_shape[:2] != shape[:2]:
+        raise InputError(f"output weights must have shape (I, m, C) matching U {shape}, got {a_shape}")
+    I, m, d = shape
+    C = a_shape[2]
+    if X.shape[1] != d:
+        raise InputError(f"X must have d = {d} columns, got shape {X.shape}")
+    if lab.min() < 0 or lab.max() >= C:
+        raise InputError(f"labels must be integers in [0, {C - 1}], got range [{lab.min():g}, {lab.max():g}]")
+    pts = [
+        _as_params(p, nm, shape, a_shape)
+        for p, nm in (
+            (directions.centre, "directions.centre"),
+            (directions.d1, "directions.d1"),
+            (directions.d2, "directions.d2"),
+        )
+    ]
+    P = I * m
+    flat = [(np.ascontiguousarray(U.reshape(P, d)), np.ascontiguousarray(A.reshape(P, C))) for U, A in pts]
+    S = _core.branches_surface_multimargin(
+        X, lab, flat[0][0], flat[0][1], flat[1][0], flat[1][1], flat[2][0], flat[2][1], alphas, betas, I
+    )
+    meta = {"kind": directions.kind, "I": I, "m": m, "d": d, "C": C, "n": X.shape[0], "loss": "multi_margin",
+            "span": span, "grid": (alphas.size, betas.size)}  # fmt: skip
     if directions.minima is not None:
         meta["minima"] = directions.minima.tolist()
     return Surface(S, alphas, betas, meta)

@@ -35,6 +35,7 @@ from ._branches_landscape import (
     Surface,
     interpolation_barrier,
     loss_surface,
+    multiclass_loss_surface,
     slice_directions,
 )
 from ._branches_model import LOSSES, FitResult, MultiBranchMLP
@@ -54,6 +55,7 @@ __all__ = [
     "slice_directions",
     "SlicePlane",
     "loss_surface",
+    "multiclass_loss_surface",
     "Surface",
     "interpolation_barrier",
     "Barrier",

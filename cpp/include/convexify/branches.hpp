@@ -64,6 +64,15 @@ RowMatrix<double> surface(const Eigen::Ref<const ColMatrix<double>>& Xt, const E
                           const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas,
                           int n_branches, double tau, Loss loss);
 
+// Loss surface of the multi-class margin loss (SPEC 5.8): networks with C outputs, output weights A (P, C),
+// integer labels in [0, C) (stored as doubles), loss mean_j (1/C) sum_{c != y_j} max(0, 1 - F_{j y_j} + F_{j c}).
+RowMatrix<double> surface_multimargin(
+    const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& labels,
+    const Eigen::Ref<const RowMatrix<double>>& U0, const Eigen::Ref<const RowMatrix<double>>& A0,
+    const Eigen::Ref<const RowMatrix<double>>& U1, const Eigen::Ref<const RowMatrix<double>>& A1,
+    const Eigen::Ref<const RowMatrix<double>>& U2, const Eigen::Ref<const RowMatrix<double>>& A2,
+    const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas, int n_branches);
+
 // Heuristic neuron oracle (SPEC 5.4): a lower bound on M+(c) = max_{||u|| <= 1} sum_j c_j relu(u . x_j) by
 // multistart fixed-point ascent u <- normalise(u/2 + normalise(G)/2), G = X^T (c o 1[X u > 0]), from the
 // given starts (S, d) for at most `iterations` steps, keeping the best value seen per start.  The step 1/2 is

@@ -13,7 +13,7 @@ from typing import Tuple
 
 import numpy as np
 
-__all__ = ["forward", "risk", "loss_gradient", "surface", "midpoint_scores"]
+__all__ = ["forward", "risk", "loss_gradient", "surface", "multiclass_surface", "midpoint_scores"]
 
 
 def forward(X: np.ndarray, U: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -77,6 +77,32 @@ def surface(
             U = centre[0] + al * d1[0] + be * d2[0]
             a = centre[1] + al * d1[1] + be * d2[1]
             S[i, j] = risk(X, y, U, a, tau, loss)
+    return S
+
+
+def multiclass_surface(
+    X: np.ndarray,
+    labels: np.ndarray,
+    centre: Tuple[np.ndarray, np.ndarray],
+    d1: Tuple[np.ndarray, np.ndarray],
+    d2: Tuple[np.ndarray, np.ndarray],
+    alphas: np.ndarray,
+    betas: np.ndarray,
+) -> np.ndarray:
+    """Multi-class margin loss mean_j (1/C) sum_{c != y_j} max(0, 1 - F_{j,y_j} + F_{j,c}) on the plane, by a
+    direct loop; U (I, m, d), A (I, m, C), F = (1/I) sum_i relu(X U_i^T) A_i."""
+    n = X.shape[0]
+    S = np.empty((len(alphas), len(betas)))
+    for i, al in enumerate(alphas):
+        for j, be in enumerate(betas):
+            U = centre[0] + al * d1[0] + be * d2[0]
+            A = centre[1] + al * d1[1] + be * d2[1]
+            F = sum(np.maximum(X @ U[b].T, 0.0) @ A[b] for b in range(U.shape[0])) / U.shape[0]
+            C = F.shape[1]
+            fy = F[np.arange(n), labels]
+            L = np.maximum(0.0, 1.0 - fy[:, None] + F)
+            L[np.arange(n), labels] = 0.0
+            S[i, j] = float(np.mean(L.sum(axis=1) / C))
     return S
 
 
