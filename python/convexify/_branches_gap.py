@@ -272,6 +272,7 @@ def gap_bracket(
     certify: str = "auto",
     max_trained_units: int = 200,
     units_per_round: int = 4,
+    optimizer: str = "gd",
 ) -> Dict[int, GapEntry]:
     """Bracket inf(P_I) and sup(D_I) for each I in ``branch_counts`` (SPEC 5.4).
 
@@ -285,7 +286,8 @@ def gap_bracket(
       <= 3
       the arrangement is enumerated exactly and the bound is certified.  ``lower_certified`` always holds
       (closed-form upper bound on M, or the SDP bound when ``certify="sdp"`` and cvxpy is installed).
-    * Upper bound: UB_I = min(best of ``restarts`` projected-Adam runs with I branches of ``width`` units,
+    * Upper bound: UB_I = min(best of ``restarts`` training runs (``optimizer``, see
+      :meth:`MultiBranchMLP.fit`) with I branches of ``width`` units,
       the network pruned from the LP solution to I * width units).  ``width`` may be one value per I (e.g. a
       fixed total width I m), so that every I shares one column generation.
     * Regime A: the closed-form value 1 - B M / (n tau) as an interval, Delta's interval
@@ -343,7 +345,9 @@ def gap_bracket(
     rows = []
     for I in counts:
         model = MultiBranchMLP(I, widths[I], d, seed=seed)
-        fit = model.fit(X, y, tau, K, restarts=restarts, steps=steps, seed=seed + I, R2=R2)
+        fit = model.fit(
+            X, y, tau, K, restarts=restarts, steps=steps, seed=seed + I, R2=R2, optimizer=optimizer
+        )
         trained[I] = fit.value
         # a unit's share of the path norm, |a_k| ||u_k||, ranks it for the dictionary
         rows.append(

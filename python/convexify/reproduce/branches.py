@@ -436,9 +436,10 @@ def run(out_dir: Path, quick: bool) -> Section:
     body = f"""
 Data: scikit-learn's digits (n = {n}; 0-4 vs 5-9; standardised, PCA to {d - 1} dims, bias column
 appended).  Networks: I branches of m = {m} ReLU units, f = (1/I) sum_i a_i relu(U_i x), tau-hinge, budget
-(1/I) sum ||w_i||^2 <= K = {K:g} (path norm <= K/2), trained by projected Adam ({cfg["restarts"]} restart(s),
-{cfg["steps"]} steps).  Two regimes: B, tau = 1 (the ordinary hinge; the theorem does not apply) and A,
-tau = tau_min = {tauA:.3g} (the hinge never clips; per-branch balls ||w_i||^2 <= K).
+(1/I) sum ||w_i||^2 <= K = {K:g} (path norm <= K/2), trained by normalised projected gradient descent
+({cfg["restarts"]} restart(s), {cfg["steps"]} steps).  Two regimes: B, tau = 1 (the ordinary hinge; the
+theorem does not apply) and A, tau = tau_min = {tauA:.3g} (the hinge never clips; per-branch balls
+||w_i||^2 <= K).
 
 * **Landscapes**: the paper's three-minima plane (three solutions from different seeds) for each I, one
   colour scale.  The paper plotted a multi-class margin loss of unconstrained, interpolating networks
