@@ -140,3 +140,26 @@ def test_fit_respects_budget_and_reports_restarts(rng):
     assert res.value < 0.9  # better than the zero network (loss 1)
     # |f| <= (K/2) max ||x|| on the feasible set (SPEC 5.1)
     assert np.abs(net.forward(X)).max() <= br.tau_min(X, 3.0) * (1 + 1e-12)
+
+
+def test_hessian_vector_product_matches_gradient_differences(rng):
+    X, y = _data(rng, n=50)
+    net = br.MultiBranchMLP(2, 3, X.shape[1], seed=11)
+    vU = rng.standard_normal(net.U.shape)
+    va = rng.standard_normal(net.a.shape)
+    hu, ha = br.hessian_vector_product(net, X, y, 0.8, vU, va, loss="squared_hinge")
+    h = 1e-6
+    _, gUp, gap = ref.loss_gradient(X, y, net.U + h * vU, net.a + h * va, 0.8, "squared_hinge")
+    _, gUm, gam = ref.loss_gradient(X, y, net.U - h * vU, net.a - h * va, 0.8, "squared_hinge")
+    np.testing.assert_allclose(hu, (gUp - gUm) / (2 * h), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(ha, (gap - gam) / (2 * h), rtol=1e-5, atol=1e-8)
+
+
+def test_hinge_curvature_is_symmetric_and_flagged(rng):
+    X, y = _data(rng, n=50)
+    net = br.MultiBranchMLP(2, 3, X.shape[1], seed=12)
+    c = br.curvature(net, X, y, 0.5, loss="hinge")
+    assert not c.informative and "symmetric" in c.note
+    assert c.lambda_min == pytest.approx(-c.lambda_max, rel=1e-5)
+    s = br.curvature(net, X, y, 0.5, loss="squared_hinge")
+    assert s.informative and s.lambda_max > 0

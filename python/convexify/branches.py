@@ -21,6 +21,7 @@ scores
 
 from __future__ import annotations
 
+from ._branches_curvature import Curvature, curvature, hessian_vector_product
 from ._branches_gap import (
     Assumptions,
     GapEntry,
@@ -60,6 +61,9 @@ __all__ = [
     "interpolation_barrier",
     "Barrier",
     "nonconvexity_scores",
+    "hessian_vector_product",
+    "curvature",
+    "Curvature",
     "m_plus_heuristic",
     "m_plus_exact",
     "m_plus_upper",
