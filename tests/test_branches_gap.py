@@ -172,3 +172,16 @@ def test_oracle_independent_of_thread_count(rng):
         convexify.set_num_threads(1)
     assert one[0] == two[0]
     assert np.array_equal(one[2], two[2])
+
+
+def test_gap_bracket_sdp_certified_bound(rng):
+    pytest.importorskip("cvxpy")
+    X, y = _data(rng, n=25, d=4)
+    plain = br.gap_bracket(X, y, 0.5, 2.0, [2], width=2, restarts=1, steps=40, seed=3, rounds=2)[2]
+    sdp = br.gap_bracket(X, y, 0.5, 2.0, [2], width=2, restarts=1, steps=40, seed=3, rounds=2, certify="sdp")[
+        2
+    ]
+    assert not sdp.certified
+    assert plain.lower_certified <= sdp.lower_certified + 1e-9  # Mbar = min(closed form, SDP)
+    assert sdp.lower_certified <= sdp.lower + 1e-6
+    assert sdp.extra["rounds"] <= 2 and sdp.extra["oracle"].startswith("heuristic")

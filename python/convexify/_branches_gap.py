@@ -139,6 +139,8 @@ class GapEntry:
         v_lp: value of the last column-generation LP (a feasible infinite-width network, >= C*).
         n_active: units with nonzero weight in that LP solution.
         note: text for reports.
+        extra: column-generation diagnostics (rounds, converged, dictionary_size, oracle, M_bar_certified,
+            lower_heuristic).
     """
 
     upper: float
@@ -379,7 +381,9 @@ def gap_bracket(
 
     lb_best, beta_best, u_best = -math.inf, np.zeros(n), np.zeros(d)
     v_lp, alpha = math.inf, np.zeros(D.shape[0])
+    rounds_run = 0
     for _ in range(rounds):
+        rounds_run += 1
         v_lp, alpha, beta = _solve_lp(np.maximum(X @ D.T, 0.0), y, tau, B)
         c = beta * y
         M, up, um, new = oracle(c)
@@ -457,5 +461,13 @@ def gap_bracket(
             v_lp=float(v_lp),
             n_active=n_active,
             note=note,
+            extra={
+                "rounds": rounds_run,
+                "converged": bool(v_lp - lb_best < 1e-4),
+                "dictionary_size": int(alpha.size),
+                "oracle": "exact (d <= 3)" if exact else "heuristic multistart ascent",
+                "M_bar_certified": float(mbar),
+                "lower_heuristic": float(lb_best),
+            },
         )
     return out
