@@ -17,6 +17,19 @@ What this module measures, and what it does not claim:
 scores
   are not the duality gap, and at fixed total width I is a reparametrisation (SPEC 5.3.4, 5.6).
 * :func:`exact_separable_benchmark` is the closed-form case with a nonzero gap (SPEC 5.3.3).
+* :func:`multiclass_loss_surface` evaluates the multi-class margin loss of the paper's landscape figure on a
+  three-minima plane of C-output networks (SPEC 5.8); :func:`curvature` gives exact a.e. Hessian extremes,
+  informative only for smooth losses (SPEC 5.3.6, 5.7).
+
+Example::
+
+    from convexify import branches as br
+    net = br.MultiBranchMLP(n_branches=8, width=2, d=X.shape[1])
+    fit = net.fit(X, y, tau=1.0, K=16.0, restarts=2, steps=400)
+    surf = br.loss_surface(net, X, y, br.slice_directions("filter", net, seed=0), grid=41)
+    scores = br.nonconvexity_scores(*surf)            # env_max, env_mean, midpoint_frac, ...
+    bracket = br.gap_bracket(X, y, tau=1.0, K=16.0, branch_counts=[1, 4, 16], width=2)
+    bracket[4].upper, bracket[4].lower, bracket[4].certified, bracket[4].regime, bracket[4].bound
 """
 
 from __future__ import annotations
