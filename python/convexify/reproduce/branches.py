@@ -364,6 +364,8 @@ def run(out_dir: Path, quick: bool) -> Section:
         )
     )
     nB = resB[I0].n_active
+    near = [I * m for I, u, v in zip(Is, sB["upper_pruned"], sB["v_lp"]) if u - v < 1e-4]
+    close_width = near[0] if near else "never"
     pruned_txt = ", ".join(f"I={I}: {u:.4g}" for I, u in zip(Is, sB["upper_pruned"]))
     ctrl_txt = ", ".join(f"{u:.4g}" for u in ctrl["upper_pruned"])
     claims.append(
@@ -372,7 +374,8 @@ def run(out_dir: Path, quick: bool) -> Section:
             "number of branches (also for the ordinary hinge)",
             f"regime B (tau = 1, no theorem): infinite-width value V_LP = {sB['v_lp'][0]:.4g} with {nB} "
             f"active units; pruned-LP UB by I: {pruned_txt}; LB = {sB['lower'][0]:.4g} ({resB[I0].note}).  "
-            f"UB reaches V_LP once I m >= {nB}: a width effect (SPEC 5.3.5).  At fixed I m = {P_ctrl}: "
+            f"UB is within 1e-4 of V_LP from I m = {close_width} on (and equals it once I m >= {nB}): "
+            f"a width effect (SPEC 5.3.5).  At fixed I m = {P_ctrl}: "
             f"pruned UB {ctrl_txt} for I = {', '.join(str(I) for I, _ in shapes)} with one V_LP = "
             f"{ctrl['v_lp']:.4g} and LB = {ctrl['lower'][0]:.4g} (the same problem, SPEC 5.3.4).",
             "qualified",
