@@ -19,9 +19,13 @@ namespace {
 constexpr Eigen::Index kRows = 4;   // samples per register tile
 constexpr Eigen::Index kUnits = 8;  // units per register tile (the unit count is padded to a multiple)
 
-// Fused pass over the samples, kRows at a time: z = X U^T (register-tiled), f, r_j = dR/df_j, then
-// dR/da and dR/dU^T accumulated in a fixed order.  Xr: (n, d) row-major; UT, gUT: (d, Pp) row-major with
-// Pp a multiple of kUnits (padding units have a = 0 and contribute nothing).  Returns the summed loss.
+// Backward tile: gUT[t][k] += sum_{r < kBack} X[rows[r]][t] w[r][k] (rows beyond `count` are zero).
+constexpr Eigen::Index kBack = 8;
+
+// Fused pass over the samples, kRows at a time: z = X U^T (register-tiled), f, r_j = dR/df_j, then dR/da.
+// Samples with r_j != 0 (the hinge is active) are queued, kBack at a time, for dR/dU^T; the others contribute
+// nothing and are skipped.  Everything runs in sample order, so the result is deterministic.  Xr: (n, d)
+// row-major; UT, gUT: (d, Pp) row-major with Pp a multiple of kUnits (padding units have a = 0).
 CONVEXIFY_SIMD_CLONES
 double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, const double* __restrict Xr,
                            const double* __restrict UT, const double* __restrict a, const double* __restrict y,
@@ -29,6 +33,23 @@ double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, cons
                            double* __restrict zbuf, double* __restrict wbuf) {
   const Loss loss = static_cast<Loss>(loss_kind);
   double total = 0.0;
+  Eigen::Index queued = 0;
+  Eigen::Index rows[kBack] = {};
+  auto flush = [&]() {
+    if (queued == 0) return;
+    for (Eigen::Index r = queued; r < kBack; ++r)
+      for (Eigen::Index k = 0; k < Pp; ++k) wbuf[r * Pp + k] = 0.0;
+    double xs[kBack];
+    for (Eigen::Index t = 0; t < d; ++t) {
+      for (Eigen::Index r = 0; r < kBack; ++r) xs[r] = r < queued ? Xr[rows[r] * d + t] : 0.0;
+      double* g = gUT + t * Pp;
+      const double* w = wbuf;
+      for (Eigen::Index k = 0; k < Pp; ++k)
+        g[k] += xs[0] * w[k] + xs[1] * w[Pp + k] + xs[2] * w[2 * Pp + k] + xs[3] * w[3 * Pp + k] +
+                xs[4] * w[4 * Pp + k] + xs[5] * w[5 * Pp + k] + xs[6] * w[6 * Pp + k] + xs[7] * w[7 * Pp + k];
+    }
+    queued = 0;
+  };
   for (Eigen::Index j0 = 0; j0 < n; j0 += kRows) {
     const Eigen::Index jb = std::min(kRows, n - j0);
     double xs[kRows];
@@ -43,13 +64,8 @@ double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, cons
       for (Eigen::Index r = 0; r < kRows; ++r)
         for (Eigen::Index c = 0; c < kUnits; ++c) zbuf[r * Pp + k0 + c] = acc[r][c];
     }
-    for (Eigen::Index r = 0; r < kRows; ++r) {
-      double* z = zbuf + r * Pp;
-      double* w = wbuf + r * Pp;
-      if (r >= jb) {
-        for (Eigen::Index k = 0; k < Pp; ++k) w[k] = 0.0;
-        continue;
-      }
+    for (Eigen::Index r = 0; r < jb; ++r) {
+      const double* z = zbuf + r * Pp;
       // kUnits partial sums (Pp is a multiple of kUnits): vectorisable, in a fixed order
       double part[kUnits] = {};
       for (Eigen::Index k0 = 0; k0 < Pp; k0 += kUnits)
@@ -61,18 +77,17 @@ double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, cons
       const double m = yj * f / tau;
       total += margin_loss(m, loss);
       const double rj = margin_loss_slope(m, loss) * yj / (tau * static_cast<double>(n));
+      if (rj == 0.0) continue;
       const double ra = rj * inv_I;
       for (Eigen::Index k = 0; k < Pp; ++k) ga[k] += ra * std::max(z[k], 0.0);
+      double* w = wbuf + queued * Pp;
       for (Eigen::Index k = 0; k < Pp; ++k) w[k] = ra * a[k];
       for (Eigen::Index k = 0; k < Pp; ++k) w[k] = z[k] > 0.0 ? w[k] : 0.0;
-    }
-    for (Eigen::Index t = 0; t < d; ++t) {
-      for (Eigen::Index r = 0; r < kRows; ++r) xs[r] = r < jb ? Xr[(j0 + r) * d + t] : 0.0;
-      double* g = gUT + t * Pp;
-      for (Eigen::Index k = 0; k < Pp; ++k)
-        g[k] += xs[0] * wbuf[k] + xs[1] * wbuf[Pp + k] + xs[2] * wbuf[2 * Pp + k] + xs[3] * wbuf[3 * Pp + k];
+      rows[queued++] = j0 + r;
+      if (queued == kBack) flush();
     }
   }
+  flush();
   return total;
 }
 
@@ -137,7 +152,7 @@ LossGradient loss_gradient(const Eigen::Ref<const ColMatrix<double>>& Xt, const 
   }
   RowMatrix<double> gUT = RowMatrix<double>::Zero(d, Pp);
   Vector<double> ga = Vector<double>::Zero(Pp);
-  std::vector<double> zbuf(static_cast<size_t>(kRows * Pp)), wbuf(static_cast<size_t>(kRows * Pp));
+  std::vector<double> zbuf(static_cast<size_t>(kRows * Pp)), wbuf(static_cast<size_t>(kBack * Pp));
   const double total = fused_loss_gradient(n, d, Pp, Xr, UT.data(), ap.data(), y.data(),
                                            1.0 / static_cast<double>(n_branches), tau, static_cast<int>(loss),
                                            gUT.data(), ga.data(), zbuf.data(), wbuf.data());
