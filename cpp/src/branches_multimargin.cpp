@@ -15,7 +15,7 @@ namespace {
 constexpr Eigen::Index kBlock = 64;  // samples per tile: the (n_beta, C, block) accumulator stays in cache
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CONVEXIFY_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define CONVEXIFY_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CONVEXIFY_SIMD_CLONES
 #endif

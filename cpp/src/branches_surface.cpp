@@ -13,7 +13,7 @@ constexpr Eigen::Index kSampleBlock = 256;  // samples per tile: the (n_beta, bl
 
 // Wider SIMD when the CPU has it (runtime dispatch; the portable build flags stay unchanged).
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CONVEXIFY_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define CONVEXIFY_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CONVEXIFY_SIMD_CLONES
 #endif
