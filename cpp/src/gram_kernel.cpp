@@ -1,0 +1,349 @@
+// Fused Gram recursion of lens 3 (SPEC 4.3, 4.4, 4.6, 4.7, 4.12).
+//
+// Every K^(h)_ij depends only on K^(h-1)_ij and O(n) side vectors (diagonals, and for ResNets b and mu),
+// so all layers are applied to one pair before moving to the next.  The upper triangle is cut into tiles;
+// each tile computes its block of K^(0) = X X^T by a small GEMM, runs the recursion for every pair of the
+// tile and writes the block and its transpose.  Tiles are independent, so the result does not depend on
+// the number of threads.
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "convexify/checks.hpp"
+#include "convexify/gram.hpp"
+#include "convexify/threads.hpp"
+
+namespace convexify::gram {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kInvPi = 0.31830988618379067154;
+constexpr double kInv2Pi = 0.15915494309189533577;
+constexpr std::int64_t kTile = 128;
+// Gauss-Hermite weights below this fraction of the largest are dropped from the 2-D sums: their total
+// contribution is below round-off relative to the result (documented in convexify.gram).
+constexpr double kWeightCut = 1e-22;
+
+using Index = std::int64_t;
+using RowMap = Eigen::Map<const RowMatrix<double>>;
+
+// sin t - t cos t without cancellation (SPEC 4.6 rule 3).
+inline double sin_minus_t_cos(double t) {
+  if (t < 1e-2) {
+    const double t2 = t * t;
+    return t * t2 * (1.0 / 3.0 - t2 * (1.0 / 30.0 - t2 / 840.0));
+  }
+  return std::sin(t) - t * std::cos(t);
+}
+
+// One ReLU layer on the angle (SPEC 4.6 rule 2): cos t' = (sin t + (pi - t) cos t) / pi, carried as
+// 1 - cos t' = (2 pi sin^2(t/2) - (sin t - t cos t)) / pi and t' = 2 asin(sqrt((1 - cos t') / 2)).
+inline double relu_angle_step(double t) {
+  const double s = std::sin(0.5 * t);
+  double one_minus_cos = (2.0 * kPi * s * s - sin_minus_t_cos(t)) * kInvPi;
+  one_minus_cos = std::min(std::max(one_minus_cos, 0.0), 2.0);
+  return 2.0 * std::asin(std::sqrt(0.5 * one_minus_cos));
+}
+
+inline double clip_rho(double rho) { return std::min(1.0, std::max(-1.0, rho)); }
+
+class Recursion {
+ public:
+  Recursion(const double* X, Index n, Index d, const GramOptions& opt)
+      : X_(X), n_(n), d_(d), H_(opt.depth), act_(opt.activation), arch_(opt.arch),
+        cs_(c_sigma(opt.activation)), r_(opt.c_res / opt.depth),
+        angle_form_(opt.activation == Activation::relu && opt.arch == Arch::fc),
+        quadrature_(!has_closed_form(opt.activation)) {
+    norm2_.resize(n);
+    norm_.resize(n);
+    for (Index i = 0; i < n; ++i) {
+      const double* xi = X + i * d;
+      double s = 0.0;
+      for (Index k = 0; k < d; ++k) s += xi[k] * xi[k];
+      require(s > 0.0, "X has a zero row (row " + std::to_string(i) + "): the angle to it is undefined");
+      norm2_[i] = s;
+      norm_[i] = std::sqrt(s);
+    }
+    if (quadrature_) {
+      GaussHermite rule = gauss_hermite(opt.quadrature_order);
+      const double wmax = *std::max_element(rule.weights.begin(), rule.weights.end());
+      for (std::size_t k = 0; k < rule.nodes.size(); ++k) {
+        if (rule.weights[k] >= kWeightCut * wmax) {
+          nodes_.push_back(rule.nodes[k]);
+          weights_.push_back(rule.weights[k]);
+        }
+      }
+      q_ = static_cast<Index>(nodes_.size());
+      GaussHermite mean_rule = gauss_hermite(128);
+      mean_nodes_ = mean_rule.nodes;
+      mean_weights_ = mean_rule.weights;
+    }
+    build_side();
+  }
+
+  const GramSide& side() const { return side_; }
+
+  // All layer values of pair (i, j), i != j, given k0 = <x_i, x_j>; vals has H + 1 entries.
+  void pair(Index i, Index j, double k0, double* vals) const {
+    vals[0] = k0;
+    if (angle_form_) {
+      relu_fc_pair(i, j, k0, vals);
+      return;
+    }
+    const auto& diag = side_.diag;
+    double c = k0;
+    if (arch_ == Arch::fc) {
+      for (int h = 1; h < H_; ++h) {
+        c = cs_ * e_sigma(h - 1, i, j, diag[h - 1][i], diag[h - 1][j], c);
+        vals[h] = c;
+      }
+      vals[H_] = cs_ * c * e_deriv(i, j, diag[H_ - 1][i], diag[H_ - 1][j], c);
+      return;
+    }
+    c = cs_ * e_sigma(0, i, j, diag[0][i], diag[0][j], c);
+    vals[1] = c;
+    for (int h = 2; h < H_; ++h) {
+      const auto& b = side_.b[h - 1];
+      const auto& mu = mu_[h - 1];
+      // Cross terms pair b of one point with mu of the other (SPEC 4.4).
+      c = c + r_ * (b[i] * mu[j] + mu[i] * b[j]) + r_ * r_ * e_sigma(h - 1, i, j, diag[h - 1][i], diag[h - 1][j], c);
+      vals[h] = c;
+    }
+    vals[H_] = r_ * r_ * c * e_deriv(i, j, diag[H_ - 1][i], diag[H_ - 1][j], c);
+  }
+
+  void diagonal(Index i, double* vals) const {
+    for (int h = 0; h <= H_; ++h) vals[h] = side_.diag[h][i];
+  }
+
+  int depth() const { return H_; }
+  double cost_per_pair() const { return quadrature_ ? static_cast<double>(H_ * q_ * q_) : 10.0 * H_; }
+
+ private:
+  // FC ReLU in angle form (SPEC 4.6): K^(h)_ij = |x_i||x_j| cos theta^(h), K^(H) = K^(H-1) (pi - theta^(H-1))/pi.
+  void relu_fc_pair(Index i, Index j, double k0, double* vals) const {
+    const double ni = norm_[i], nj = norm_[j];
+    const double cosine = k0 / (ni * nj);
+    double theta;
+    if (std::abs(cosine) <= 0.9) {
+      theta = std::acos(cosine);
+    } else {
+      // theta = 2 atan2(|xh_i - xh_j|, |xh_i + xh_j|) (SPEC 4.6 rule 1).
+      const double* xi = X_ + i * d_;
+      const double* xj = X_ + j * d_;
+      const double si = 1.0 / ni, sj = 1.0 / nj;
+      double dm = 0.0, dp = 0.0;
+      for (Index k = 0; k < d_; ++k) {
+        const double a = xi[k] * si, b = xj[k] * sj;
+        dm += (a - b) * (a - b);
+        dp += (a + b) * (a + b);
+      }
+      theta = 2.0 * std::atan2(std::sqrt(dm), std::sqrt(dp));
+    }
+    double prev = k0;
+    for (int h = 1; h < H_; ++h) {
+      theta = relu_angle_step(theta);
+      prev = ni * nj * std::cos(theta);
+      vals[h] = prev;
+    }
+    vals[H_] = prev * (kPi - theta) * kInvPi;
+  }
+
+  // E[sigma(u) sigma(v)] for (u, v) ~ N(0, [[a, c], [c, b]]) at layer covariance h (pre-tabulated u-side).
+  double e_sigma(int h, Index i, Index j, double a, double b, double c) const {
+    switch (act_) {
+      case Activation::relu: {
+        const double sab = std::sqrt(a * b);
+        const double rho = clip_rho(c / sab);
+        const double t = std::acos(rho);
+        return sab * kInv2Pi * (std::sqrt(std::max(0.0, 1.0 - rho * rho)) + (kPi - t) * rho);
+      }
+      case Activation::erf:
+        return 2.0 * kInvPi * std::asin(clip_rho(2.0 * c / std::sqrt((1.0 + 2.0 * a) * (1.0 + 2.0 * b))));
+      default:
+        return quad_pair(&usig_[h][static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), false);
+    }
+    (void)j;
+  }
+
+  // E[sigma'(u) sigma'(v)] at the last layer's covariance (built from K^(H-1)).
+  double e_deriv(Index i, Index j, double a, double b, double c) const {
+    (void)j;
+    switch (act_) {
+      case Activation::relu:
+        return (kPi - std::acos(clip_rho(c / std::sqrt(a * b)))) * kInv2Pi;
+      case Activation::erf: {
+        const double det = std::max((1.0 + 2.0 * a) * (1.0 + 2.0 * b) - 4.0 * c * c, 0.0);
+        return 4.0 * kInvPi / std::sqrt(det);
+      }
+      default:
+        return quad_pair(&uder_[static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), true);
+    }
+  }
+
+  // sum_s [w_s g(sqrt(a) t_s)] sum_t w_t g(sqrt(b) (rho t_s + sqrt(1 - rho^2) t_t))  (SPEC 4.7).
+  double quad_pair(const double* u_side, double b, double rho, bool deriv) const {
+    rho = clip_rho(rho);
+    const double sb = std::sqrt(b);
+    const double a1 = sb * rho, a2 = sb * std::sqrt(std::max(0.0, 1.0 - rho * rho));
+    double total = 0.0;
+    for (Index s = 0; s < q_; ++s) {
+      const double base = a1 * nodes_[s];
+      double inner = 0.0;
+      if (deriv) {
+        for (Index t = 0; t < q_; ++t) inner += weights_[t] * activation_derivative(act_, base + a2 * nodes_[t]);
+      } else {
+        for (Index t = 0; t < q_; ++t) inner += weights_[t] * activation_value(act_, base + a2 * nodes_[t]);
+      }
+      total += u_side[s] * inner;
+    }
+    return total;
+  }
+
+  // mu(a) = E_{u ~ N(0, a)}[sigma(u)] (SPEC 4.2): closed form for relu, 0 for odd activations, GH q = 128.
+  double mean(double a) const {
+    switch (act_) {
+      case Activation::relu:
+        return std::sqrt(a * kInv2Pi);
+      case Activation::erf:
+      case Activation::tanh:
+        return 0.0;
+      default: {
+        const double sa = std::sqrt(a);
+        double m = 0.0;
+        for (std::size_t k = 0; k < mean_nodes_.size(); ++k)
+          m += mean_weights_[k] * activation_value(act_, sa * mean_nodes_[k]);
+        return m;
+      }
+    }
+  }
+
+  void tabulate_u_side(const std::vector<double>& var, bool deriv, std::vector<double>& dst) const {
+    dst.resize(static_cast<std::size_t>(n_ * q_));
+    for (Index i = 0; i < n_; ++i) {
+      const double sa = std::sqrt(var[i]);
+      for (Index s = 0; s < q_; ++s) {
+        const double x = sa * nodes_[s];
+        dst[i * q_ + s] = weights_[s] * (deriv ? activation_derivative(act_, x) : activation_value(act_, x));
+      }
+    }
+  }
+
+  // Diagonals, b and mu vectors (O(n H)); the diagonal uses the same pair formulas at c = a.
+  void build_side() {
+    auto& diag = side_.diag;
+    diag.assign(H_ + 1, std::vector<double>(n_));
+    diag[0] = norm2_;
+    if (angle_form_) {
+      for (int h = 1; h <= H_; ++h) diag[h] = norm2_;
+      return;
+    }
+    usig_.resize(std::max(H_ - 1, 0));
+    mu_.assign(H_, std::vector<double>());
+    if (arch_ == Arch::resnet) side_.b.assign(H_, std::vector<double>());
+    for (int h = 1; h < H_; ++h) {
+      if (quadrature_) tabulate_u_side(diag[h - 1], false, usig_[h - 1]);
+      for (Index i = 0; i < n_; ++i) {
+        const double a = diag[h - 1][i];
+        const double e = e_sigma(h - 1, i, i, a, a, a);
+        if (arch_ == Arch::fc || h == 1) {
+          diag[h][i] = cs_ * e;
+        } else {
+          diag[h][i] = a + 2.0 * r_ * side_.b[h - 1][i] * mu_[h - 1][i] + r_ * r_ * e;
+        }
+      }
+      if (arch_ == Arch::resnet) {
+        mu_[h].resize(n_);
+        side_.b[h].resize(n_);
+        for (Index i = 0; i < n_; ++i) mu_[h][i] = mean(diag[h][i]);
+        if (h == 1) {
+          for (Index i = 0; i < n_; ++i) side_.b[1][i] = std::sqrt(cs_) * mean(diag[0][i]);
+        } else {
+          for (Index i = 0; i < n_; ++i) side_.b[h][i] = side_.b[h - 1][i] + r_ * mu_[h - 1][i];
+        }
+      }
+    }
+    if (quadrature_) tabulate_u_side(diag[H_ - 1], true, uder_);
+    const double scale = arch_ == Arch::fc ? cs_ : r_ * r_;
+    for (Index i = 0; i < n_; ++i) {
+      const double a = diag[H_ - 1][i];
+      diag[H_][i] = scale * a * e_deriv(i, i, a, a, a);
+    }
+  }
+
+  const double* X_;
+  Index n_, d_;
+  int H_;
+  Activation act_;
+  Arch arch_;
+  double cs_, r_;
+  bool angle_form_, quadrature_;
+  std::vector<double> norm2_, norm_;
+  std::vector<double> nodes_, weights_, mean_nodes_, mean_weights_;
+  Index q_ = 0;
+  std::vector<std::vector<double>> usig_;  // usig_[h][i*q + s] = w_s sigma(sqrt(K^(h)_ii) t_s)
+  std::vector<double> uder_;               // w_s sigma'(sqrt(K^(H-1)_ii) t_s)
+  std::vector<std::vector<double>> mu_;    // mu_[h][i] = mu_i(K^(h)), resnet
+  GramSide side_;
+};
+
+}  // namespace
+
+GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const GramOptions& opt, double* out,
+                     bool return_all) {
+  require(n > 0 && d > 0, "X must be non-empty, got shape (" + std::to_string(n) + ", " + std::to_string(d) + ")");
+  require(opt.depth >= 1, "depth must be >= 1, got " + std::to_string(opt.depth));
+  if (opt.arch == Arch::resnet)
+    require(opt.depth >= 2, "depth must be >= 2 for arch='resnet', got " + std::to_string(opt.depth));
+  require_positive(opt.c_res, "c_res");
+  require_range(opt.quadrature_order, 1, 400, "quadrature_order");
+  RowMap Xm(X, n, d);
+  require_finite(Xm, "X");
+
+  const Recursion rec(X, n, d, opt);
+  const int H = opt.depth;
+  const Index nslices = return_all ? H + 1 : 1;
+  const Index first_slice = return_all ? 0 : H;
+
+  std::vector<std::pair<Index, Index>> tiles;
+  for (Index I = 0; I < n; I += kTile)
+    for (Index J = I; J < n; J += kTile) tiles.emplace_back(I, J);
+  const double pairs = 0.5 * static_cast<double>(n) * static_cast<double>(n + 1);
+  const double work = pairs * (rec.cost_per_pair() + static_cast<double>(d));
+  const int nt = threads_for(static_cast<long long>(work / 1000.0), 2000);
+  const Index ntiles = static_cast<Index>(tiles.size());
+
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
+  for (Index t = 0; t < ntiles; ++t) {
+    const Index I = tiles[t].first, J = tiles[t].second;
+    const Index ni = std::min(kTile, n - I), nj = std::min(kTile, n - J);
+    RowMatrix<double> k0(ni, nj);
+    k0.noalias() = Xm.middleRows(I, ni) * Xm.middleRows(J, nj).transpose();
+    std::vector<double> vals(H + 1);
+    for (Index a = 0; a < ni; ++a) {
+      const Index i = I + a;
+      for (Index b = (I == J ? a : 0); b < nj; ++b) {
+        const Index j = J + b;
+        if (i == j) {
+          rec.diagonal(i, vals.data());
+        } else {
+          rec.pair(i, j, k0(a, b), vals.data());
+        }
+        for (Index s = 0; s < nslices; ++s) {
+          double* slice = out + s * n * n;
+          const double v = vals[first_slice + s];
+          slice[i * n + j] = v;
+          slice[j * n + i] = v;
+        }
+      }
+    }
+  }
+  GramSide side = rec.side();
+  side.threads = nt;
+  return side;
+}
+
+}  // namespace convexify::gram
