@@ -105,6 +105,23 @@ def test_resnet_depth_two_proportional_to_fc(rng):
         np.testing.assert_allclose(rn, (1.3 / 2) ** 2 / gram.c_sigma(act) * fc, rtol=1e-13, atol=1e-16)
 
 
+@pytest.mark.parametrize("activation,arch", [("relu", "fc"), ("tanh", "fc"), ("gelu", "resnet")])
+def test_tables_agree_with_direct_evaluation(rng, activation, arch):
+    X = unit_rows(rng, 60, 5)
+    X[1] = X[0] + 1e-3 * X[2]  # one nearly parallel pair: the direct angle path inside the table mode
+    X[1] /= np.linalg.norm(X[1])
+    direct = gram.gram_matrix(X, 3, activation, arch=arch, return_all=True, method="direct")
+    table = gram.gram_matrix(X, 3, activation, arch=arch, return_all=True, method="table")
+    tol = 4e-15 if activation == "relu" else 2e-13
+    for a, b in zip(direct, table):
+        assert np.abs(a - b).max() <= tol * np.abs(a).max()
+    _, _, info = _core.gram_matrix(X, 3, activation, arch, 1.0, 64, False, 2)
+    assert len(info["table_errors"]) == 3
+    # Non-constant diagonals (non-unit rows) cannot use the dual-activation tables.
+    _, _, info = _core.gram_matrix(X * np.linspace(0.5, 1.5, 60)[:, None], 3, "tanh", "fc", 1.0, 16, False, 2)
+    assert info["table_errors"] == []
+
+
 def test_gauss_hermite_rule_matches_numpy_and_is_exact():
     from numpy.polynomial.hermite_e import hermegauss
 
@@ -316,6 +333,7 @@ def test_neural_tangents_agreement(rng):
         (dict(activation="tanh", quadrature_order=257), ValueError, "quadrature_order"),
         (dict(depth=2.5), TypeError, "depth"),
         (dict(arch="cnnx"), ValueError, "arch"),
+        (dict(method="fast"), ValueError, "method"),
         (dict(X=np.ones(3)), ValueError, "X"),
         (dict(X=np.array([[1.0 + 0j, 0.0]])), TypeError, "X"),
     ],

@@ -9,7 +9,7 @@ namespace convexify::bindings {
 namespace {
 
 py::tuple gram_matrix_binding(const CArray<double>& X, int depth, const std::string& activation,
-                              const std::string& arch, double c_res, int quadrature_order, bool return_all) {
+                              const std::string& arch, double c_res, int quadrature_order, bool return_all, int tables) {
   auto Xm = map_matrix<double>(X, "X");
   gram::GramOptions opt;
   opt.depth = depth;
@@ -17,6 +17,8 @@ py::tuple gram_matrix_binding(const CArray<double>& X, int depth, const std::str
   opt.arch = gram::parse_arch(arch);
   opt.c_res = c_res;
   opt.quadrature_order = quadrature_order;
+  require_range(tables, 0, 2, "tables");
+  opt.tables = tables;
   require(depth >= 1, "depth must be >= 1, got " + std::to_string(depth));
   const py::ssize_t n = Xm.rows();
   std::vector<py::ssize_t> shape = return_all ? std::vector<py::ssize_t>{depth + 1, n, n}
@@ -33,7 +35,12 @@ py::tuple gram_matrix_binding(const CArray<double>& X, int depth, const std::str
   double* bd = b.mutable_data();
   for (py::ssize_t h = 0; h < nb; ++h)
     for (py::ssize_t i = 0; i < n; ++i) bd[h * n + i] = side.b[h].empty() ? 0.0 : side.b[h][i];
-  return py::make_tuple(out, b, side.threads);
+  py::dict info;
+  info["threads"] = side.threads;
+  info["table_errors"] = side.table_errors;
+  info["table_attempts"] = side.table_attempts;
+  info["table_evaluations"] = side.table_evaluations;
+  return py::make_tuple(out, b, info);
 }
 
 py::tuple gauss_hermite_binding(int q) {
@@ -45,8 +52,8 @@ py::tuple gauss_hermite_binding(int q) {
 
 void bind_gram(py::module_& m) {
   m.def("gram_matrix", &gram_matrix_binding, py::arg("X"), py::arg("depth"), py::arg("activation"),
-        py::arg("arch"), py::arg("c_res"), py::arg("quadrature_order"), py::arg("return_all"),
-        "Du et al. K^(H) (or K^(0..H) stacked) of X (n, d); returns (K, b, threads) with b the ResNet "
+        py::arg("arch"), py::arg("c_res"), py::arg("quadrature_order"), py::arg("return_all"), py::arg("tables") = 1,
+        "Du et al. K^(H) (or K^(0..H) stacked) of X (n, d); returns (K, b, info) with b the ResNet "
         "b^(h) vectors (row 0 unused). See convexify.gram.gram_matrix.");
   m.def(
       "gram_c_sigma", [](const std::string& activation) { return gram::c_sigma(gram::parse_activation(activation)); },

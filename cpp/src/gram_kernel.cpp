@@ -13,6 +13,7 @@
 
 #include "convexify/checks.hpp"
 #include "convexify/gram.hpp"
+#include "convexify/gram_table.hpp"
 #include "convexify/threads.hpp"
 
 namespace convexify::gram {
@@ -23,6 +24,8 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kInvPi = 0.31830988618379067154;
 constexpr double kInv2Pi = 0.15915494309189533577;
 constexpr std::int64_t kTile = 128;
+// Tables pay only when there are many more pairs than table-building evaluations.
+constexpr double kTablePairs = 20000.0;
 // Gauss-Hermite weights below this fraction of the largest are dropped from the 2-D sums: their total
 // contribution is below round-off relative to the result (documented in convexify.gram).
 constexpr double kWeightCut = 1e-22;
@@ -40,12 +43,21 @@ inline double sin_minus_t_cos(double t) {
 }
 
 // One ReLU layer on the angle (SPEC 4.6 rule 2): cos t' = (sin t + (pi - t) cos t) / pi, carried as
-// 1 - cos t' = (2 pi sin^2(t/2) - (sin t - t cos t)) / pi and t' = 2 asin(sqrt((1 - cos t') / 2)).
-inline double relu_angle_step(double t) {
-  const double s = std::sin(0.5 * t);
-  double one_minus_cos = (2.0 * kPi * s * s - sin_minus_t_cos(t)) * kInvPi;
+// 1 - cos t' = (2 pi sin^2(t/2) - (sin t - t cos t)) / pi.  The state is (t, s, c) with s = sin(t/2),
+// c = cos(t/2), so sin t = 2 s c and cos t = c^2 - s^2 need no trigonometric call; the new half-angle
+// sine is s' = sqrt((1 - cos t') / 2) and c' = sqrt(1 - s'^2) has no cancellation because t' <= pi/2.
+struct HalfAngle {
+  double t, s, c;
+};
+
+inline double relu_angle_step(HalfAngle& a) {
+  const double S = a.t < 1e-2 ? sin_minus_t_cos(a.t) : 2.0 * a.s * a.c - a.t * (a.c - a.s) * (a.c + a.s);
+  double one_minus_cos = (2.0 * kPi * a.s * a.s - S) * kInvPi;
   one_minus_cos = std::min(std::max(one_minus_cos, 0.0), 2.0);
-  return 2.0 * std::asin(std::sqrt(0.5 * one_minus_cos));
+  a.s = std::sqrt(0.5 * one_minus_cos);
+  a.c = std::sqrt(1.0 - 0.5 * one_minus_cos);
+  a.t = 2.0 * std::asin(a.s);
+  return 1.0 - one_minus_cos;  // cos t'
 }
 
 inline double clip_rho(double rho) { return std::min(1.0, std::max(-1.0, rho)); }
@@ -82,6 +94,8 @@ class Recursion {
       mean_weights_ = mean_rule.weights;
     }
     build_side();
+    const double pairs = 0.5 * static_cast<double>(n) * static_cast<double>(n - 1);
+    if (opt.tables == 2 || (opt.tables == 1 && pairs >= kTablePairs)) build_tables();
   }
 
   const GramSide& side() const { return side_; }
@@ -127,9 +141,16 @@ class Recursion {
   void relu_fc_pair(Index i, Index j, double k0, double* vals) const {
     const double ni = norm_[i], nj = norm_[j];
     const double cosine = k0 / (ni * nj);
-    double theta;
+    const double nn = ni * nj;
+    if (!relu_tables_.empty() && std::abs(cosine) <= 0.9) {
+      for (int h = 1; h <= H_; ++h) vals[h] = nn * relu_tables_[h - 1](cosine);
+      return;
+    }
+    HalfAngle a;
     if (std::abs(cosine) <= 0.9) {
-      theta = std::acos(cosine);
+      a.t = std::acos(cosine);
+      a.s = std::sqrt(0.5 * (1.0 - cosine));
+      a.c = std::sqrt(0.5 * (1.0 + cosine));
     } else {
       // theta = 2 atan2(|xh_i - xh_j|, |xh_i + xh_j|) (SPEC 4.6 rule 1).
       const double* xi = X_ + i * d_;
@@ -137,19 +158,23 @@ class Recursion {
       const double si = 1.0 / ni, sj = 1.0 / nj;
       double dm = 0.0, dp = 0.0;
       for (Index k = 0; k < d_; ++k) {
-        const double a = xi[k] * si, b = xj[k] * sj;
-        dm += (a - b) * (a - b);
-        dp += (a + b) * (a + b);
+        const double u = xi[k] * si, v = xj[k] * sj;
+        dm += (u - v) * (u - v);
+        dp += (u + v) * (u + v);
       }
-      theta = 2.0 * std::atan2(std::sqrt(dm), std::sqrt(dp));
+      dm = std::sqrt(dm);
+      dp = std::sqrt(dp);
+      const double hyp = std::hypot(dm, dp);
+      a.t = 2.0 * std::atan2(dm, dp);
+      a.s = dm / hyp;
+      a.c = dp / hyp;
     }
     double prev = k0;
     for (int h = 1; h < H_; ++h) {
-      theta = relu_angle_step(theta);
-      prev = ni * nj * std::cos(theta);
+      prev = nn * relu_angle_step(a);
       vals[h] = prev;
     }
-    vals[H_] = prev * (kPi - theta) * kInvPi;
+    vals[H_] = prev * (kPi - a.t) * kInvPi;
   }
 
   // E[sigma(u) sigma(v)] for (u, v) ~ N(0, [[a, c], [c, b]]) at layer covariance h (pre-tabulated u-side).
@@ -164,6 +189,7 @@ class Recursion {
       case Activation::erf:
         return 2.0 * kInvPi * std::asin(clip_rho(2.0 * c / std::sqrt((1.0 + 2.0 * a) * (1.0 + 2.0 * b))));
       default:
+        if (!sig_tables_.empty() && sig_ok_[h]) return sig_tables_[h](std::acos(clip_rho(c / std::sqrt(a * b))));
         return quad_pair(&usig_[h][static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), false);
     }
     (void)j;
@@ -180,6 +206,7 @@ class Recursion {
         return 4.0 * kInvPi / std::sqrt(det);
       }
       default:
+        if (der_ok_) return der_table_(std::acos(clip_rho(c / std::sqrt(a * b))));
         return quad_pair(&uder_[static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), true);
     }
   }
@@ -273,6 +300,77 @@ class Recursion {
       diag[H_][i] = scale * a * e_deriv(i, i, a, a, a);
     }
   }
+
+  // Direct FC ReLU angle recursion from a cosine in [-0.9, 0.9]: K^(h) / (|x_i||x_j|), h = 1..H.
+  double relu_direct(double cosine, int layer) const {
+    HalfAngle a{std::acos(cosine), std::sqrt(0.5 * (1.0 - cosine)), std::sqrt(0.5 * (1.0 + cosine))};
+    double prev = cosine;
+    for (int h = 1; h < H_; ++h) {
+      prev = relu_angle_step(a);
+      if (h == layer) return prev;
+    }
+    return prev * (kPi - a.t) * kInvPi;
+  }
+
+  bool constant(const std::vector<double>& v) const {
+    for (double x : v)
+      if (std::abs(x - v[0]) > 64.0 * 2.220446049250313e-16 * std::abs(v[0])) return false;
+    return true;
+  }
+
+  void build_tables() {
+    if (angle_form_) {
+      if (H_ < 2) return;  // K^(1) = K^(0) (pi - theta)/pi: one acos, nothing to save
+      std::vector<ChebTable> tables(H_);
+      for (int h = 1; h <= H_; ++h) {
+        auto f = [this, h](double x) { return relu_direct(x, h); };
+        const bool ok = tables[h - 1].build(f, -0.9, 0.9, 7, 4e-15, 64, 8192);
+        side_.table_attempts.push_back(tables[h - 1].error());
+        if (!ok) return;
+        side_.table_errors.push_back(tables[h - 1].error());
+        side_.table_evaluations += tables[h - 1].evaluations();
+      }
+      relu_tables_ = std::move(tables);
+      return;
+    }
+    if (!quadrature_) return;
+    const auto& diag = side_.diag;
+    sig_tables_.assign(std::max(H_ - 1, 0), ChebTable());
+    sig_ok_.assign(std::max(H_ - 1, 0), false);
+    std::vector<double> u(static_cast<std::size_t>(q_));
+    auto u_side = [&](double a, bool deriv) {
+      const double sa = std::sqrt(a);
+      for (Index s = 0; s < q_; ++s)
+        u[s] = weights_[s] * (deriv ? activation_derivative(act_, sa * nodes_[s]) : activation_value(act_, sa * nodes_[s]));
+    };
+    for (int h = 0; h <= H_ - 1; ++h) {
+      if (!constant(diag[h])) continue;
+      const double a = diag[h][0];
+      const bool deriv = h == H_ - 1;
+      u_side(a, deriv);
+      auto f = [&](double theta) { return quad_pair(u.data(), a, std::cos(theta), deriv); };
+      const double scale = std::max(std::abs(f(0.0)), 1e-300);
+      ChebTable t;
+      const bool ok = t.build(f, 0.0, kPi, 16, 1e-13 * scale, 8, 1024);
+      side_.table_evaluations += t.evaluations();
+      side_.table_attempts.push_back(t.error() / scale);
+      if (!ok) continue;
+      side_.table_errors.push_back(t.error() / scale);
+      if (deriv) {
+        der_table_ = std::move(t);
+        der_ok_ = true;
+      } else {
+        sig_tables_[h] = std::move(t);
+        sig_ok_[h] = true;
+      }
+    }
+  }
+
+  std::vector<ChebTable> relu_tables_;  // relu_tables_[h-1](cos theta^(0)) = K^(h)_ij / (|x_i||x_j|)
+  std::vector<ChebTable> sig_tables_;   // sig_tables_[h](theta) = E_{K^(h)}[sigma sigma] (constant diagonal)
+  std::vector<char> sig_ok_;
+  ChebTable der_table_;
+  bool der_ok_ = false;
 
   const double* X_;
   Index n_, d_;

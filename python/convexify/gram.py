@@ -130,6 +130,7 @@ def gram_matrix(
     return_all: bool = False,
     *,
     unit_norm: Optional[str] = None,
+    method: str = "auto",
 ) -> Union[np.ndarray, List[np.ndarray]]:
     """Du et al.'s Gram matrix ``K^(H)`` of ``X`` (n, d) for a network with ``depth = H`` hidden layers.
 
@@ -152,6 +153,14 @@ def gram_matrix(
     (their total contribution is below round-off).  A user pair ``(sigma, sigma_prime)`` of vectorised
     callables runs on a (slow) numpy quadrature path.
 
+    Tables (``method``): a one-variable map evaluated for every pair is replaced by a piecewise-Chebyshev
+    table, built once and verified between its nodes: the ReLU FC angle recursion as a function of
+    ``cos theta^(0)`` for ``|cos| <= 0.9`` (agreeing with the direct angle form to about 1e-15; pairs with
+    ``|cos| > 0.9`` always take the direct angle path), and, when a layer's diagonal is constant (unit-norm
+    inputs), its dual activations ``E[sigma sigma](theta)`` / ``E[sigma' sigma'](theta)`` (SPEC 4.7 fast
+    path; to 1e-13 relative of the quadrature they replace).  ``"auto"`` uses tables above 20000 pairs,
+    ``"direct"`` never, ``"table"`` wherever they apply.  A table that fails its check is not used.
+
     Parameters
     ----------
     X : (n, d) array; rows must have unit norm (within 1e-8) unless ``normalize=True`` (rows are rescaled;
@@ -171,9 +180,10 @@ def gram_matrix(
     q = as_int(quadrature_order, "quadrature_order", minimum=8, maximum=256)
     if not isinstance(return_all, (bool, np.bool_)):
         raise InputTypeError(f"return_all must be a bool, got {return_all!r}")
+    tables = {"direct": 0, "auto": 1, "table": 2}[as_choice(method, "method", ("auto", "direct", "table"))]
     Xv = _inputs(X, normalize, unit_norm)
     if isinstance(act, str):
-        K, _, _ = _core.gram_matrix(Xv, H, act, arch, c_res, q, bool(return_all))
+        K, _, _ = _core.gram_matrix(Xv, H, act, arch, c_res, q, bool(return_all), tables)
         return list(K) if return_all else K
     from .reference import gram as ref
 
