@@ -26,6 +26,7 @@ constexpr double kInv2Pi = 0.15915494309189533577;
 constexpr std::int64_t kTile = 128;
 // Tables pay only when there are many more pairs than table-building evaluations.
 constexpr double kTablePairs = 20000.0;
+constexpr int kMaxDepthStack = 64;
 // Gauss-Hermite weights below this fraction of the largest are dropped from the 2-D sums: their total
 // contribution is below round-off relative to the result (documented in convexify.gram).
 constexpr double kWeightCut = 1e-22;
@@ -129,6 +130,76 @@ class Recursion {
     vals[H_] = r_ * r_ * c * e_deriv(i, j, diag[H_ - 1][i], diag[H_ - 1][j], c);
   }
 
+  // Pairs (i, j0 + b), b < count, of one tile row; vals[h * count + b] = K^(h), h = 0..H.  Table paths run
+  // layer-major over the row so that the per-pair evaluations are independent (throughput-bound).
+  void row(Index i, Index j0, Index count, const double* k0, double* vals) const {
+    const auto& diag = side_.diag;
+    for (Index b = 0; b < count; ++b) vals[b] = k0[b];
+    if (!relu_tables_.empty()) {
+      const double ni = norm_[i];
+      for (int h = 1; h <= H_; ++h) {
+        const ChebTable& T = relu_tables_[h - 1];
+        double* v = vals + h * count;
+        for (Index b = 0; b < count; ++b) {
+          const double nn = ni * norm_[j0 + b];
+          v[b] = nn * T(std::min(std::max(k0[b] / nn, -0.9), 0.9));
+        }
+      }
+      for (Index b = 0; b < count; ++b) {
+        const Index j = j0 + b;
+        if (j != i && std::abs(k0[b] / (ni * norm_[j])) <= 0.9) continue;
+        fix_up(i, j, k0[b], vals + b, count);
+      }
+      return;
+    }
+    if (all_tables_) {
+      const double sc = arch_ == Arch::fc ? cs_ : r_ * r_;
+      for (int h = 1; h <= H_; ++h) {
+        const double* prev = vals + (h - 1) * count;
+        double* v = vals + h * count;
+        const auto& dp = diag[h - 1];
+        const double di = dp[i];
+        const ChebTable& T = h < H_ ? sig_tables_[h - 1] : der_table_;
+        if (h == H_) {
+          for (Index b = 0; b < count; ++b)
+            v[b] = sc * prev[b] * T(std::acos(clip_rho(prev[b] / std::sqrt(di * dp[j0 + b]))));
+        } else if (arch_ == Arch::fc || h == 1) {
+          for (Index b = 0; b < count; ++b)
+            v[b] = cs_ * T(std::acos(clip_rho(prev[b] / std::sqrt(di * dp[j0 + b]))));
+        } else {
+          const auto& bb = side_.b[h - 1];
+          const auto& mu = mu_[h - 1];
+          for (Index b = 0; b < count; ++b) {
+            const Index j = j0 + b;
+            v[b] = prev[b] + r_ * (bb[i] * mu[j] + mu[i] * bb[j]) +
+                   r_ * r_ * T(std::acos(clip_rho(prev[b] / std::sqrt(di * dp[j]))));
+          }
+        }
+      }
+      for (Index b = 0; b < count; ++b)
+        if (j0 + b == i) fix_up(i, i, k0[b], vals + b, count);
+      return;
+    }
+    for (Index b = 0; b < count; ++b) fix_up(i, j0 + b, k0[b], vals + b, count);
+  }
+
+  // One pair by the direct path (or the diagonal), written with stride `stride`.
+  void fix_up(Index i, Index j, double k0, double* dst, Index stride) const {
+    double tmp[kMaxDepthStack];
+    std::vector<double> heap;
+    double* v = tmp;
+    if (H_ + 1 > kMaxDepthStack) {
+      heap.resize(H_ + 1);
+      v = heap.data();
+    }
+    if (i == j) {
+      diagonal(i, v);
+    } else {
+      pair(i, j, k0, v);
+    }
+    for (int h = 0; h <= H_; ++h) dst[h * stride] = v[h];
+  }
+
   void diagonal(Index i, double* vals) const {
     for (int h = 0; h <= H_; ++h) vals[h] = side_.diag[h][i];
   }
@@ -230,6 +301,17 @@ class Recursion {
     return total;
   }
 
+  // E[g(u)^2], u ~ N(0, a): the 2-D rule at rho = 1 collapses to 1-D (the t-weights sum to 1).
+  double e_diag(int h, Index i, double a, bool deriv) const {
+    if (!quadrature_) return deriv ? e_deriv(i, i, a, a, a) : e_sigma(h, i, i, a, a, a);
+    const double* u = deriv ? &uder_[static_cast<std::size_t>(i * q_)] : &usig_[h][static_cast<std::size_t>(i * q_)];
+    const double sa = std::sqrt(a);
+    double total = 0.0;
+    for (Index s = 0; s < q_; ++s)
+      total += u[s] * (deriv ? activation_derivative(act_, sa * nodes_[s]) : activation_value(act_, sa * nodes_[s]));
+    return total;
+  }
+
   // mu(a) = E_{u ~ N(0, a)}[sigma(u)] (SPEC 4.2): closed form for relu, 0 for odd activations, GH q = 128.
   double mean(double a) const {
     switch (act_) {
@@ -275,7 +357,7 @@ class Recursion {
       if (quadrature_) tabulate_u_side(diag[h - 1], false, usig_[h - 1]);
       for (Index i = 0; i < n_; ++i) {
         const double a = diag[h - 1][i];
-        const double e = e_sigma(h - 1, i, i, a, a, a);
+        const double e = e_diag(h - 1, i, a, false);
         if (arch_ == Arch::fc || h == 1) {
           diag[h][i] = cs_ * e;
         } else {
@@ -297,7 +379,7 @@ class Recursion {
     const double scale = arch_ == Arch::fc ? cs_ : r_ * r_;
     for (Index i = 0; i < n_; ++i) {
       const double a = diag[H_ - 1][i];
-      diag[H_][i] = scale * a * e_deriv(i, i, a, a, a);
+      diag[H_][i] = scale * a * e_diag(H_ - 1, i, a, true);
     }
   }
 
@@ -351,7 +433,7 @@ class Recursion {
       auto f = [&](double theta) { return quad_pair(u.data(), a, std::cos(theta), deriv); };
       const double scale = std::max(std::abs(f(0.0)), 1e-300);
       ChebTable t;
-      const bool ok = t.build(f, 0.0, kPi, 16, 1e-13 * scale, 8, 1024);
+      const bool ok = t.build(f, 0.0, kPi, 7, 1e-13 * scale, 64, 8192);
       side_.table_evaluations += t.evaluations();
       side_.table_attempts.push_back(t.error() / scale);
       if (!ok) continue;
@@ -364,6 +446,7 @@ class Recursion {
         sig_ok_[h] = true;
       }
     }
+    all_tables_ = der_ok_ && std::all_of(sig_ok_.begin(), sig_ok_.end(), [](char ok) { return ok != 0; });
   }
 
   std::vector<ChebTable> relu_tables_;  // relu_tables_[h-1](cos theta^(0)) = K^(h)_ij / (|x_i||x_j|)
@@ -371,6 +454,7 @@ class Recursion {
   std::vector<char> sig_ok_;
   ChebTable der_table_;
   bool der_ok_ = false;
+  bool all_tables_ = false;  // every layer of a quadrature activation is tabulated
 
   const double* X_;
   Index n_, d_;
@@ -420,22 +504,17 @@ GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const Gram
     const Index ni = std::min(kTile, n - I), nj = std::min(kTile, n - J);
     RowMatrix<double> k0(ni, nj);
     k0.noalias() = Xm.middleRows(I, ni) * Xm.middleRows(J, nj).transpose();
-    std::vector<double> vals(H + 1);
+    std::vector<double> vals(static_cast<std::size_t>((H + 1) * kTile));
     for (Index a = 0; a < ni; ++a) {
       const Index i = I + a;
-      for (Index b = (I == J ? a : 0); b < nj; ++b) {
-        const Index j = J + b;
-        if (i == j) {
-          rec.diagonal(i, vals.data());
-        } else {
-          rec.pair(i, j, k0(a, b), vals.data());
-        }
-        for (Index s = 0; s < nslices; ++s) {
-          double* slice = out + s * n * n;
-          const double v = vals[first_slice + s];
-          slice[i * n + j] = v;
-          slice[j * n + i] = v;
-        }
+      const Index b0 = I == J ? a : 0;
+      const Index count = nj - b0;
+      rec.row(i, J + b0, count, &k0(a, b0), vals.data());
+      for (Index s = 0; s < nslices; ++s) {
+        double* slice = out + s * n * n;
+        const double* v = vals.data() + (first_slice + s) * count;
+        std::copy(v, v + count, slice + i * n + J + b0);
+        for (Index b = 0; b < count; ++b) slice[(J + b0 + b) * n + i] = v[b];
       }
     }
   }

@@ -34,6 +34,27 @@ bool ChebTable::build(const std::function<double(double)>& f, double lo, double 
         c[j] = (j == 0 ? 1.0 : 2.0) * sum / n_;
       }
     }
+    // Monomial coefficients: T_0 = 1, T_1 = s, T_{j+1} = 2 s T_j - T_{j-1}.
+    mono_.assign(coef_.size(), 0.0);
+    std::vector<double> t_prev(n_, 0.0), t_cur(n_, 0.0), t_next(n_, 0.0);
+    for (int p = 0; p < panels; ++p) {
+      const double* c = &coef_[static_cast<std::size_t>(p) * n_];
+      double* m = &mono_[static_cast<std::size_t>(p) * n_];
+      std::fill(t_prev.begin(), t_prev.end(), 0.0);
+      std::fill(t_cur.begin(), t_cur.end(), 0.0);
+      t_prev[0] = 1.0;  // T_0
+      m[0] += c[0];
+      if (n_ > 1) {
+        t_cur[1] = 1.0;  // T_1
+        m[1] += c[1];
+      }
+      for (int j = 2; j < n_; ++j) {
+        for (int k = 0; k < n_; ++k) t_next[k] = (k > 0 ? 2.0 * t_cur[k - 1] : 0.0) - t_prev[k];
+        for (int k = 0; k < n_; ++k) m[k] += c[j] * t_next[k];
+        t_prev.swap(t_cur);
+        t_cur.swap(t_next);
+      }
+    }
     // Verify between the nodes of every panel (and at the panel edges).
     error_ = 0.0;
     for (int p = 0; p < panels; ++p) {
