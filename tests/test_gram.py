@@ -357,6 +357,12 @@ def test_core_rechecks_inputs():
         _core.gram_matrix(np.eye(2), 2, "swish", "fc", 1.0, 64, False)
     with pytest.raises(ValueError, match="X"):
         _core.gram_matrix(np.array([[np.inf, 1.0]]), 2, "relu", "fc", 1.0, 64, False)
+    with pytest.raises(ValueError, match="k0"):
+        _core.gram_matrix(np.eye(2), 2, "relu", "fc", 1.0, 64, False, 1, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="k0"):
+        _core.gram_matrix(np.eye(2), 2, "relu", "fc", 1.0, 64, True, 1, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="tables"):
+        _core.gram_matrix(np.eye(2), 2, "relu", "fc", 1.0, 64, False, 3)
 
 
 def test_spectrum_certificate_rate_bad_inputs():

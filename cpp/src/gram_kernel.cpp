@@ -406,7 +406,7 @@ class Recursion {
       std::vector<ChebTable> tables(H_);
       for (int h = 1; h <= H_; ++h) {
         auto f = [this, h](double x) { return relu_direct(x, h); };
-        const bool ok = tables[h - 1].build(f, -0.9, 0.9, 7, 4e-15, 64, 8192);
+        const bool ok = tables[h - 1].build(f, -0.9, 0.9, 4e-15, 64, 8192);
         side_.table_attempts.push_back(tables[h - 1].error());
         if (!ok) return;
         side_.table_errors.push_back(tables[h - 1].error());
@@ -433,7 +433,7 @@ class Recursion {
       auto f = [&](double theta) { return quad_pair(u.data(), a, std::cos(theta), deriv); };
       const double scale = std::max(std::abs(f(0.0)), 1e-300);
       ChebTable t;
-      const bool ok = t.build(f, 0.0, kPi, 7, 1e-13 * scale, 64, 8192);
+      const bool ok = t.build(f, 0.0, kPi, 1e-13 * scale, 64, 8192);
       side_.table_evaluations += t.evaluations();
       side_.table_attempts.push_back(t.error() / scale);
       if (!ok) continue;
@@ -475,7 +475,7 @@ class Recursion {
 }  // namespace
 
 GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const GramOptions& opt, double* out,
-                     bool return_all) {
+                     bool return_all, bool k0_in_out) {
   require(n > 0 && d > 0, "X must be non-empty, got shape (" + std::to_string(n) + ", " + std::to_string(d) + ")");
   require(opt.depth >= 1, "depth must be >= 1, got " + std::to_string(opt.depth));
   if (opt.arch == Arch::resnet)
@@ -503,18 +503,36 @@ GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const Gram
     const Index I = tiles[t].first, J = tiles[t].second;
     const Index ni = std::min(kTile, n - I), nj = std::min(kTile, n - J);
     RowMatrix<double> k0(ni, nj);
-    k0.noalias() = Xm.middleRows(I, ni) * Xm.middleRows(J, nj).transpose();
+    if (k0_in_out) {
+      // Lower triangle of `out` holds K^(0): element (i, j), i < j, sits at out[j*n + i].  Only this tile
+      // reads or writes that block, so reading it before writing is enough.
+      for (Index b = 0; b < nj; ++b)
+        for (Index a = 0; a < ni; ++a) k0(a, b) = out[(J + b) * n + I + a];
+    } else {
+      k0.noalias() = Xm.middleRows(I, ni) * Xm.middleRows(J, nj).transpose();
+    }
     std::vector<double> vals(static_cast<std::size_t>((H + 1) * kTile));
+    // The tile's values per output slice, so that the mirrored block is written row by row (contiguous),
+    // not column by column (one page per element at large n).
+    std::vector<double> block(static_cast<std::size_t>(nslices * ni * nj));
     for (Index a = 0; a < ni; ++a) {
       const Index i = I + a;
       const Index b0 = I == J ? a : 0;
       const Index count = nj - b0;
       rec.row(i, J + b0, count, &k0(a, b0), vals.data());
       for (Index s = 0; s < nslices; ++s) {
-        double* slice = out + s * n * n;
         const double* v = vals.data() + (first_slice + s) * count;
-        std::copy(v, v + count, slice + i * n + J + b0);
-        for (Index b = 0; b < count; ++b) slice[(J + b0 + b) * n + i] = v[b];
+        std::copy(v, v + count, out + s * n * n + i * n + J + b0);
+        std::copy(v, v + count, block.data() + (s * ni + a) * nj + b0);
+      }
+    }
+    for (Index s = 0; s < nslices; ++s) {
+      double* slice = out + s * n * n;
+      const double* blk = block.data() + s * ni * nj;
+      for (Index b = 0; b < nj; ++b) {
+        double* dst = slice + (J + b) * n + I;
+        const Index a_end = I == J ? b + 1 : ni;  // diagonal tile: rows a <= b only (the upper part)
+        for (Index a = 0; a < a_end; ++a) dst[a] = blk[a * nj + b];
       }
     }
   }

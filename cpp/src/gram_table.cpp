@@ -5,10 +5,10 @@
 
 namespace convexify::gram {
 
-bool ChebTable::build(const std::function<double(double)>& f, double lo, double hi, int degree, double tol,
-                      int start_panels, int max_panels) {
+bool ChebTable::build(const std::function<double(double)>& f, double lo, double hi, double tol, int start_panels,
+                      int max_panels) {
   constexpr double kPi = 3.14159265358979323846;
-  n_ = degree + 1;
+  n_ = kCoefficients;
   lo_ = lo;
   evaluations_ = 0;
   std::vector<double> cosines(static_cast<std::size_t>(n_) * n_);

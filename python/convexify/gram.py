@@ -172,6 +172,11 @@ def gram_matrix(
     Returns
     -------
     ``K^(H)`` as an exactly symmetric (n, n) float64 array, or the list of all layers.
+
+    Cost: ``K^(0) = X X^T`` by BLAS ``dsyrk`` into the output buffer, then one fused C++ pass per pair of
+    the upper triangle through all layers (tiles, threads above about 30000 pairs, results independent of
+    ``convexify.set_num_threads``), mirrored so the result is exactly symmetric.  With ``return_all`` the
+    ``H + 1`` layers are written in the same pass.
     """
     arch = as_choice(arch, "arch", ARCHS)
     act = _activation(activation)
@@ -183,7 +188,15 @@ def gram_matrix(
     tables = {"direct": 0, "auto": 1, "table": 2}[as_choice(method, "method", ("auto", "direct", "table"))]
     Xv = _inputs(X, normalize, unit_norm)
     if isinstance(act, str):
-        K, _, _ = _core.gram_matrix(Xv, H, act, arch, c_res, q, bool(return_all), tables)
+        # K^(0) = X X^T by a BLAS symmetric rank-k update (one triangle, SPEC 4.12) written into the output
+        # buffer, which the core then overwrites in place: one n x n array (H + 1 with return_all).
+        from scipy.linalg.blas import dsyrk
+
+        n = Xv.shape[0]
+        buf = np.empty((H + 1, n, n) if return_all else (n, n))
+        first = buf[0] if return_all else buf
+        dsyrk(1.0, Xv.T, trans=1, c=first.T, overwrite_c=1)  # Fortran upper = row-major lower triangle
+        K, _, _ = _core.gram_matrix(Xv, H, act, arch, c_res, q, bool(return_all), tables, buf)
         return list(K) if return_all else K
     from .reference import gram as ref
 

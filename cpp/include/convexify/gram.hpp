@@ -60,7 +60,10 @@ struct GramSide {
 // n*n doubles (return_all = false) or (H+1)*n*n doubles (slices h = 0..H), row-major.  One fused pass over
 // the upper triangle in tiles (K^(0) tile by GEMM, then every layer per pair), mirrored to the lower
 // triangle, so the result is exactly symmetric.  Bitwise independent of the thread count.
+//
+// k0_in_out: the first n*n doubles of `out` already hold K^(0) = X X^T in their lower triangle
+// (out[j*n + i], j > i; e.g. from a BLAS dsyrk), which is read tile by tile and overwritten in place.
 GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const GramOptions& options, double* out,
-                     bool return_all);
+                     bool return_all, bool k0_in_out = false);
 
 }  // namespace convexify::gram
