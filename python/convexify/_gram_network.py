@@ -95,7 +95,7 @@ def empirical_gram(
     """Finite-width Gram ``G^(H)(0)`` of a randomly initialised network (SPEC 4.3, 4.11).
 
     ``G^(H)_ij = <du_i/dW^(H), du_j/dW^(H)> = (c/m) <x_i^(H-1), x_j^(H-1)> sum_r a_r^2 sigma'(w_r.x_i^(H-1))
-    sigma'(w_r.x_j^(H-1))`` with ``c = c_sigma`` (FC) or ``r^2 m/m`` scaling ``(c_res/H)^2`` (ResNet).  It
+    sigma'(w_r.x_j^(H-1))`` with ``c = c_sigma`` (FC) or ``c = r^2 = (c_res/H)^2`` (ResNet).  It
     converges to ``K^(H)`` of :func:`convexify.gram.gram_matrix` like ``m^{-1/2}``.  ``block="full"`` returns
     the full Gram ``G = sum_h G^(h) + G^(a)`` of all ``H + 1`` trained matrices (the empirical NTK).
     Weights are i.i.d. N(0, 1) from ``numpy.random.default_rng(seed)``; inputs are used as given.

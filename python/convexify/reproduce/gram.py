@@ -76,7 +76,7 @@ def _gd(out_dir: Path, quick: bool):
     rng = np.random.default_rng(1)
     X = _unit_rows(rng, 20, 10)
     y = rng.standard_normal(20)
-    m = 1024 if quick else 4096
+    m = 1024 if quick else 2048
     runs = {}
     configs = [("tanh", "last", 2), ("relu", "last", 2)] + ([] if quick else [("tanh", "all", 2)])
     for act, train, H in progress(configs, "gram (b) GD"):
