@@ -91,6 +91,7 @@ def empirical_gram(
     seed: int = 0,
     c_res: float = 1.0,
     block: str = "last",
+    patch_size: int = 3,
 ) -> np.ndarray:
     """Finite-width Gram ``G^(H)(0)`` of a randomly initialised network (SPEC 4.3, 4.11).
 
@@ -99,7 +100,26 @@ def empirical_gram(
     converges to ``K^(H)`` of :func:`convexify.gram.gram_matrix` like ``m^{-1/2}``.  ``block="full"`` returns
     the full Gram ``G = sum_h G^(h) + G^(a)`` of all ``H + 1`` trained matrices (the empirical NTK).
     Weights are i.i.d. N(0, 1) from ``numpy.random.default_rng(seed)``; inputs are used as given.
+    ``arch="cnn"``: ``X`` of shape ``(n, C, p)``, the convolutional ResNet of SPEC 4.1 with odd
+    ``patch_size`` (last block only).
     """
+    if arch == "cnn":
+        from ._gram_cnn import cnn_forward_gram
+        from .gram import _activation, _cnn_inputs, _depth
+
+        act = _activation(activation)
+        H = _depth(depth, "cnn")
+        width = as_int(width, "width", minimum=1)
+        c_res = as_real(c_res, "c_res", minimum=0.0, strict_min=True)
+        seed = as_int(seed, "seed", minimum=0)
+        if block != "last":
+            raise InputError("block must be 'last' for arch='cnn'")
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Xc, q = _cnn_inputs(X, False, patch_size)
+        return cnn_forward_gram(Xc, width, H, act, q, c_res, seed)
     Xv, width, H, act, arch, c_res, seed = _check(X, width, depth, activation, arch, c_res, seed)
     block = as_choice(block, "block", ("last", "full"))
     net = _Net(Xv.shape[1], width, H, act, arch, c_res, seed)

@@ -59,7 +59,7 @@ __all__ = [
 
 ACTIVATIONS = ("relu", "erf", "tanh", "softplus", "sigmoid", "gelu")
 CLOSED_FORM = ("relu", "erf")
-ARCHS = ("fc", "resnet")
+ARCHS = ("fc", "resnet", "cnn")
 UNIT_NORM_TOL = 1e-8
 _EPS = 2.0**-52
 _U = 2.0**-53
@@ -105,7 +105,25 @@ def _inputs(X: Any, normalize: bool, unit_norm: Optional[str]) -> np.ndarray:
 
 
 def _depth(depth: Any, arch: str) -> int:
-    return as_int(depth, "depth", minimum=2 if arch == "resnet" else 1)
+    return as_int(depth, "depth", minimum=1 if arch == "fc" else 2)
+
+
+def _cnn_inputs(X: Any, normalize: bool, patch_size: Any) -> Tuple[np.ndarray, int]:
+    import warnings
+
+    X = as_array(X, "X", 3)
+    q = as_int(patch_size, "patch_size", minimum=1, maximum=X.shape[2])
+    if q % 2 == 0:
+        raise InputError(f"patch_size must be odd (circular padding (q-1)/2), got {q}")
+    norms = np.linalg.norm(X.reshape(X.shape[0], -1), axis=1)
+    zero = np.flatnonzero(norms == 0.0)
+    if zero.size:
+        raise InputError(f"X has a zero sample (sample {zero[0]})")
+    if normalize:
+        X = np.ascontiguousarray(X / norms[:, None, None])
+    elif np.max(np.abs(norms - 1.0)) > UNIT_NORM_TOL:
+        warnings.warn("CNN inputs without unit norm: the recursion is applied as is (SPEC 4.5)", stacklevel=3)
+    return X, q
 
 
 # ---------------------------------------------------------------------------------------------- kernels
@@ -135,6 +153,7 @@ def gram_matrix(
     *,
     unit_norm: Optional[str] = None,
     method: str = "auto",
+    patch_size: int = 3,
 ) -> Union[np.ndarray, List[np.ndarray]]:
     """Du et al.'s Gram matrix ``K^(H)`` of ``X`` (n, d) for a network with ``depth = H`` hidden layers.
 
@@ -165,12 +184,23 @@ def gram_matrix(
     path; to 1e-13 relative of the quadrature they replace).  ``"auto"`` uses tables above 20000 pairs,
     ``"direct"`` never, ``"table"`` wherever they apply.  A table that fails its check is not used.
 
+    Convolutional ResNet (SPEC 4.5, ``arch="cnn"``): ``X`` of shape ``(n, C, p)`` (1-D signals, like
+    ``torch.nn.Conv1d``), circular padding, odd ``patch_size``; the ResNet recursion runs on the ``(n p) x
+    (n p)`` matrix over virtual points ``(i, l)`` with pre-activation covariances given by the patch sums
+    ``(DK)[i, l, j, l'] = sum_k K[i, l+k, j, l'+k]``, and ``K^(H)_ij = r^2 sum_l (DK)[i,l,j,l]
+    E[sigma'(U_l) sigma'(V_l)]``.  Computed in numpy (``O((n p)^2)`` memory; the fused C++ path covers FC and
+    ResNet only); ReLU and erf by closed forms (``rho`` form), others by 2-D quadrature.  Non-unit-norm CNN
+    inputs only warn.  ``return_all`` gives the states ``K^(h)`` (shape ``(n, p, n, p)``) for ``h < H`` and
+    ``K^(H)`` (n, n).
+
     Parameters
     ----------
-    X : (n, d) array; rows must have unit norm (within 1e-8) unless ``normalize=True`` (rows are rescaled;
-        a zero row is an error) or ``unit_norm="ignore"`` (the recursion is applied to the raw rows).
-    depth : ``H >= 1`` (``H >= 2`` for ``arch="resnet"``).
-    arch : ``"fc"`` or ``"resnet"``.   c_res : residual scale ``> 0`` (ResNet only).
+    X : (n, d) array (``(n, C, p)`` for ``"cnn"``); rows must have unit norm (within 1e-8) unless
+        ``normalize=True`` (rows are rescaled; a zero row is an error) or ``unit_norm="ignore"`` (the
+        recursion is applied to the raw rows).
+    depth : ``H >= 1`` (``H >= 2`` for ``arch="resnet"`` and ``"cnn"``).
+    arch : ``"fc"``, ``"resnet"`` or ``"cnn"``.   c_res : residual scale ``> 0`` (ResNet and CNN).
+    patch_size : odd patch size ``q`` (CNN only).
     return_all : return the list ``[K^(0), ..., K^(H)]`` (views into one ``(H+1, n, n)`` array).
 
     Returns
@@ -190,6 +220,13 @@ def gram_matrix(
     if not isinstance(return_all, (bool, np.bool_)):
         raise InputTypeError(f"return_all must be a bool, got {return_all!r}")
     tables = {"direct": 0, "auto": 1, "table": 2}[as_choice(method, "method", ("auto", "direct", "table"))]
+    if arch == "cnn":
+        from ._gram_cnn import cnn_gram
+
+        Xc, qp = _cnn_inputs(X, normalize, patch_size)
+        KH, states = cnn_gram(Xc, H, act, qp, c_res, q)
+        KH = 0.5 * (KH + KH.T)
+        return states + [KH] if return_all else KH
     Xv = _inputs(X, normalize, unit_norm)
     if isinstance(act, str):
         # K^(0) = X X^T by a BLAS symmetric rank-k update (one triangle, SPEC 4.12) written into the output
@@ -430,7 +467,7 @@ def requirements(K: Any, depth: int, delta: float = 0.1, arch: str = "fc") -> Re
     ``eta = O(lambda H^2/n^2)``.  The constants (and the base of ``2^{O(H)}``) are not given, so the returned
     numbers are scaling monomials only, labelled as such.  A singular kernel gives infinite terms.
     """
-    arch = as_choice(arch, "arch", ARCHS)
+    arch = as_choice(arch, "arch", ("fc", "resnet"))
     H = _depth(depth, arch)
     delta = as_real(delta, "delta", minimum=0.0, maximum=1.0, strict_min=True)
     K = _square(K)
