@@ -165,6 +165,19 @@ def test_closed_forms_vs_quadrature():
     assert 1e-6 < err < 0.1
 
 
+def test_quadrature_order_accuracy(rng):
+    # SPEC 4.7: order 64 gives about 1e-7 on the tanh derivative kernel, 128 about 1e-11; smooth-and-tame
+    # activations reach round-off at 64.  Reference: order 256.
+    X = unit_rows(rng, 12, 5)
+    for act, tol64, tol128 in (("tanh", 1e-6, 1e-9), ("softplus", 1e-13, 1e-13), ("gelu", 1e-12, 1e-12)):
+        exact = gram.gram_matrix(X, 2, act, quadrature_order=256, method="direct")
+        err = {
+            q: np.abs(gram.gram_matrix(X, 2, act, quadrature_order=q, method="direct") - exact).max()
+            for q in (16, 64, 128)
+        }
+        assert err[64] < tol64 and err[128] < tol128 and err[16] > err[64]
+
+
 def test_builtin_quadrature_matches_user_pair(rng):
     X = unit_rows(rng, 8, 3)
     for name in SMOOTH:
