@@ -205,7 +205,10 @@ class Recursion {
   }
 
   int depth() const { return H_; }
-  double cost_per_pair() const { return quadrature_ ? static_cast<double>(H_ * q_ * q_) : 10.0 * H_; }
+  // Rough cost of one pair (all layers), in units of a few flops, for the thread-count decision.
+  double cost_per_pair() const {
+    return quadrature_ && !all_tables_ ? static_cast<double>(H_ * q_ * q_) : 10.0 * H_;
+  }
 
  private:
   // FC ReLU in angle form (SPEC 4.6): K^(h)_ij = |x_i||x_j| cos theta^(h), K^(H) = K^(H-1) (pi - theta^(H-1))/pi.
