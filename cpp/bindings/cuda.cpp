@@ -84,13 +84,13 @@ py::tuple relu_gd_cuda(const CArray<T>& X, const CArray<T>& Y, const CArray<T>& 
   }
   const T* ws = nullptr;
   if (w_star) {
-    auto mws = map_vector<T>(*w_star, "w_star");
-    require(mws.size() == args.d, "w_star must have length d");
+    auto mws = map_matrix<T>(*w_star, "w_star");
+    require_shape(mws.rows(), mws.cols(), args.B, args.d, "w_star");
     require_finite(mws, "w_star");
     ws = w_star->data();
   }
   require_device();
-  const long rows = iters / record_every + 2;
+  const long rows = iters / record_every + 1;
   py::array_t<T> W({args.B, args.d});
   std::copy(W0.data(), W0.data() + args.B * args.d, W.mutable_data());
   std::vector<double> train(rows * args.B), test(xt ? rows * args.B : 0), rec(ws ? rows * args.B : 0);

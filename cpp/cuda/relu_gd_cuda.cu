@@ -87,16 +87,16 @@ __global__ void column_loss(const T* Z, const T* Y, long n, long B, double* out)
   if (threadIdx.x == 0) out[b] = part[0];
 }
 
-// ||W_b - w*|| / ||w*|| per row.
+// ||W_b - w*_b|| / ||w*_b|| per row (w_star is (B, d)).
 template <typename T>
 __global__ void recovery(const T* W, const T* w_star, long B, long d, double* out) {
   const long b = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
   if (b >= B) return;
   double num = 0, den = 0;
   for (long j = 0; j < d; ++j) {
-    const double e = double(W[b * d + j]) - double(w_star[j]);
+    const double e = double(W[b * d + j]) - double(w_star[b * d + j]);
     num += e * e;
-    den += double(w_star[j]) * double(w_star[j]);
+    den += double(w_star[b * d + j]) * double(w_star[b * d + j]);
   }
   out[b] = den > 0 ? sqrt(num / den) : sqrt(num);
 }
@@ -128,7 +128,7 @@ long relu_gd(const ReluGDArgs& args, const T* X, const T* Y, T* W, const T* X_te
     dXt.upload(X_test);
     dYt.upload(Y_test);
   }
-  DeviceBuffer<T> dws(w_star ? d : 1);
+  DeviceBuffer<T> dws(w_star ? B * d : 1);
   if (w_star) dws.upload(w_star);
 
   const dim3 block(kTile, kTile);
@@ -137,7 +137,7 @@ long relu_gd(const ReluGDArgs& args, const T* X, const T* Y, T* W, const T* X_te
   long rows = 0;
   std::vector<double> host(B);
   for (long it = 0; it <= args.iters; ++it) {
-    const bool record = (it % args.record_every == 0) || it == args.iters;
+    const bool record = (it % args.record_every == 0);
     gemm_nt<T><<<grid_z, block>>>(dX.get(), dW.get(), dZ.get(), n, B, d);
     if (record) {
       column_loss<T><<<static_cast<unsigned>(B), 256>>>(dZ.get(), dY.get(), n, B, dloss.get());

@@ -29,9 +29,9 @@ void gram_matrix(const T* X, long n, long d, int depth, GramActivation act, Gram
 //   Z = X W^T, R = relu(Z) - Y (Y is (n, B) row-major), vanilla: R *= 1[Z >= 0] (strict: 1[Z > 0]),
 //   W <- W - grad_scale * R^T X.
 // W (B, d) row-major is updated in place.  Histories are written for the recorded iterations
-// k = 0, record_every, 2 record_every, ..., (and the last one) into arrays of shape (T, B) row-major:
-// train (sum of squares of relu(Z) - Y), test (same on X_test/Y_test, when X_test != nullptr) and
-// recovery ||w - w*|| / ||w*|| (when w_star != nullptr).  Returns the number of recorded rows T.
+// k = 0, record_every, 2 record_every, ... <= iters into arrays of shape (T, B) row-major: train (sum of
+// squares of relu(Z) - Y), test (same on X_test/Y_test, when X_test != nullptr) and recovery
+// ||w_b - w*_b|| / ||w*_b|| (w_star is (B, d), when not nullptr).  Returns the number of recorded rows T.
 struct ReluGDArgs {
   long n = 0, d = 0, B = 0, iters = 0, record_every = 1;
   long n_test = 0;
