@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 
 #include "convexify/checks.hpp"
@@ -19,6 +20,7 @@ void bind_linear(py::module_& m);
 void bind_relu(py::module_& m);
 void bind_gram(py::module_& m);
 void bind_branches(py::module_& m);
+void bind_cuda(py::module_& m);
 
 // A C-contiguous 2-D numpy array of T viewed without a copy.  Row-major (n, d) memory is the same as a
 // column-major (d, n) matrix whose columns are samples (SPEC 1.1); use .transpose() for that view.

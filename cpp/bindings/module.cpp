@@ -54,4 +54,5 @@ PYBIND11_MODULE(_core, m) {
   bind_relu(m);
   bind_gram(m);
   bind_branches(m);
+  bind_cuda(m);
 }

@@ -1,0 +1,547 @@
+// Fused Gram recursion of lens 3 (SPEC 4.3, 4.4, 4.6, 4.7, 4.12).
+//
+// Every K^(h)_ij depends only on K^(h-1)_ij and O(n) side vectors (diagonals, and for ResNets b and mu),
+// so all layers are applied to one pair before moving to the next.  The upper triangle is cut into tiles;
+// each tile computes its block of K^(0) = X X^T by a small GEMM, runs the recursion for every pair of the
+// tile and writes the block and its transpose.  Tiles are independent, so the result does not depend on
+// the number of threads.
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "convexify/checks.hpp"
+#include "convexify/gram.hpp"
+#include "convexify/gram_table.hpp"
+#include "convexify/threads.hpp"
+
+namespace convexify::gram {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kInvPi = 0.31830988618379067154;
+constexpr double kInv2Pi = 0.15915494309189533577;
+constexpr std::int64_t kTile = 128;
+// Tables pay only when there are many more pairs than table-building evaluations.
+constexpr double kTablePairs = 20000.0;
+constexpr int kMaxDepthStack = 64;
+// Gauss-Hermite weights below this fraction of the largest are dropped from the 2-D sums: their total
+// contribution is below round-off relative to the result (documented in convexify.gram).
+constexpr double kWeightCut = 1e-22;
+
+using Index = std::int64_t;
+using RowMap = Eigen::Map<const RowMatrix<double>>;
+
+// sin t - t cos t without cancellation (SPEC 4.6 rule 3).
+inline double sin_minus_t_cos(double t) {
+  if (t < 1e-2) {
+    const double t2 = t * t;
+    return t * t2 * (1.0 / 3.0 - t2 * (1.0 / 30.0 - t2 / 840.0));
+  }
+  return std::sin(t) - t * std::cos(t);
+}
+
+// One ReLU layer on the angle (SPEC 4.6 rule 2): cos t' = (sin t + (pi - t) cos t) / pi, carried as
+// 1 - cos t' = (2 pi sin^2(t/2) - (sin t - t cos t)) / pi.  The state is (t, s, c) with s = sin(t/2),
+// c = cos(t/2), so sin t = 2 s c and cos t = c^2 - s^2 need no trigonometric call; the new half-angle
+// sine is s' = sqrt((1 - cos t') / 2) and c' = sqrt(1 - s'^2) has no cancellation because t' <= pi/2.
+struct HalfAngle {
+  double t, s, c;
+};
+
+inline double relu_angle_step(HalfAngle& a) {
+  const double S = a.t < 1e-2 ? sin_minus_t_cos(a.t) : 2.0 * a.s * a.c - a.t * (a.c - a.s) * (a.c + a.s);
+  double one_minus_cos = (2.0 * kPi * a.s * a.s - S) * kInvPi;
+  one_minus_cos = std::min(std::max(one_minus_cos, 0.0), 2.0);
+  a.s = std::sqrt(0.5 * one_minus_cos);
+  a.c = std::sqrt(1.0 - 0.5 * one_minus_cos);
+  a.t = 2.0 * std::asin(a.s);
+  return 1.0 - one_minus_cos;  // cos t'
+}
+
+inline double clip_rho(double rho) { return std::min(1.0, std::max(-1.0, rho)); }
+
+class Recursion {
+ public:
+  Recursion(const double* X, Index n, Index d, const GramOptions& opt)
+      : X_(X), n_(n), d_(d), H_(opt.depth), act_(opt.activation), arch_(opt.arch),
+        cs_(c_sigma(opt.activation)), r_(opt.c_res / opt.depth),
+        angle_form_(opt.activation == Activation::relu && opt.arch == Arch::fc),
+        quadrature_(!has_closed_form(opt.activation)) {
+    norm2_.resize(n);
+    norm_.resize(n);
+    for (Index i = 0; i < n; ++i) {
+      const double* xi = X + i * d;
+      double s = 0.0;
+      for (Index k = 0; k < d; ++k) s += xi[k] * xi[k];
+      require(s > 0.0, "X has a zero row (row " + std::to_string(i) + "): the angle to it is undefined");
+      norm2_[i] = s;
+      norm_[i] = std::sqrt(s);
+    }
+    if (quadrature_) {
+      GaussHermite rule = gauss_hermite(opt.quadrature_order);
+      const double wmax = *std::max_element(rule.weights.begin(), rule.weights.end());
+      for (std::size_t k = 0; k < rule.nodes.size(); ++k) {
+        if (rule.weights[k] >= kWeightCut * wmax) {
+          nodes_.push_back(rule.nodes[k]);
+          weights_.push_back(rule.weights[k]);
+        }
+      }
+      q_ = static_cast<Index>(nodes_.size());
+      GaussHermite mean_rule = gauss_hermite(128);
+      mean_nodes_ = mean_rule.nodes;
+      mean_weights_ = mean_rule.weights;
+    }
+    build_side();
+    const double pairs = 0.5 * static_cast<double>(n) * static_cast<double>(n - 1);
+    if (opt.tables == 2 || (opt.tables == 1 && pairs >= kTablePairs)) build_tables();
+  }
+
+  const GramSide& side() const { return side_; }
+
+  // All layer values of pair (i, j), i != j, given k0 = <x_i, x_j>; vals has H + 1 entries.
+  void pair(Index i, Index j, double k0, double* vals) const {
+    vals[0] = k0;
+    if (angle_form_) {
+      relu_fc_pair(i, j, k0, vals);
+      return;
+    }
+    const auto& diag = side_.diag;
+    double c = k0;
+    if (arch_ == Arch::fc) {
+      for (int h = 1; h < H_; ++h) {
+        c = cs_ * e_sigma(h - 1, i, j, diag[h - 1][i], diag[h - 1][j], c);
+        vals[h] = c;
+      }
+      vals[H_] = cs_ * c * e_deriv(i, j, diag[H_ - 1][i], diag[H_ - 1][j], c);
+      return;
+    }
+    c = cs_ * e_sigma(0, i, j, diag[0][i], diag[0][j], c);
+    vals[1] = c;
+    for (int h = 2; h < H_; ++h) {
+      const auto& b = side_.b[h - 1];
+      const auto& mu = mu_[h - 1];
+      // Cross terms pair b of one point with mu of the other (SPEC 4.4).
+      c = c + r_ * (b[i] * mu[j] + mu[i] * b[j]) + r_ * r_ * e_sigma(h - 1, i, j, diag[h - 1][i], diag[h - 1][j], c);
+      vals[h] = c;
+    }
+    vals[H_] = r_ * r_ * c * e_deriv(i, j, diag[H_ - 1][i], diag[H_ - 1][j], c);
+  }
+
+  // Pairs (i, j0 + b), b < count, of one tile row; vals[h * count + b] = K^(h), h = 0..H.  Table paths run
+  // layer-major over the row so that the per-pair evaluations are independent (throughput-bound).
+  void row(Index i, Index j0, Index count, const double* k0, double* vals) const {
+    const auto& diag = side_.diag;
+    for (Index b = 0; b < count; ++b) vals[b] = k0[b];
+    if (!relu_tables_.empty()) {
+      const double ni = norm_[i];
+      for (int h = 1; h <= H_; ++h) {
+        const ChebTable& T = relu_tables_[h - 1];
+        double* v = vals + h * count;
+        for (Index b = 0; b < count; ++b) {
+          const double nn = ni * norm_[j0 + b];
+          v[b] = nn * T(std::min(std::max(k0[b] / nn, -0.9), 0.9));
+        }
+      }
+      for (Index b = 0; b < count; ++b) {
+        const Index j = j0 + b;
+        if (j != i && std::abs(k0[b] / (ni * norm_[j])) <= 0.9) continue;
+        fix_up(i, j, k0[b], vals + b, count);
+      }
+      return;
+    }
+    if (all_tables_) {
+      const double sc = arch_ == Arch::fc ? cs_ : r_ * r_;
+      for (int h = 1; h <= H_; ++h) {
+        const double* prev = vals + (h - 1) * count;
+        double* v = vals + h * count;
+        const auto& dp = diag[h - 1];
+        const double di = dp[i];
+        const ChebTable& T = h < H_ ? sig_tables_[h - 1] : der_table_;
+        if (h == H_) {
+          for (Index b = 0; b < count; ++b)
+            v[b] = sc * prev[b] * T(std::acos(clip_rho(prev[b] / std::sqrt(di * dp[j0 + b]))));
+        } else if (arch_ == Arch::fc || h == 1) {
+          for (Index b = 0; b < count; ++b)
+            v[b] = cs_ * T(std::acos(clip_rho(prev[b] / std::sqrt(di * dp[j0 + b]))));
+        } else {
+          const auto& bb = side_.b[h - 1];
+          const auto& mu = mu_[h - 1];
+          for (Index b = 0; b < count; ++b) {
+            const Index j = j0 + b;
+            v[b] = prev[b] + r_ * (bb[i] * mu[j] + mu[i] * bb[j]) +
+                   r_ * r_ * T(std::acos(clip_rho(prev[b] / std::sqrt(di * dp[j]))));
+          }
+        }
+      }
+      for (Index b = 0; b < count; ++b)
+        if (j0 + b == i) fix_up(i, i, k0[b], vals + b, count);
+      return;
+    }
+    for (Index b = 0; b < count; ++b) fix_up(i, j0 + b, k0[b], vals + b, count);
+  }
+
+  // One pair by the direct path (or the diagonal), written with stride `stride`.
+  void fix_up(Index i, Index j, double k0, double* dst, Index stride) const {
+    double tmp[kMaxDepthStack];
+    std::vector<double> heap;
+    double* v = tmp;
+    if (H_ + 1 > kMaxDepthStack) {
+      heap.resize(H_ + 1);
+      v = heap.data();
+    }
+    if (i == j) {
+      diagonal(i, v);
+    } else {
+      pair(i, j, k0, v);
+    }
+    for (int h = 0; h <= H_; ++h) dst[h * stride] = v[h];
+  }
+
+  void diagonal(Index i, double* vals) const {
+    for (int h = 0; h <= H_; ++h) vals[h] = side_.diag[h][i];
+  }
+
+  int depth() const { return H_; }
+  // Rough cost of one pair (all layers), in units of a few flops, for the thread-count decision.
+  double cost_per_pair() const {
+    return quadrature_ && !all_tables_ ? static_cast<double>(H_ * q_ * q_) : 10.0 * H_;
+  }
+
+ private:
+  // FC ReLU in angle form (SPEC 4.6): K^(h)_ij = |x_i||x_j| cos theta^(h), K^(H) = K^(H-1) (pi - theta^(H-1))/pi.
+  void relu_fc_pair(Index i, Index j, double k0, double* vals) const {
+    const double ni = norm_[i], nj = norm_[j];
+    const double cosine = k0 / (ni * nj);
+    const double nn = ni * nj;
+    if (!relu_tables_.empty() && std::abs(cosine) <= 0.9) {
+      for (int h = 1; h <= H_; ++h) vals[h] = nn * relu_tables_[h - 1](cosine);
+      return;
+    }
+    HalfAngle a;
+    if (std::abs(cosine) <= 0.9) {
+      a.t = std::acos(cosine);
+      a.s = std::sqrt(0.5 * (1.0 - cosine));
+      a.c = std::sqrt(0.5 * (1.0 + cosine));
+    } else {
+      // theta = 2 atan2(|xh_i - xh_j|, |xh_i + xh_j|) (SPEC 4.6 rule 1).
+      const double* xi = X_ + i * d_;
+      const double* xj = X_ + j * d_;
+      const double si = 1.0 / ni, sj = 1.0 / nj;
+      double dm = 0.0, dp = 0.0;
+      for (Index k = 0; k < d_; ++k) {
+        const double u = xi[k] * si, v = xj[k] * sj;
+        dm += (u - v) * (u - v);
+        dp += (u + v) * (u + v);
+      }
+      dm = std::sqrt(dm);
+      dp = std::sqrt(dp);
+      const double hyp = std::hypot(dm, dp);
+      a.t = 2.0 * std::atan2(dm, dp);
+      a.s = dm / hyp;
+      a.c = dp / hyp;
+    }
+    double prev = k0;
+    for (int h = 1; h < H_; ++h) {
+      prev = nn * relu_angle_step(a);
+      vals[h] = prev;
+    }
+    vals[H_] = prev * (kPi - a.t) * kInvPi;
+  }
+
+  // E[sigma(u) sigma(v)] for (u, v) ~ N(0, [[a, c], [c, b]]) at layer covariance h (pre-tabulated u-side).
+  double e_sigma(int h, Index i, Index j, double a, double b, double c) const {
+    switch (act_) {
+      case Activation::relu: {
+        const double sab = std::sqrt(a * b);
+        const double rho = clip_rho(c / sab);
+        const double t = std::acos(rho);
+        return sab * kInv2Pi * (std::sqrt(std::max(0.0, 1.0 - rho * rho)) + (kPi - t) * rho);
+      }
+      case Activation::erf:
+        return 2.0 * kInvPi * std::asin(clip_rho(2.0 * c / std::sqrt((1.0 + 2.0 * a) * (1.0 + 2.0 * b))));
+      default:
+        if (!sig_tables_.empty() && sig_ok_[h]) return sig_tables_[h](std::acos(clip_rho(c / std::sqrt(a * b))));
+        return quad_pair(&usig_[h][static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), false);
+    }
+    (void)j;
+  }
+
+  // E[sigma'(u) sigma'(v)] at the last layer's covariance (built from K^(H-1)).
+  double e_deriv(Index i, Index j, double a, double b, double c) const {
+    (void)j;
+    switch (act_) {
+      case Activation::relu:
+        return (kPi - std::acos(clip_rho(c / std::sqrt(a * b)))) * kInv2Pi;
+      case Activation::erf: {
+        const double det = std::max((1.0 + 2.0 * a) * (1.0 + 2.0 * b) - 4.0 * c * c, 0.0);
+        return 4.0 * kInvPi / std::sqrt(det);
+      }
+      default:
+        if (der_ok_) return der_table_(std::acos(clip_rho(c / std::sqrt(a * b))));
+        return quad_pair(&uder_[static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), true);
+    }
+  }
+
+  // sum_s [w_s g(sqrt(a) t_s)] sum_t w_t g(sqrt(b) (rho t_s + sqrt(1 - rho^2) t_t))  (SPEC 4.7).
+  double quad_pair(const double* u_side, double b, double rho, bool deriv) const {
+    rho = clip_rho(rho);
+    const double sb = std::sqrt(b);
+    const double a1 = sb * rho, a2 = sb * std::sqrt(std::max(0.0, 1.0 - rho * rho));
+    double total = 0.0;
+    for (Index s = 0; s < q_; ++s) {
+      const double base = a1 * nodes_[s];
+      double inner = 0.0;
+      if (deriv) {
+        for (Index t = 0; t < q_; ++t) inner += weights_[t] * activation_derivative(act_, base + a2 * nodes_[t]);
+      } else {
+        for (Index t = 0; t < q_; ++t) inner += weights_[t] * activation_value(act_, base + a2 * nodes_[t]);
+      }
+      total += u_side[s] * inner;
+    }
+    return total;
+  }
+
+  // E[g(u)^2], u ~ N(0, a): the 2-D rule at rho = 1 collapses to 1-D (the t-weights sum to 1).
+  double e_diag(int h, Index i, double a, bool deriv) const {
+    if (!quadrature_) return deriv ? e_deriv(i, i, a, a, a) : e_sigma(h, i, i, a, a, a);
+    const double* u = deriv ? &uder_[static_cast<std::size_t>(i * q_)] : &usig_[h][static_cast<std::size_t>(i * q_)];
+    const double sa = std::sqrt(a);
+    double total = 0.0;
+    for (Index s = 0; s < q_; ++s)
+      total += u[s] * (deriv ? activation_derivative(act_, sa * nodes_[s]) : activation_value(act_, sa * nodes_[s]));
+    return total;
+  }
+
+  // mu(a) = E_{u ~ N(0, a)}[sigma(u)] (SPEC 4.2): closed form for relu, 0 for odd activations, GH q = 128.
+  double mean(double a) const {
+    switch (act_) {
+      case Activation::relu:
+        return std::sqrt(a * kInv2Pi);
+      case Activation::erf:
+      case Activation::tanh:
+        return 0.0;
+      default: {
+        const double sa = std::sqrt(a);
+        double m = 0.0;
+        for (std::size_t k = 0; k < mean_nodes_.size(); ++k)
+          m += mean_weights_[k] * activation_value(act_, sa * mean_nodes_[k]);
+        return m;
+      }
+    }
+  }
+
+  void tabulate_u_side(const std::vector<double>& var, bool deriv, std::vector<double>& dst) const {
+    dst.resize(static_cast<std::size_t>(n_ * q_));
+    for (Index i = 0; i < n_; ++i) {
+      const double sa = std::sqrt(var[i]);
+      for (Index s = 0; s < q_; ++s) {
+        const double x = sa * nodes_[s];
+        dst[i * q_ + s] = weights_[s] * (deriv ? activation_derivative(act_, x) : activation_value(act_, x));
+      }
+    }
+  }
+
+  // Diagonals, b and mu vectors (O(n H)); the diagonal uses the same pair formulas at c = a.
+  void build_side() {
+    auto& diag = side_.diag;
+    diag.assign(H_ + 1, std::vector<double>(n_));
+    diag[0] = norm2_;
+    if (angle_form_) {
+      for (int h = 1; h <= H_; ++h) diag[h] = norm2_;
+      return;
+    }
+    usig_.resize(std::max(H_ - 1, 0));
+    mu_.assign(H_, std::vector<double>());
+    if (arch_ == Arch::resnet) side_.b.assign(H_, std::vector<double>());
+    for (int h = 1; h < H_; ++h) {
+      if (quadrature_) tabulate_u_side(diag[h - 1], false, usig_[h - 1]);
+      for (Index i = 0; i < n_; ++i) {
+        const double a = diag[h - 1][i];
+        const double e = e_diag(h - 1, i, a, false);
+        if (arch_ == Arch::fc || h == 1) {
+          diag[h][i] = cs_ * e;
+        } else {
+          diag[h][i] = a + 2.0 * r_ * side_.b[h - 1][i] * mu_[h - 1][i] + r_ * r_ * e;
+        }
+      }
+      if (arch_ == Arch::resnet) {
+        mu_[h].resize(n_);
+        side_.b[h].resize(n_);
+        for (Index i = 0; i < n_; ++i) mu_[h][i] = mean(diag[h][i]);
+        if (h == 1) {
+          for (Index i = 0; i < n_; ++i) side_.b[1][i] = std::sqrt(cs_) * mean(diag[0][i]);
+        } else {
+          for (Index i = 0; i < n_; ++i) side_.b[h][i] = side_.b[h - 1][i] + r_ * mu_[h - 1][i];
+        }
+      }
+    }
+    if (quadrature_) tabulate_u_side(diag[H_ - 1], true, uder_);
+    const double scale = arch_ == Arch::fc ? cs_ : r_ * r_;
+    for (Index i = 0; i < n_; ++i) {
+      const double a = diag[H_ - 1][i];
+      diag[H_][i] = scale * a * e_diag(H_ - 1, i, a, true);
+    }
+  }
+
+  // Direct FC ReLU angle recursion from a cosine in [-0.9, 0.9]: K^(h) / (|x_i||x_j|), h = 1..H.
+  double relu_direct(double cosine, int layer) const {
+    HalfAngle a{std::acos(cosine), std::sqrt(0.5 * (1.0 - cosine)), std::sqrt(0.5 * (1.0 + cosine))};
+    double prev = cosine;
+    for (int h = 1; h < H_; ++h) {
+      prev = relu_angle_step(a);
+      if (h == layer) return prev;
+    }
+    return prev * (kPi - a.t) * kInvPi;
+  }
+
+  bool constant(const std::vector<double>& v) const {
+    for (double x : v)
+      if (std::abs(x - v[0]) > 64.0 * 2.220446049250313e-16 * std::abs(v[0])) return false;
+    return true;
+  }
+
+  void build_tables() {
+    if (angle_form_) {
+      if (H_ < 2) return;  // K^(1) = K^(0) (pi - theta)/pi: one acos, nothing to save
+      std::vector<ChebTable> tables(H_);
+      for (int h = 1; h <= H_; ++h) {
+        auto f = [this, h](double x) { return relu_direct(x, h); };
+        const bool ok = tables[h - 1].build(f, -0.9, 0.9, 4e-15, 64, 8192);
+        side_.table_attempts.push_back(tables[h - 1].error());
+        if (!ok) return;
+        side_.table_errors.push_back(tables[h - 1].error());
+        side_.table_evaluations += tables[h - 1].evaluations();
+      }
+      relu_tables_ = std::move(tables);
+      return;
+    }
+    if (!quadrature_) return;
+    const auto& diag = side_.diag;
+    sig_tables_.assign(std::max(H_ - 1, 0), ChebTable());
+    sig_ok_.assign(std::max(H_ - 1, 0), false);
+    std::vector<double> u(static_cast<std::size_t>(q_));
+    auto u_side = [&](double a, bool deriv) {
+      const double sa = std::sqrt(a);
+      for (Index s = 0; s < q_; ++s)
+        u[s] = weights_[s] * (deriv ? activation_derivative(act_, sa * nodes_[s]) : activation_value(act_, sa * nodes_[s]));
+    };
+    for (int h = 0; h <= H_ - 1; ++h) {
+      if (!constant(diag[h])) continue;
+      const double a = diag[h][0];
+      const bool deriv = h == H_ - 1;
+      u_side(a, deriv);
+      auto f = [&](double theta) { return quad_pair(u.data(), a, std::cos(theta), deriv); };
+      const double scale = std::max(std::abs(f(0.0)), 1e-300);
+      ChebTable t;
+      const bool ok = t.build(f, 0.0, kPi, 1e-13 * scale, 64, 8192);
+      side_.table_evaluations += t.evaluations();
+      side_.table_attempts.push_back(t.error() / scale);
+      if (!ok) continue;
+      side_.table_errors.push_back(t.error() / scale);
+      if (deriv) {
+        der_table_ = std::move(t);
+        der_ok_ = true;
+      } else {
+        sig_tables_[h] = std::move(t);
+        sig_ok_[h] = true;
+      }
+    }
+    all_tables_ = der_ok_ && std::all_of(sig_ok_.begin(), sig_ok_.end(), [](char ok) { return ok != 0; });
+  }
+
+  std::vector<ChebTable> relu_tables_;  // relu_tables_[h-1](cos theta^(0)) = K^(h)_ij / (|x_i||x_j|)
+  std::vector<ChebTable> sig_tables_;   // sig_tables_[h](theta) = E_{K^(h)}[sigma sigma] (constant diagonal)
+  std::vector<char> sig_ok_;
+  ChebTable der_table_;
+  bool der_ok_ = false;
+  bool all_tables_ = false;  // every layer of a quadrature activation is tabulated
+
+  const double* X_;
+  Index n_, d_;
+  int H_;
+  Activation act_;
+  Arch arch_;
+  double cs_, r_;
+  bool angle_form_, quadrature_;
+  std::vector<double> norm2_, norm_;
+  std::vector<double> nodes_, weights_, mean_nodes_, mean_weights_;
+  Index q_ = 0;
+  std::vector<std::vector<double>> usig_;  // usig_[h][i*q + s] = w_s sigma(sqrt(K^(h)_ii) t_s)
+  std::vector<double> uder_;               // w_s sigma'(sqrt(K^(H-1)_ii) t_s)
+  std::vector<std::vector<double>> mu_;    // mu_[h][i] = mu_i(K^(h)), resnet
+  GramSide side_;
+};
+
+}  // namespace
+
+GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const GramOptions& opt, double* out,
+                     bool return_all, bool k0_in_out) {
+  require(n > 0 && d > 0, "X must be non-empty, got shape (" + std::to_string(n) + ", " + std::to_string(d) + ")");
+  require(opt.depth >= 1, "depth must be >= 1, got " + std::to_string(opt.depth));
+  if (opt.arch == Arch::resnet)
+    require(opt.depth >= 2, "depth must be >= 2 for arch='resnet', got " + std::to_string(opt.depth));
+  require_positive(opt.c_res, "c_res");
+  require_range(opt.quadrature_order, 1, 400, "quadrature_order");
+  RowMap Xm(X, n, d);
+  require_finite(Xm, "X");
+
+  const Recursion rec(X, n, d, opt);
+  const int H = opt.depth;
+  const Index nslices = return_all ? H + 1 : 1;
+  const Index first_slice = return_all ? 0 : H;
+
+  std::vector<std::pair<Index, Index>> tiles;
+  for (Index I = 0; I < n; I += kTile)
+    for (Index J = I; J < n; J += kTile) tiles.emplace_back(I, J);
+  const double pairs = 0.5 * static_cast<double>(n) * static_cast<double>(n + 1);
+  const double work = pairs * (rec.cost_per_pair() + static_cast<double>(d));
+  const int nt = threads_for(static_cast<long long>(work / 1000.0), 2000);
+  const Index ntiles = static_cast<Index>(tiles.size());
+
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
+  for (Index t = 0; t < ntiles; ++t) {
+    const Index I = tiles[t].first, J = tiles[t].second;
+    const Index ni = std::min(kTile, n - I), nj = std::min(kTile, n - J);
+    RowMatrix<double> k0(ni, nj);
+    if (k0_in_out) {
+      // Lower triangle of `out` holds K^(0): element (i, j), i < j, sits at out[j*n + i].  Only this tile
+      // reads or writes that block, so reading it before writing is enough.
+      for (Index b = 0; b < nj; ++b)
+        for (Index a = 0; a < ni; ++a) k0(a, b) = out[(J + b) * n + I + a];
+    } else {
+      k0.noalias() = Xm.middleRows(I, ni) * Xm.middleRows(J, nj).transpose();
+    }
+    std::vector<double> vals(static_cast<std::size_t>((H + 1) * kTile));
+    // The tile's values per output slice, so that the mirrored block is written row by row (contiguous),
+    // not column by column (one page per element at large n).
+    std::vector<double> block(static_cast<std::size_t>(nslices * ni * nj));
+    for (Index a = 0; a < ni; ++a) {
+      const Index i = I + a;
+      const Index b0 = I == J ? a : 0;
+      const Index count = nj - b0;
+      rec.row(i, J + b0, count, &k0(a, b0), vals.data());
+      for (Index s = 0; s < nslices; ++s) {
+        const double* v = vals.data() + (first_slice + s) * count;
+        std::copy(v, v + count, out + s * n * n + i * n + J + b0);
+        std::copy(v, v + count, block.data() + (s * ni + a) * nj + b0);
+      }
+    }
+    for (Index s = 0; s < nslices; ++s) {
+      double* slice = out + s * n * n;
+      const double* blk = block.data() + s * ni * nj;
+      for (Index b = 0; b < nj; ++b) {
+        double* dst = slice + (J + b) * n + I;
+        const Index a_end = I == J ? b + 1 : ni;  // diagonal tile: rows a <= b only (the upper part)
+        for (Index a = 0; a < a_end; ++a) dst[a] = blk[a * nj + b];
+      }
+    }
+  }
+  GramSide side = rec.side();
+  side.threads = nt;
+  return side;
+}
+
+}  // namespace convexify::gram

@@ -1,0 +1,263 @@
+"""Finite-width networks of lens 3 in Du et al.'s parametrisation (SPEC 4.1, 4.11), in numpy.
+
+Forward pass, per-sample backpropagation of ``u_i`` (the Jacobian is block-diagonal across samples, so one
+backward pass with unit output gradients gives every ``du_i/dZ_i^(h)``), the Gram blocks
+``G^(h)_ij = <du_i/dW^(h), du_j/dW^(h)> = (D^(h) D^(h)T)_ij (X^(h-1) X^(h-1)T)_ij`` and full-batch GD.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from ._errors import DivergenceError, InputError
+from ._validate import as_array, as_choice, as_int, as_real
+
+__all__ = ["empirical_gram", "train_wide", "TrainResult"]
+
+
+class _Net:
+    def __init__(self, d0: int, width: int, depth: int, activation, arch: str, c_res: float, seed: int):
+        from . import gram
+        from .reference import gram as ref
+
+        self.sigma, self.dsigma = ref.activation_pair(activation)
+        self.cs = gram.c_sigma(activation)
+        self.m, self.H, self.arch, self.r = width, depth, arch, c_res / depth
+        rng = np.random.default_rng(seed)
+        self.W = [rng.standard_normal((width, d0))]
+        self.W += [rng.standard_normal((width, width)) for _ in range(depth - 1)]
+        self.a = rng.standard_normal(width)
+
+    def _scale(self, h: int) -> float:
+        # Layer h (1-based) multiplies sigma(.) by sqrt(c_sigma/m) (FC, and ResNet h = 1) or r/sqrt(m).
+        if self.arch == "fc" or h == 1:
+            return math.sqrt(self.cs / self.m)
+        return self.r / math.sqrt(self.m)
+
+    def forward(self, X):
+        xs, zs = [X], []
+        for h in range(1, self.H + 1):
+            z = xs[-1] @ self.W[h - 1].T
+            s = self._scale(h) * self.sigma(z)
+            xs.append(s if (self.arch == "fc" or h == 1) else xs[-1] + s)
+            zs.append(z)
+        return xs, zs, xs[-1] @ self.a
+
+    def backward(self, xs, zs, g):
+        """Gradients for output gradients g (n,): dW per layer, da, and D^(h) = dL/dZ^(h) rows."""
+        gx = g[:, None] * self.a[None, :]
+        da = g @ xs[-1]
+        dW, D = [None] * self.H, [None] * self.H
+        for h in range(self.H, 0, -1):
+            dz = gx * (self._scale(h) * self.dsigma(zs[h - 1]))
+            D[h - 1] = dz
+            dW[h - 1] = dz.T @ xs[h - 1]
+            back = dz @ self.W[h - 1]
+            gx = back if (self.arch == "fc" or h == 1) else gx + back
+        return dW, da, D
+
+    def gram_blocks(self, X):
+        """[G^(1), ..., G^(H), G^(a)] at the current weights."""
+        xs, zs, _ = self.forward(X)
+        _, _, D = self.backward(xs, zs, np.ones(X.shape[0]))
+        blocks = [(D[h] @ D[h].T) * (xs[h] @ xs[h].T) for h in range(self.H)]
+        blocks.append(xs[-1] @ xs[-1].T)
+        return blocks
+
+
+def _check(X, width, depth, activation, arch, c_res, seed):
+    from .gram import _activation, _depth, _inputs
+
+    arch = as_choice(arch, "arch", ("fc", "resnet"))
+    act = _activation(activation)
+    H = _depth(depth, arch)
+    width = as_int(width, "width", minimum=1)
+    c_res = as_real(c_res, "c_res", minimum=0.0, strict_min=True)
+    seed = as_int(seed, "seed", minimum=0)
+    Xv = _inputs(X, False, "ignore")
+    return Xv, width, H, act, arch, c_res, seed
+
+
+def empirical_gram(
+    X: Any,
+    width: int,
+    depth: int,
+    activation="relu",
+    arch: str = "fc",
+    seed: int = 0,
+    c_res: float = 1.0,
+    block: str = "last",
+    patch_size: int = 3,
+) -> np.ndarray:
+    """Finite-width Gram ``G^(H)(0)`` of a randomly initialised network (SPEC 4.3, 4.11).
+
+    ``G^(H)_ij = <du_i/dW^(H), du_j/dW^(H)> = (c/m) <x_i^(H-1), x_j^(H-1)> sum_r a_r^2 sigma'(w_r.x_i^(H-1))
+    sigma'(w_r.x_j^(H-1))`` with ``c = c_sigma`` (FC) or ``c = r^2 = (c_res/H)^2`` (ResNet).  It
+    converges to ``K^(H)`` of :func:`convexify.gram.gram_matrix` like ``m^{-1/2}``.  ``block="full"`` returns
+    the full Gram ``G = sum_h G^(h) + G^(a)`` of all ``H + 1`` trained matrices (the empirical NTK).
+    Weights are i.i.d. N(0, 1) from ``numpy.random.default_rng(seed)``; inputs are used as given.
+    ``arch="cnn"``: ``X`` of shape ``(n, C, p)``, the convolutional ResNet of SPEC 4.1 with odd
+    ``patch_size`` (last block only).
+    """
+    if arch == "cnn":
+        from ._gram_cnn import cnn_forward_gram
+        from .gram import _activation, _cnn_inputs, _depth
+
+        act = _activation(activation)
+        H = _depth(depth, "cnn")
+        width = as_int(width, "width", minimum=1)
+        c_res = as_real(c_res, "c_res", minimum=0.0, strict_min=True)
+        seed = as_int(seed, "seed", minimum=0)
+        if block != "last":
+            raise InputError("block must be 'last' for arch='cnn'")
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Xc, q = _cnn_inputs(X, False, patch_size)
+        return cnn_forward_gram(Xc, width, H, act, q, c_res, seed)
+    Xv, width, H, act, arch, c_res, seed = _check(X, width, depth, activation, arch, c_res, seed)
+    block = as_choice(block, "block", ("last", "full"))
+    net = _Net(Xv.shape[1], width, H, act, arch, c_res, seed)
+    blocks = net.gram_blocks(Xv)
+    G = blocks[H - 1] if block == "last" else sum(blocks)
+    return 0.5 * (G + G.T)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """GD on a finite-width network (SPEC 4.11).
+
+    Attributes
+    ----------
+    loss : ``L_k``, ``k = 0..iters``.
+    eta : step size used.
+    G0 : Gram matrix at initialisation of the trained parameter subset (``train="last"``: ``G^(H)(0)``;
+        ``"all"``: the full empirical NTK).
+    lambda_min_G0, lambda_max_G0 : its extreme eigenvalues.
+    empirical_factor : fitted per-step loss factor where ``L_k/L_0`` is in ``[1e-7, 1e-3]`` (nan if no
+        such window of >= 3 steps).
+    kernel_factor : ``(1 - eta lambda_min(G0))^2``, the slowest mode of the linearised model.
+    theorem_factor : ``1 - eta lambda_min(K^(H)) / 2`` with the infinite-width ``K^(H)``.
+    bound_holds : whether ``L_k <= theorem_factor^k L_0`` at every step.
+    loss_linear : ``1/2 ||(I - eta G0)^k r_0||^2``, the ``G(0)``-linearised curve.
+    laziness : ``max_k |L_k - L_k^lin| / L_k``.
+    drift_fro, drift_spec : per layer ``m^{-1/2} ||W^(h)(k) - W^(h)(0)||`` (Frobenius / spectral) at the end.
+    """
+
+    loss: np.ndarray
+    eta: float
+    G0: np.ndarray
+    lambda_min_G0: float
+    lambda_max_G0: float
+    empirical_factor: float
+    kernel_factor: float
+    theorem_factor: float
+    bound_holds: bool
+    loss_linear: np.ndarray
+    laziness: float
+    drift_fro: List[float]
+    drift_spec: List[float]
+    info: Dict[str, Any]
+
+
+def fit_factor(loss: np.ndarray, lo: float = 1e-7, hi: float = 1e-3) -> float:
+    """Per-step factor fitted (least squares on log L) where ``L_k / L_0`` lies in ``[lo, hi]``."""
+    rel = loss / loss[0]
+    k = np.flatnonzero((rel >= lo) & (rel <= hi))
+    if k.size < 3:
+        return math.nan
+    slope = np.polyfit(k, np.log(rel[k]), 1)[0]
+    return float(math.exp(slope))
+
+
+def train_wide(
+    X: Any,
+    y: Any,
+    width: int,
+    depth: int,
+    eta: Optional[float] = None,
+    iters: int = 200,
+    activation="relu",
+    arch: str = "fc",
+    seed: int = 0,
+    c_res: float = 1.0,
+    train: str = "all",
+) -> TrainResult:
+    """Full-batch GD on ``L = 1/2 sum_i (u_i - y_i)^2`` for a width-``m`` network (SPEC 4.1, 4.11).
+
+    ``train="all"`` updates every ``W^(h)`` and ``a``; ``"last"`` only ``W^(H)`` (the block Du et al.'s
+    ``K^(H)`` describes).  ``eta=None`` uses ``1 / lambda_max(G(0))`` of the trained subset.  Returns the loss
+    curve with the empirical per-step factor, the kernel-regime and theorem-form predictions, and laziness
+    diagnostics.  Raises :class:`convexify.DivergenceError` on a non-finite loss.
+    """
+    from . import gram
+
+    Xv, width, H, act, arch, c_res, seed = _check(X, width, depth, activation, arch, c_res, seed)
+    y = as_array(y, "y", 1)
+    if y.shape[0] != Xv.shape[0]:
+        raise InputError(f"y must have length {Xv.shape[0]} (rows of X), got {y.shape[0]}")
+    iters = as_int(iters, "iters", minimum=0)
+    train = as_choice(train, "train", ("all", "last"))
+    net = _Net(Xv.shape[1], width, H, act, arch, c_res, seed)
+    blocks = net.gram_blocks(Xv)
+    G0 = blocks[H - 1] if train == "last" else sum(blocks)
+    G0 = 0.5 * (G0 + G0.T)
+    w0 = np.linalg.eigvalsh(G0)
+    if eta is None:
+        eta = 1.0 / w0[-1]
+    eta = as_real(eta, "eta", minimum=0.0, strict_min=True)
+    W0 = [w.copy() for w in net.W]
+    loss = np.empty(iters + 1)
+    r0 = None
+    for k in range(iters + 1):
+        xs, zs, u = net.forward(Xv)
+        res = u - y
+        if r0 is None:
+            r0 = res.copy()
+        loss[k] = 0.5 * float(res @ res)
+        if not math.isfinite(loss[k]):
+            raise DivergenceError(f"train_wide: loss became non-finite at iteration {k}")
+        if k == iters:
+            break
+        dW, da, _ = net.backward(xs, zs, res)
+        if train == "all":
+            for h in range(H):
+                net.W[h] -= eta * dW[h]
+            net.a -= eta * da
+        else:
+            net.W[H - 1] -= eta * dW[H - 1]
+    w, V = np.linalg.eigh(G0)
+    c = V.T @ r0
+    steps = np.arange(iters + 1)[:, None]
+    loss_lin = 0.5 * np.sum((c[None, :] * (1.0 - eta * w[None, :]) ** steps) ** 2, axis=1)
+    K = gram.gram_matrix(Xv, H, act, arch=arch, c_res=c_res, unit_norm="ignore")
+    lam_K = gram.spectrum(K).lambda_min
+    theorem = 1.0 - eta * lam_K / 2.0
+    bound = bool(np.all(loss <= loss[0] * theorem ** np.arange(iters + 1) * (1 + 1e-12)))
+    floor = 1e-300
+    lazy = float(np.max(np.abs(loss - loss_lin) / np.maximum(loss, floor)))
+    sqm = math.sqrt(width)
+    drift_fro = [float(np.linalg.norm(net.W[h] - W0[h]) / sqm) for h in range(H)]
+    drift_spec = [float(np.linalg.norm(net.W[h] - W0[h], 2) / sqm) for h in range(H)]
+    stable = eta * w0[-1] < 2.0
+    return TrainResult(
+        loss=loss,
+        eta=float(eta),
+        G0=G0,
+        lambda_min_G0=float(w0[0]),
+        lambda_max_G0=float(w0[-1]),
+        empirical_factor=fit_factor(loss),
+        kernel_factor=float((1.0 - eta * w0[0]) ** 2) if stable else math.nan,
+        theorem_factor=float(theorem),
+        bound_holds=bound,
+        loss_linear=loss_lin,
+        laziness=lazy,
+        drift_fro=drift_fro,
+        drift_spec=drift_spec,
+        info={"lambda_min_K": lam_K, "train": train, "arch": arch, "width": width, "depth": H},
+    )
