@@ -34,6 +34,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
+from ._cuda import resolve_device
 from ._errors import InputError, InputTypeError
 from ._validate import as_array, as_choice, as_int, as_real
 
@@ -154,6 +155,7 @@ def gram_matrix(
     unit_norm: Optional[str] = None,
     method: str = "auto",
     patch_size: int = 3,
+    device: str = "cpu",
 ) -> Union[np.ndarray, List[np.ndarray]]:
     """Du et al.'s Gram matrix ``K^(H)`` of ``X`` (n, d) for a network with ``depth = H`` hidden layers.
 
@@ -202,6 +204,10 @@ def gram_matrix(
     arch : ``"fc"``, ``"resnet"`` or ``"cnn"``.   c_res : residual scale ``> 0`` (ResNet and CNN).
     patch_size : odd patch size ``q`` (CNN only).
     return_all : return the list ``[K^(0), ..., K^(H)]`` (views into one ``(H+1, n, n)`` array).
+    device : ``"cpu"`` (default), ``"cuda"`` or ``"auto"``.  The optional CUDA kernel (one thread per pair,
+        all layers in registers) covers ``"relu"`` and ``"erf"`` for ``"fc"`` and ``"resnet"`` without
+        ``return_all``; ``"cuda"`` raises ``RuntimeError`` saying why when no GPU (or no CUDA build) is
+        usable or the case is not covered, ``"auto"`` then falls back to the CPU.
 
     Returns
     -------
@@ -228,6 +234,10 @@ def gram_matrix(
         KH = 0.5 * (KH + KH.T)
         return states + [KH] if return_all else KH
     Xv = _inputs(X, normalize, unit_norm)
+    gpu_ok = act in ("relu", "erf") and arch in ("fc", "resnet") and not return_all
+    if resolve_device(device, gpu_ok, f"activation={act!r}, arch={arch!r}, return_all") == "cuda":
+        fn = _core.gram_matrix_cuda_f64
+        return fn(Xv, H, ("relu", "erf").index(act), ("fc", "resnet").index(arch), c_res)
     if isinstance(act, str):
         # K^(0) = X X^T by a BLAS symmetric rank-k update (one triangle, SPEC 4.12) written into the output
         # buffer, which the core then overwrites in place: one n x n array (H + 1 with return_all).
