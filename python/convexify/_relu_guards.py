@@ -62,13 +62,15 @@ def _loss(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
 
 
 def polish_vanilla(
-    X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = 30
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = 50
 ) -> Tuple[np.ndarray, float, float]:
-    """Damped Gauss-Newton on the non-convex ``L`` from ``w`` (SPEC 3.5, reference local minimiser).
+    """Gauss-Newton on the non-convex ``L`` inside the activation cell of ``w`` (SPEC 3.5, 3.6).
 
-    ``w+ = (X_A^T X_A)^+ X_A^T y_A`` on the active set ``A = {z > 0}``, Armijo on ``L``.  Returns the polished
-    point, its loss ``L`` and the norm of its (sub)gradient ``2 X^T [1[z >= 0] (relu(z) - y)]``.
-    No global guarantee: it finds the stationary point of the basin GD was in.
+    In the cell where the sign pattern of ``z = X w`` is fixed, ``L`` is the convex quadratic
+    ``||X_A w - y_A||^2 + sum_{i not in A} y_i^2`` (``A = {z > 0}``).  Each step goes towards its minimiser
+    ``(X_A^T X_A)^+ X_A^T y_A``, truncated to stay inside the cell (so the polish stays in the basin GD
+    ended in) and backtracked (Armijo on ``L``).  Returns the polished point, its loss ``L`` and the norm of
+    the (sub)gradient ``2 X^T [1[z >= 0] (relu(z) - y)]`` there.  No global guarantee, by design.
     """
     w = np.asarray(w, dtype=np.float64).copy()
     f = _loss(X, y, w)
@@ -79,15 +81,21 @@ def polish_vanilla(
             break
         target, *_ = np.linalg.lstsq(X[A], y[A], rcond=None)
         direction = target - w
-        if not np.all(np.isfinite(direction)) or np.linalg.norm(direction) <= 1e-15 * (1 + np.linalg.norm(w)):
+        zd = X @ direction
+        # Largest step that keeps every sign of z (ties at 0 are left alone).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            leave = np.where((z > 0) & (zd < 0), -z / zd, np.inf)
+            enter = np.where((z < 0) & (zd > 0), -z / zd, np.inf)
+        s = min(1.0, 0.999 * float(min(leave.min(), enter.min())))
+        if not np.isfinite(s) or s <= 1e-12:
             break
         grad = 2.0 * X.T @ ((np.maximum(z, 0.0) - y) * (z >= 0))
-        slope = float(grad @ direction)
-        s, accepted = 1.0, False
-        while s >= 1e-10:
+        slope = min(float(grad @ direction), 0.0)
+        accepted = False
+        while s >= 1e-12:
             wt = w + s * direction
             ft = _loss(X, y, wt)
-            if ft <= f + 1e-4 * s * min(slope, 0.0):
+            if ft <= f + 1e-4 * s * slope:
                 accepted = True
                 break
             s *= 0.5
