@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "convexify/checks.hpp"
@@ -233,8 +234,8 @@ CVX_RELU_INLINE void gradient_single(const T* X, Index d, Index rows, const doub
   }
 }
 
-template <typename T, int BW>
-CVX_RELU_INLINE void group_block(const T* X, Index d, Index rows, const T* Y, Index y_cols, Index b0, int nb,
+template <typename T, typename TY, int BW>
+CVX_RELU_INLINE void group_block(const T* X, Index d, Index rows, const TY* Y, Index y_cols, Index b0, int nb,
                                  const double* Wt, double* Gt, Modes modes, double* loss, double* rloss,
                                  double* scratch) {
   if constexpr (BW == 1)
@@ -243,7 +244,7 @@ CVX_RELU_INLINE void group_block(const T* X, Index d, Index rows, const T* Y, In
     forward_lanes<T, BW>(X, d, rows, Wt, scratch);
   // Residuals, masks, losses (scratch becomes m o R).
   for (Index s = 0; s < rows; ++s) {
-    const T* ys = Y + s * y_cols;
+    const TY* ys = Y + s * y_cols;
     for (int j = 0; j < BW; ++j) {
       double& z = scratch[s * BW + j];
       if (j < nb) {
@@ -282,15 +283,24 @@ std::vector<Group> make_groups(Index B, Index d) {
 }
 
 // One chunk [i0, i1): every block against every group.  Compiled once per ISA (see top of file).
+// float32 data: each block is widened once into xbuf (block x d doubles), then runs the float64 loops.
 template <typename T>
 CVX_RELU_INLINE void fused_chunk_impl(const T* X, Index d, const T* Y, Index y_cols, Index i0, Index i1,
                                       Index block, const Group* groups, Index ngroups, const double* Wt,
                                       double* Gt, bool relaxed, bool strict, double* loss, double* rloss,
-                                      double* scratch) {
+                                      double* scratch, double* xbuf) {
   const Modes modes{relaxed, strict};
   for (Index i = i0; i < i1; i += block) {
     const Index rows = std::min(block, i1 - i);
-    const T* Xb = X + i * d;
+    const double* Xb;
+    if constexpr (std::is_same_v<T, double>) {
+      (void)xbuf;
+      Xb = X + i * d;
+    } else {
+      const T* src = X + i * d;
+      for (Index k = 0; k < rows * d; ++k) xbuf[k] = static_cast<double>(src[k]);
+      Xb = xbuf;
+    }
     const T* Yb = Y + i * y_cols;
     for (Index g = 0; g < ngroups; ++g) {
       const Group& gr = groups[g];
@@ -300,13 +310,13 @@ CVX_RELU_INLINE void fused_chunk_impl(const T* X, Index d, const T* Y, Index y_c
       double* lr = rloss + gr.b0;
       switch (gr.width) {
         case 1:
-          group_block<T, 1>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
+          group_block<double, T, 1>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
           break;
         case 4:
-          group_block<T, 4>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
+          group_block<double, T, 4>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
           break;
         default:
-          group_block<T, kGroup>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
+          group_block<double, T, kGroup>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
           break;
       }
     }
@@ -315,16 +325,18 @@ CVX_RELU_INLINE void fused_chunk_impl(const T* X, Index d, const T* Y, Index y_c
 
 CVX_RELU_CLONES void fused_chunk(const double* X, Index d, const double* Y, Index y_cols, Index i0, Index i1,
                                  Index block, const Group* groups, Index ngroups, const double* Wt, double* Gt,
-                                 bool relaxed, bool strict, double* loss, double* rloss, double* scratch) {
+                                 bool relaxed, bool strict, double* loss, double* rloss, double* scratch,
+                                 double* xbuf) {
   fused_chunk_impl<double>(X, d, Y, y_cols, i0, i1, block, groups, ngroups, Wt, Gt, relaxed, strict, loss,
-                           rloss, scratch);
+                           rloss, scratch, xbuf);
 }
 
 CVX_RELU_CLONES void fused_chunk(const float* X, Index d, const float* Y, Index y_cols, Index i0, Index i1,
                                  Index block, const Group* groups, Index ngroups, const double* Wt, double* Gt,
-                                 bool relaxed, bool strict, double* loss, double* rloss, double* scratch) {
+                                 bool relaxed, bool strict, double* loss, double* rloss, double* scratch,
+                                 double* xbuf) {
   fused_chunk_impl<float>(X, d, Y, y_cols, i0, i1, block, groups, ngroups, Wt, Gt, relaxed, strict, loss,
-                          rloss, scratch);
+                          rloss, scratch, xbuf);
 }
 
 // Shared chunk bookkeeping of both kernels: per-chunk partial sums and their ordered reduction.
@@ -332,7 +344,7 @@ template <typename T>
 class ChunkedKernel : public GradientKernel<T> {
  public:
   ChunkedKernel(const Problem<T>& p, Index B, Index partial_size)
-      : p_(p), B_(B), ch_(chunking_for(p.n, p.d, sizeof(T))) {
+      : p_(p), B_(B), ch_(chunking_for(p.n, p.d, sizeof(double))) {
     require(p.X != nullptr && p.Y != nullptr, "relu kernel: null data");
     require(p.n >= 1 && p.d >= 1, "relu kernel: X must be non-empty");
     require(B >= 1, "relu kernel: B must be >= 1");
@@ -399,6 +411,8 @@ class FusedKernel final : public ChunkedKernel<T> {
   FusedKernel(const Problem<T>& p, Index B) : Base(p, B, packed_size(B, p.d)), groups_(make_groups(B, p.d)) {
     Wt_.assign(static_cast<std::size_t>(packed_size(B, p.d)), 0.0);
     scratch_.assign(static_cast<std::size_t>(this->ch_.count * this->ch_.block * kGroup), 0.0);
+    if (!std::is_same_v<T, double>)
+      xbuf_.assign(static_cast<std::size_t>(this->ch_.count * this->ch_.block * p.d), 0.0);
   }
   const char* name() const override { return "fused"; }
 
@@ -421,7 +435,8 @@ class FusedKernel final : public ChunkedKernel<T> {
     const Problem<T>& p = this->p_;
     fused_chunk(p.X, p.d, p.Y, p.y_cols, i0, i1, this->ch_.block, groups_.data(),
                 static_cast<Index>(groups_.size()), Wt_.data(), gpart, relaxed, strict, loss, rloss,
-                scratch_.data() + c * this->ch_.block * kGroup);
+                scratch_.data() + c * this->ch_.block * kGroup,
+                xbuf_.empty() ? nullptr : xbuf_.data() + c * this->ch_.block * this->p_.d);
   }
   void reduce_gradient(double* G) override {
     const Index d = this->p_.d;
@@ -443,6 +458,7 @@ class FusedKernel final : public ChunkedKernel<T> {
   std::vector<Group> groups_;
   std::vector<double> Wt_;
   std::vector<double> scratch_;
+  std::vector<double> xbuf_;
 };
 
 template <typename T>
@@ -500,12 +516,15 @@ class GemmKernel final : public ChunkedKernel<T> {
 
 template <typename T>
 std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, Index B, KernelChoice choice) {
-  // Measured on one core (AMD EPYC Zen 4, portable build; see bench/bench_relu.py): the fused kernel beats
-  // Eigen's GEMM pair at every B in float64 (2x at B = 256), because the portable Eigen build has SSE2
-  // kernels only while the fused loop is also compiled for AVX2/FMA.  In float32 the fused kernel widens to
-  // double, so above B = 16 Eigen's float GEMM (float accumulation inside a chunk) is as fast or faster.
-  if (choice == KernelChoice::automatic)
-    choice = (B <= 16 || sizeof(T) == sizeof(double)) ? KernelChoice::fused : KernelChoice::gemm;
+  // Measured on one core (AMD EPYC Zen 4, portable build, busy 2-core machine; bench/bench_relu.py): the
+  // fused kernel beats Eigen's GEMM pair at every B in float64 (about 2x at B = 256), because the portable
+  // Eigen build has SSE2 kernels only while the fused loop is also compiled for AVX2/FMA.  In float32 the
+  // fused kernel widens X to double, and for B > 16 with d >= 512 Eigen's float GEMM (float accumulation
+  // inside a chunk, double across chunks) was faster (630 vs 820 ms at n = 2e4, d = 1000, B = 256).
+  if (choice == KernelChoice::automatic) {
+    const bool float_gemm = sizeof(T) == sizeof(float) && B > 16 && problem.d >= 512;
+    choice = float_gemm ? KernelChoice::gemm : KernelChoice::fused;
+  }
   if (choice == KernelChoice::fused) return std::make_unique<FusedKernel<T>>(problem, B);
   return std::make_unique<GemmKernel<T>>(problem, B);
 }
