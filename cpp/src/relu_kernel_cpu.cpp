@@ -290,16 +290,22 @@ CVX_RELU_INLINE void fused_chunk_impl(const T* X, Index d, const T* Y, Index y_c
                                       double* Gt, bool relaxed, bool strict, double* loss, double* rloss,
                                       double* scratch, double* xbuf) {
   const Modes modes{relaxed, strict};
+  // Width-1 groups read the data directly (their loops load whole vectors and widen them on the fly).
+  bool widen = false;
+  for (Index g = 0; g < ngroups; ++g) widen = widen || groups[g].width > 1;
   for (Index i = i0; i < i1; i += block) {
     const Index rows = std::min(block, i1 - i);
     const double* Xb;
     if constexpr (std::is_same_v<T, double>) {
       (void)xbuf;
+      (void)widen;
       Xb = X + i * d;
     } else {
-      const T* src = X + i * d;
-      for (Index k = 0; k < rows * d; ++k) xbuf[k] = static_cast<double>(src[k]);
       Xb = xbuf;
+      if (widen) {
+        const T* src = X + i * d;
+        for (Index k = 0; k < rows * d; ++k) xbuf[k] = static_cast<double>(src[k]);
+      }
     }
     const T* Yb = Y + i * y_cols;
     for (Index g = 0; g < ngroups; ++g) {
@@ -310,7 +316,7 @@ CVX_RELU_INLINE void fused_chunk_impl(const T* X, Index d, const T* Y, Index y_c
       double* lr = rloss + gr.b0;
       switch (gr.width) {
         case 1:
-          group_block<double, T, 1>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
+          group_block<T, T, 1>(X + i * d, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
           break;
         case 4:
           group_block<double, T, 4>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
