@@ -74,8 +74,9 @@ def test_divergent_step_raises_or_flags(rng):
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        (dict(X=np.array([[np.nan, 1.0]])), InputError, "X contains NaN"),
-        (dict(X=np.array([[np.inf, 1.0]])), InputError, "X contains NaN"),
+        (dict(X=np.array([[np.nan, 1.0], [1.0, 1.0], [0.0, 1.0]])), InputError, "X contains NaN"),
+        (dict(X=np.array([[np.inf, 1.0], [1.0, 1.0], [0.0, 1.0]])), InputError, "X contains NaN"),
+        (dict(X_test=np.array([[np.inf, 1.0]]), y_test=np.ones(1)), InputError, "X_test contains NaN"),
         (dict(y=np.array([np.nan, 1.0, 1.0])), InputError, "y contains NaN"),
         (dict(X=np.ones((3, 2, 1))), InputError, "X must be 2-D"),
         (dict(X=np.ones((0, 2)), y=np.ones(0)), InputError, "X must be non-empty"),

@@ -30,6 +30,7 @@ double power_lambda_max(const T* X, Index n, Index d, int iters) {
   require(n >= 1 && d >= 1, "X must be non-empty");
   using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   Eigen::Map<const Mat> Xm(X, n, d);
+  require_finite(Xm, "X");
   // Deterministic start with no special alignment to coordinate axes or the all-ones vector.
   Vector<double> v(d);
   unsigned long long state = 0x9E3779B97F4A7C15ULL;

@@ -59,9 +59,10 @@ class RelaxationWarning(UserWarning):
 # ---------------------------------------------------------------------------------------------- inputs
 
 
-def _data(X: Any, y: Any, *, allow_float32: bool, y_name: str = "y", x_name: str = "X"):
-    Xa = as_array(X, x_name, 2, allow_float32=allow_float32)
-    ya = as_array(y, y_name, (1, 2), allow_float32=allow_float32)
+def _data(X: Any, y: Any, *, allow_float32: bool, y_name: str = "y", x_name: str = "X", finite: bool = True):
+    # finite=False: the core checks NaN/Inf itself (one pass over X instead of two for large data).
+    Xa = as_array(X, x_name, 2, allow_float32=allow_float32, finite=finite)
+    ya = as_array(y, y_name, (1, 2), allow_float32=allow_float32, finite=finite)
     same_rows((x_name, Xa), (y_name, ya))
     if ya.dtype != Xa.dtype:
         ya = ya.astype(Xa.dtype)
@@ -92,7 +93,7 @@ def _suffix(X: np.ndarray) -> str:
 
 
 def _evaluate(w: Any, X: Any, y: Any, *, want_gradient: bool, relaxed: bool, strict: bool):
-    Xa, ya = _data(X, y, allow_float32=True)
+    Xa, ya = _data(X, y, allow_float32=True, finite=False)
     W, single = _weights(w, Xa.shape[1])
     _check_labels_for(W, ya)
     fn = getattr(_core, f"relu_losses_{_suffix(Xa)}")
@@ -161,7 +162,11 @@ def default_step(X: Any) -> float:
     ``eta = 1 / (1.01 lambda^)`` in the convention where the factor 2 is absorbed into ``eta``.  It also
     converges for vanilla GD, whose local curvature ``2 X^T D X`` is bounded by the same constant.
     """
-    lam = lambda_max(X)
+    return _default_step(as_array(X, "X", 2, allow_float32=True))
+
+
+def _default_step(Xa: np.ndarray) -> float:
+    lam = float(getattr(_core, f"relu_power_lambda_{_suffix(Xa)}")(Xa, _POWER_ITERS))  # checks NaN/Inf
     if not lam > 0:
         raise InputError("X is zero: lambda_max(X^T X) = 0, no step size can be derived; pass step=")
     return 1.0 / (2.0 * _STEP_MARGIN * lam)
@@ -242,7 +247,7 @@ def gd(
     theorem does not apply"), ``L_r`` unbounded below (LP test; GD then runs off to infinity), and
     positive-label rows not spanning R^d (the minimiser is not unique).
     """
-    Xa, ya = _data(X, y, allow_float32=True)
+    Xa, ya = _data(X, y, allow_float32=True, finite=False)
     n, d = Xa.shape
     W, single = _weights(W0, d, "W0")
     _check_labels_for(W, ya)
@@ -255,14 +260,14 @@ def gd(
     on_divergence = as_choice(on_divergence, "on_divergence", ("raise", "warn", "flag"))
     kernel = as_choice(kernel, "kernel", ("auto", "fused", "gemm"))
     if step is None:
-        step = default_step(Xa)
+        step = _default_step(Xa)
     else:
         step = as_real(step, "step", minimum=0.0, strict_min=True)
     if (X_test is None) != (y_test is None):
         raise InputError("X_test and y_test must be given together (one of them is None)")
     Xt = yt = None
     if X_test is not None:
-        Xt, yt = _data(X_test, y_test, allow_float32=True, x_name="X_test", y_name="y_test")
+        Xt, yt = _data(X_test, y_test, allow_float32=True, x_name="X_test", y_name="y_test", finite=False)
         if Xt.shape[1] != d:
             raise InputError(f"X_test must have d = {d} columns like X, got shape {Xt.shape}")
         Xt, yt = Xt.astype(Xa.dtype, copy=False), yt.astype(Xa.dtype, copy=False)
@@ -275,11 +280,10 @@ def gd(
             raise InputError(f"w_star must be (d,) or (B, d) = ({B}, {d}), got shape {star.shape}")
         if np.any(np.linalg.norm(star, axis=1) == 0):
             raise InputError("w_star must be non-zero (the recovery error divides by ||w*||)")
-    if check:
-        _guards(Xa, ya, relaxed, exact_solver=False)
-
     fn = getattr(_core, f"relu_gd_{_suffix(Xa)}")
     out = fn(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star, kernel)
+    if check:  # after the core has checked the data for NaN/Inf; warnings before any DivergenceError
+        _guards(Xa, ya, relaxed, exact_solver=False)
     diverged = np.asarray(out["diverged"], dtype=bool)
     diverged_at = np.asarray(out["diverged_at"], dtype=np.int64)
     if diverged.any() and on_divergence != "flag":
