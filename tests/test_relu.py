@@ -199,6 +199,12 @@ def test_float32_end_to_end(rng):
         r = relu.gd(p.X, p.y, W0, iters=50, kernel=kernel)
         assert r.W.dtype == np.float32
     assert relu.add_bias_column(p.X).dtype == np.float32
+    # 8-lane float32 kernel (batch) vs the single-row path (widened to double): float round-off apart.
+    W9 = (rng.standard_normal((9, 6)) * 0.1).astype(np.float32)
+    batch = relu.gd(p.X, p.y, W9, iters=100, relaxed=True)
+    for b in (0, 8):
+        one = relu.gd(p.X, p.y, W9[b], iters=100, relaxed=True)
+        np.testing.assert_allclose(one.W, batch.W[b], rtol=1e-5, atol=1e-6)
     G = relu.gradient(W0, p.X, p.y)
     np.testing.assert_allclose(
         G,

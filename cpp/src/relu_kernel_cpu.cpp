@@ -1,16 +1,20 @@
 // CPU gradient kernels of lens 2 (SPEC 3.4, 3.8).
 //
-// Fused kernel (small B): the samples are cut into chunks (fixed by n only, so results do not depend on the
+// Fused kernel (default): the samples are cut into chunks (fixed by n only, so results do not depend on the
 // thread count), chunks into cache-sized blocks of rows.  For each block and each group of up to 8 weight
-// rows it computes z = X_blk W_g^T with a 4-sample x BW-lane register tile, the residual and mask, and
-// accumulates G_g += R^T X_blk while the block is still in cache: X is read from memory once per iteration
-// and no n x B temporary exists.  Every (sample, weight) dot product is one sequential chain over k, so a
-// weight row gets bitwise the same numbers whether it runs alone or inside a batch.  float32 data is widened
-// to double on load; all accumulation is in double.
+// rows it computes z = X_blk W_g^T with a register tile (4 samples x 8 lanes), the residual and mask
+// (vectorised over the lanes), and accumulates G_g += R^T X_blk while the block is still in cache: X is read
+// from memory once per iteration and no n x B temporary exists.  k is tiled so the slices of W^T and G^T in
+// use stay in L1.
+//   float64: every (sample, weight) dot product is one sequential chain over k, so a weight row gets the
+//   same numbers alone or in a batch (the single-row path vectorises over k instead: round-off level).
+//   float32: 8 float lanes; partial sums stay in float only over one k-tile (<= 128 terms) or one block of
+//   samples (<= 512 rows) and are accumulated in float64 beyond that, so float rounding does not grow with
+//   d or n.  A single weight row widens the data to double on load.
 //
-// GEMM kernel (large B): per chunk, Z = X_c W^T and G_c = R^T X_c with Eigen's GEMM in the data type T.
+// GEMM kernel (kernel="gemm"): per chunk, Z = X_c W^T and G_c = R^T X_c with Eigen's GEMM in the data type.
 //
-// Both reduce the per-chunk partial sums in chunk order.  The hot loop is compiled twice (x86-64-v3 with
+// Both reduce the per-chunk partial sums in chunk order.  The hot loops are compiled twice (x86-64-v3 with
 // AVX2/FMA, and the portable default) and selected at load time where GCC's target_clones is available.
 #include <Eigen/Core>
 #include <algorithm>
@@ -91,7 +95,7 @@ CVX_RELU_INLINE v4d load4(const float* p) {
   return __builtin_convertvector(v, v4d);
 }
 CVX_RELU_INLINE void store4(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
-CVX_RELU_INLINE v4d splat(double x) { return v4d{x, x, x, x}; }
+CVX_RELU_INLINE v4d splat(double x) { return v4d{} + x; }
 
 // One block of `rows` samples against one group of `nb` (<= BW) weight rows.
 //   X: the block's first row;  Wt: d x BW (group weights, transposed, zero padded);
@@ -234,30 +238,133 @@ CVX_RELU_INLINE void gradient_single(const T* X, Index d, Index rows, const doub
   }
 }
 
+// float32 data, 8 weight rows per group: 8 float lanes per vector (twice the double rate).  Partial sums
+// are float only over one k-tile (<= kTile terms) or one cache block of samples (<= 512 terms) and are then
+// added into the float64 accumulators, so the float rounding does not grow with d or n.
+typedef float v8f __attribute__((vector_size(32)));
+
+CVX_RELU_INLINE v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+CVX_RELU_INLINE void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
+CVX_RELU_INLINE v8f splat8(float x) { return v8f{} + x; }  // vector + scalar broadcasts
+
+CVX_RELU_INLINE void forward_f32(const float* X, Index d, Index rows, const float* Wt, double* scratch) {
+  for (Index k0 = 0; k0 < d; k0 += kTile) {
+    const Index k1 = std::min(d, k0 + kTile);
+    Index s = 0;
+    for (; s + 8 <= rows; s += 8) {
+      const float* x0 = X + s * d;
+      v8f a[8] = {};
+      for (Index k = k0; k < k1; ++k) {
+        const v8f w = load8(Wt + k * 8);
+        for (int q = 0; q < 8; ++q) a[q] += splat8(x0[q * d + k]) * w;
+      }
+      for (int q = 0; q < 8; ++q)
+        for (int j = 0; j < 8; ++j) {
+          double& z = scratch[(s + q) * 8 + j];
+          z = (k0 == 0 ? 0.0 : z) + static_cast<double>(a[q][j]);
+        }
+    }
+    for (; s < rows; ++s) {
+      const float* x0 = X + s * d;
+      v8f a = {};
+      for (Index k = k0; k < k1; ++k) a += splat8(x0[k]) * load8(Wt + k * 8);
+      for (int j = 0; j < 8; ++j) {
+        double& z = scratch[s * 8 + j];
+        z = (k0 == 0 ? 0.0 : z) + static_cast<double>(a[j]);
+      }
+    }
+  }
+}
+
+// gblk: d x 8 float scratch for this block's partial gradient, added into the float64 Gt at the end.
+CVX_RELU_INLINE void gradient_f32(const float* X, Index d, Index rows, const double* scratch, float* gblk,
+                                  double* Gt) {
+  std::memset(gblk, 0, sizeof(float) * static_cast<std::size_t>(d * 8));
+  for (Index k0 = 0; k0 < d; k0 += kTile) {
+    const Index k1 = std::min(d, k0 + kTile);
+    Index s = 0;
+    for (; s + 4 <= rows; s += 4) {
+      const float* x0 = X + s * d;
+      v8f r[4];
+      for (int q = 0; q < 4; ++q)
+        for (int j = 0; j < 8; ++j) r[q][j] = static_cast<float>(scratch[(s + q) * 8 + j]);
+      for (Index k = k0; k < k1; ++k) {
+        v8f g = load8(gblk + k * 8);
+        for (int q = 0; q < 4; ++q) g += r[q] * splat8(x0[q * d + k]);
+        store8(gblk + k * 8, g);
+      }
+    }
+    for (; s < rows; ++s) {
+      const float* x0 = X + s * d;
+      v8f r;
+      for (int j = 0; j < 8; ++j) r[j] = static_cast<float>(scratch[s * 8 + j]);
+      for (Index k = k0; k < k1; ++k) store8(gblk + k * 8, load8(gblk + k * 8) + r * splat8(x0[k]));
+    }
+  }
+  for (Index k = 0; k < d * 8; ++k) Gt[k] += static_cast<double>(gblk[k]);
+}
+
 template <typename T, typename TY, int BW>
 CVX_RELU_INLINE void group_block(const T* X, Index d, Index rows, const TY* Y, Index y_cols, Index b0, int nb,
                                  const double* Wt, double* Gt, Modes modes, double* loss, double* rloss,
-                                 double* scratch) {
+                                 double* scratch, const float* Wtf, float* gblk) {
+  (void)Wtf;
+  (void)gblk;
   if constexpr (BW == 1)
     forward_single<T>(X, d, rows, Wt, scratch);
+  else if constexpr (std::is_same_v<T, float>)
+    forward_f32(X, d, rows, Wtf, scratch);
   else
     forward_lanes<T, BW>(X, d, rows, Wt, scratch);
   // Residuals, masks, losses (scratch becomes m o R).
-  for (Index s = 0; s < rows; ++s) {
-    const TY* ys = Y + s * y_cols;
-    for (int j = 0; j < BW; ++j) {
-      double& z = scratch[s * BW + j];
-      if (j < nb) {
-        const double y = static_cast<double>(y_cols == 1 ? ys[0] : ys[b0 + j]);
-        z = residual(z, y, modes, loss[j], rloss[j]);
+  if constexpr (BW == 1) {
+    for (Index s = 0; s < rows; ++s) {
+      double& z = scratch[s];
+      z = residual(z, static_cast<double>(Y[s * y_cols + (y_cols == 1 ? 0 : b0)]), modes, loss[0], rloss[0]);
+    }
+  } else {
+    // Vectorised over the BW lanes: SPEC 3.2 per-sample terms with lane masks instead of branches.
+    constexpr int V = BW / 4;
+    v4d valid[V], lsum[V] = {}, rsum[V] = {}, yv[V];
+    for (int v = 0; v < V; ++v)
+      for (int j = 0; j < 4; ++j) valid[v][j] = (4 * v + j < nb) ? 1.0 : 0.0;
+    const v4d zero = {};
+    for (Index s = 0; s < rows; ++s) {
+      const TY* ys = Y + s * y_cols;
+      if (y_cols == 1) {
+        for (int v = 0; v < V; ++v) yv[v] = splat(static_cast<double>(ys[0])) * valid[v];
       } else {
-        z = 0.0;
+        for (int v = 0; v < V; ++v)
+          for (int j = 0; j < 4; ++j) yv[v][j] = 4 * v + j < nb ? static_cast<double>(ys[b0 + 4 * v + j]) : 0.0;
+      }
+      for (int v = 0; v < V; ++v) {
+        const v4d z = load4(scratch + s * BW + 4 * v) * valid[v];
+        const v4d y = yv[v];
+        const v4d p = (z < zero) ? zero : z;  // relu; NaN propagates
+        const v4d r = p - y;
+        lsum[v] += r * r;
+        rsum[v] += (z >= zero) ? r * r : y * y - 2.0 * z * y;
+        v4d m = r;
+        if (!modes.relaxed) m = (modes.strict ? (z > zero) : (z >= zero)) ? r : zero;
+        store4(scratch + s * BW + 4 * v, m * valid[v]);
       }
     }
+    for (int v = 0; v < V; ++v)
+      for (int j = 0; j < 4; ++j)
+        if (4 * v + j < nb) {
+          loss[4 * v + j] += lsum[v][j];
+          rloss[4 * v + j] += rsum[v][j];
+        }
   }
   if (Gt == nullptr) return;
   if constexpr (BW == 1)
     gradient_single<T>(X, d, rows, scratch, Gt);
+  else if constexpr (std::is_same_v<T, float>)
+    gradient_f32(X, d, rows, scratch, gblk, Gt);
   else
     gradient_lanes<T, BW>(X, d, rows, scratch, Gt);
 }
@@ -270,12 +377,13 @@ struct Group {
   Index offset;  // into the packed d x width arrays
 };
 
-std::vector<Group> make_groups(Index B, Index d) {
+// float32 data uses widths 1 and 8 only (8 float lanes cost what 4 double lanes do).
+std::vector<Group> make_groups(Index B, Index d, bool float_data) {
   std::vector<Group> groups;
   Index offset = 0;
   for (Index b0 = 0; b0 < B; b0 += kGroup) {
     const int nb = static_cast<int>(std::min<Index>(kGroup, B - b0));
-    const int width = nb == 1 ? 1 : (nb <= 4 ? 4 : kGroup);
+    const int width = nb == 1 ? 1 : ((nb <= 4 && !float_data) ? 4 : kGroup);
     groups.push_back({b0, nb, width, offset});
     offset += d * width;
   }
@@ -283,46 +391,34 @@ std::vector<Group> make_groups(Index B, Index d) {
 }
 
 // One chunk [i0, i1): every block against every group.  Compiled once per ISA (see top of file).
-// float32 data: each block is widened once into xbuf (block x d doubles), then runs the float64 loops.
 template <typename T>
 CVX_RELU_INLINE void fused_chunk_impl(const T* X, Index d, const T* Y, Index y_cols, Index i0, Index i1,
                                       Index block, const Group* groups, Index ngroups, const double* Wt,
                                       double* Gt, bool relaxed, bool strict, double* loss, double* rloss,
-                                      double* scratch, double* xbuf) {
+                                      double* scratch, const float* Wtf, float* gblk) {
   const Modes modes{relaxed, strict};
-  // Width-1 groups read the data directly (their loops load whole vectors and widen them on the fly).
-  bool widen = false;
-  for (Index g = 0; g < ngroups; ++g) widen = widen || groups[g].width > 1;
   for (Index i = i0; i < i1; i += block) {
     const Index rows = std::min(block, i1 - i);
-    const double* Xb;
-    if constexpr (std::is_same_v<T, double>) {
-      (void)xbuf;
-      (void)widen;
-      Xb = X + i * d;
-    } else {
-      Xb = xbuf;
-      if (widen) {
-        const T* src = X + i * d;
-        for (Index k = 0; k < rows * d; ++k) xbuf[k] = static_cast<double>(src[k]);
-      }
-    }
+    const T* Xb = X + i * d;
     const T* Yb = Y + i * y_cols;
     for (Index g = 0; g < ngroups; ++g) {
       const Group& gr = groups[g];
       const double* wt = Wt + gr.offset;
+      const float* wtf = Wtf ? Wtf + gr.offset : nullptr;
       double* gt = Gt ? Gt + gr.offset : nullptr;
       double* l = loss + gr.b0;
       double* lr = rloss + gr.b0;
       switch (gr.width) {
         case 1:
-          group_block<T, T, 1>(X + i * d, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
+          group_block<T, T, 1>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch, wtf, gblk);
           break;
         case 4:
-          group_block<double, T, 4>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
+          if constexpr (std::is_same_v<T, double>)
+            group_block<T, T, 4>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch, wtf, gblk);
           break;
         default:
-          group_block<double, T, kGroup>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch);
+          group_block<T, T, kGroup>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch, wtf,
+                                    gblk);
           break;
       }
     }
@@ -332,17 +428,17 @@ CVX_RELU_INLINE void fused_chunk_impl(const T* X, Index d, const T* Y, Index y_c
 CVX_RELU_CLONES void fused_chunk(const double* X, Index d, const double* Y, Index y_cols, Index i0, Index i1,
                                  Index block, const Group* groups, Index ngroups, const double* Wt, double* Gt,
                                  bool relaxed, bool strict, double* loss, double* rloss, double* scratch,
-                                 double* xbuf) {
+                                 const float* Wtf, float* gblk) {
   fused_chunk_impl<double>(X, d, Y, y_cols, i0, i1, block, groups, ngroups, Wt, Gt, relaxed, strict, loss,
-                           rloss, scratch, xbuf);
+                           rloss, scratch, Wtf, gblk);
 }
 
 CVX_RELU_CLONES void fused_chunk(const float* X, Index d, const float* Y, Index y_cols, Index i0, Index i1,
                                  Index block, const Group* groups, Index ngroups, const double* Wt, double* Gt,
                                  bool relaxed, bool strict, double* loss, double* rloss, double* scratch,
-                                 double* xbuf) {
+                                 const float* Wtf, float* gblk) {
   fused_chunk_impl<float>(X, d, Y, y_cols, i0, i1, block, groups, ngroups, Wt, Gt, relaxed, strict, loss,
-                          rloss, scratch, xbuf);
+                          rloss, scratch, Wtf, gblk);
 }
 
 // Shared chunk bookkeeping of both kernels: per-chunk partial sums and their ordered reduction.
@@ -414,18 +510,22 @@ class FusedKernel final : public ChunkedKernel<T> {
   using Base = ChunkedKernel<T>;
 
  public:
-  FusedKernel(const Problem<T>& p, Index B) : Base(p, B, packed_size(B, p.d)), groups_(make_groups(B, p.d)) {
+  FusedKernel(const Problem<T>& p, Index B)
+      : Base(p, B, packed_size(B, p.d)), groups_(make_groups(B, p.d, kFloat)) {
     Wt_.assign(static_cast<std::size_t>(packed_size(B, p.d)), 0.0);
     scratch_.assign(static_cast<std::size_t>(this->ch_.count * this->ch_.block * kGroup), 0.0);
-    if (!std::is_same_v<T, double>)
-      xbuf_.assign(static_cast<std::size_t>(this->ch_.count * this->ch_.block * p.d), 0.0);
+    if (kFloat) {
+      Wtf_.assign(Wt_.size(), 0.0f);
+      gblk_.assign(static_cast<std::size_t>(this->ch_.count * p.d * kGroup), 0.0f);
+    }
   }
   const char* name() const override { return "fused"; }
 
  protected:
+  static constexpr bool kFloat = std::is_same_v<T, float>;
   static Index packed_size(Index B, Index d) {
     Index s = 0;
-    for (const Group& g : make_groups(B, d)) s += d * g.width;
+    for (const Group& g : make_groups(B, d, kFloat)) s += d * g.width;
     return s;
   }
   void prepare(const double* W) override {
@@ -435,14 +535,15 @@ class FusedKernel final : public ChunkedKernel<T> {
       for (Index k = 0; k < d; ++k)
         for (int j = 0; j < g.width; ++j) wt[k * g.width + j] = j < g.nb ? W[(g.b0 + j) * d + k] : 0.0;
     }
+    for (std::size_t k = 0; k < Wtf_.size(); ++k) Wtf_[k] = static_cast<float>(Wt_[k]);
   }
   void run_chunk(Index c, Index i0, Index i1, bool relaxed, bool strict, double* gpart, double* loss,
                  double* rloss) override {
     const Problem<T>& p = this->p_;
     fused_chunk(p.X, p.d, p.Y, p.y_cols, i0, i1, this->ch_.block, groups_.data(),
                 static_cast<Index>(groups_.size()), Wt_.data(), gpart, relaxed, strict, loss, rloss,
-                scratch_.data() + c * this->ch_.block * kGroup,
-                xbuf_.empty() ? nullptr : xbuf_.data() + c * this->ch_.block * this->p_.d);
+                scratch_.data() + c * this->ch_.block * kGroup, Wtf_.empty() ? nullptr : Wtf_.data(),
+                gblk_.empty() ? nullptr : gblk_.data() + c * p.d * kGroup);
   }
   void reduce_gradient(double* G) override {
     const Index d = this->p_.d;
@@ -464,7 +565,8 @@ class FusedKernel final : public ChunkedKernel<T> {
   std::vector<Group> groups_;
   std::vector<double> Wt_;
   std::vector<double> scratch_;
-  std::vector<double> xbuf_;
+  std::vector<float> Wtf_;
+  std::vector<float> gblk_;
 };
 
 template <typename T>
@@ -522,15 +624,11 @@ class GemmKernel final : public ChunkedKernel<T> {
 
 template <typename T>
 std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, Index B, KernelChoice choice) {
-  // Measured on one core (AMD EPYC Zen 4, portable build, busy 2-core machine; bench/bench_relu.py): the
-  // fused kernel beats Eigen's GEMM pair at every B in float64 (about 2x at B = 256), because the portable
-  // Eigen build has SSE2 kernels only while the fused loop is also compiled for AVX2/FMA.  In float32 the
-  // fused kernel widens X to double, and for B > 16 with d >= 512 Eigen's float GEMM (float accumulation
-  // inside a chunk, double across chunks) was faster (630 vs 820 ms at n = 2e4, d = 1000, B = 256).
-  if (choice == KernelChoice::automatic) {
-    const bool float_gemm = sizeof(T) == sizeof(float) && B > 16 && problem.d >= 512;
-    choice = float_gemm ? KernelChoice::gemm : KernelChoice::fused;
-  }
+  // Measured on one core (AMD EPYC Zen 4, portable build, interleaved min-of-4 timings on a busy machine):
+  // the fused kernel beats Eigen's GEMM pair at every measured size and B, in both dtypes (e.g. n = 2e4,
+  // d = 1000, B = 256: 424 vs 951 ms in float64, 319 vs 488 ms in float32), because the portable Eigen
+  // build has SSE2 kernels only while the fused loops are also compiled for AVX2/FMA.
+  if (choice == KernelChoice::automatic) choice = KernelChoice::fused;
   if (choice == KernelChoice::fused) return std::make_unique<FusedKernel<T>>(problem, B);
   return std::make_unique<GemmKernel<T>>(problem, B);
 }

@@ -15,7 +15,9 @@ generally; that is false: with non-negative non-realizable labels (``X = [[1], [
 noise, and with negative labels (``L_r`` may be unbounded below) the two problems differ.
 
 A bias is an explicit constant-1 column of ``X`` (:func:`add_bias_column`), never implicit.
-float64 by default; float32 data is kept end to end in :func:`gd` (accumulation in float64 in the core).
+float64 by default; float32 data is kept end to end in :func:`gd`: the core multiplies in float32 and keeps
+partial sums in float32 only over at most 128 features or 512 samples, accumulating in float64 beyond that;
+the weights are iterated in float64 and returned in float32.
 """
 
 from __future__ import annotations
@@ -159,8 +161,9 @@ def default_step(X: Any) -> float:
     With the un-normalised sum and its gradient ``2 X^T(...)``, ``L_r`` is ``2 lambda_max``-smooth, so GD
     on ``L_r`` is stable for ``step < 1 / lambda_max``; ``1 / (2.02 lambda^)`` is the classical
     ``1 / smoothness`` step with a 1% margin for the power method's underestimate.  It equals SPEC 3.4's
-    ``eta = 1 / (1.01 lambda^)`` in the convention where the factor 2 is absorbed into ``eta``.  It also
-    converges for vanilla GD, whose local curvature ``2 X^T D X`` is bounded by the same constant.
+    ``eta = 1 / (1.01 lambda^)`` in the convention where the factor 2 is absorbed into ``eta``.  Inside each
+    activation cell vanilla ``L`` has curvature ``2 X^T D X``, bounded by the same constant, so the step is
+    also safe there (``L`` is not smooth across cells; there is no global guarantee for vanilla GD).
     """
     return _default_step(as_array(X, "X", 2, allow_float32=True))
 
@@ -230,8 +233,9 @@ def gd(
 
     Update: ``w <- w - step * grad`` with ``grad`` the gradient of the un-normalised sum (factor 2 included,
     see :func:`gradient`), for every row of ``W0`` (B, d) simultaneously; ``y`` is (n,) (shared) or (n, B)
-    (column b is run b's labels).  ``step=None`` uses :func:`default_step` ``1 / (2.02 lambda^)``, which
-    converges on any data.  Histories are recorded every ``record_every`` iterations (and at 0).
+    (column b is run b's labels).  ``step=None`` uses :func:`default_step` ``1 / (2.02 lambda^)``, with
+    which relaxed GD converges on any data where ``L_r`` is bounded below.  Histories are recorded every
+    ``record_every`` iterations (and at 0).
 
     Args:
         X_test, y_test: held-out data for ``test_loss`` (both or neither).
