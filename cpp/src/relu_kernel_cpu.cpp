@@ -221,14 +221,15 @@ CVX_RELU_INLINE void gradient_single(const T* X, Index d, Index rows, const doub
     const double r[4] = {scratch[s], scratch[s + 1], scratch[s + 2], scratch[s + 3]};
     Index k = 0;
     for (; k < d4; k += 4) {
-      v4d acc = load4(g + k);
-      for (int q = 0; q < 4; ++q) acc += splat(r[q]) * load4(x0 + q * d + k);
-      store4(g + k, acc);
+      // Pairwise: two independent FMA chains instead of one of length 4.
+      const v4d p01 = splat(r[0]) * load4(x0 + k) + splat(r[1]) * load4(x0 + d + k);
+      const v4d p23 = splat(r[2]) * load4(x0 + 2 * d + k) + splat(r[3]) * load4(x0 + 3 * d + k);
+      store4(g + k, load4(g + k) + (p01 + p23));
     }
     for (; k < d; ++k) {
-      double acc = g[k];
-      for (int q = 0; q < 4; ++q) acc += r[q] * static_cast<double>(x0[q * d + k]);
-      g[k] = acc;
+      const double p01 = r[0] * static_cast<double>(x0[k]) + r[1] * static_cast<double>(x0[d + k]);
+      const double p23 = r[2] * static_cast<double>(x0[2 * d + k]) + r[3] * static_cast<double>(x0[3 * d + k]);
+      g[k] += p01 + p23;
     }
   }
   for (; s < rows; ++s) {
@@ -322,9 +323,28 @@ CVX_RELU_INLINE void group_block(const T* X, Index d, Index rows, const TY* Y, I
     forward_lanes<T, BW>(X, d, rows, Wt, scratch);
   // Residuals, masks, losses (scratch becomes m o R).
   if constexpr (BW == 1) {
-    for (Index s = 0; s < rows; ++s) {
+    // Four samples per vector, branch-free (the active/inactive pattern is unpredictable).
+    const v4d zero = {};
+    v4d lsum = {}, rsum = {};
+    const TY* yb = Y + (y_cols == 1 ? 0 : b0);
+    Index s = 0;
+    for (; s + 4 <= rows; s += 4) {
+      const v4d z = load4(scratch + s);
+      const v4d y = {static_cast<double>(yb[s * y_cols]), static_cast<double>(yb[(s + 1) * y_cols]),
+                     static_cast<double>(yb[(s + 2) * y_cols]), static_cast<double>(yb[(s + 3) * y_cols])};
+      const v4d p = (z < zero) ? zero : z;
+      const v4d r = p - y;
+      lsum += r * r;
+      rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;
+      v4d m = r;
+      if (!modes.relaxed) m = (modes.strict ? (z > zero) : (z >= zero)) ? r : zero;
+      store4(scratch + s, m);
+    }
+    loss[0] += (lsum[0] + lsum[1]) + (lsum[2] + lsum[3]);
+    rloss[0] += (rsum[0] + rsum[1]) + (rsum[2] + rsum[3]);
+    for (; s < rows; ++s) {
       double& z = scratch[s];
-      z = residual(z, static_cast<double>(Y[s * y_cols + (y_cols == 1 ? 0 : b0)]), modes, loss[0], rloss[0]);
+      z = residual(z, static_cast<double>(yb[s * y_cols]), modes, loss[0], rloss[0]);
     }
   } else {
     // Vectorised over the BW lanes: SPEC 3.2 per-sample terms with lane masks instead of branches.
