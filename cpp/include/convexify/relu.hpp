@@ -1,0 +1,82 @@
+// Lens 2 (SPEC 3): shallow ReLU neuron, its convex relaxation, batched gradient descent, exact solver.
+//
+// Data X (n x d) is row-major (samples as rows); Y is (n x 1) broadcast or (n x B); weights W are (B x d).
+// L(w) = ||relu(Xw) - y||^2,  L_r(w) = ||relu(Xw)||^2 - 2 y^T X w + ||y||^2   (un-normalised sums, SPEC 3.2).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "convexify/checks.hpp"
+#include "convexify/relu_kernel.hpp"
+
+namespace convexify::relu {
+
+// Losses of every row of W: out L (B), L_r (B).  Gradients: 2 X^T[m o (relu(Xw) - y)] per row (B x d).
+template <typename T>
+struct LossesResult {
+  Vector<double> loss;
+  Vector<double> relaxed_loss;
+  RowMatrix<double> gradient;  // empty unless asked
+};
+
+template <typename T>
+LossesResult<T> evaluate(const Problem<T>& p, const RowMatrix<double>& W, bool want_gradient, bool relaxed,
+                         bool strict);
+
+struct GdOptions {
+  double step = 0.0;  // w <- w - step * grad L (grad of the un-normalised sum, with its factor 2)
+  long long iters = 1000;
+  bool relaxed = false;
+  bool strict = false;
+  long long record_every = 1;
+  // A run is declared diverged when W or its loss is non-finite, or its loss exceeds
+  // blowup * max(L(W0), ||y||^2, tiny).
+  double blowup = 1e30;
+  KernelChoice kernel = KernelChoice::automatic;
+};
+
+struct GdResult {
+  RowMatrix<double> W;                // B x d final weights (frozen at the last finite iterate if diverged)
+  std::vector<long long> recorded;    // iterations of the history rows
+  RowMatrix<double> train_loss;       // T x B, L/n
+  RowMatrix<double> test_loss;        // T x B, L_test/n_test (empty if no test data)
+  RowMatrix<double> recovery_error;   // T x B, ||w - w*|| / ||w*|| (empty if no w*)
+  std::vector<bool> diverged;         // B
+  std::vector<long long> diverged_at; // B, -1 if not diverged
+  std::string kernel;
+};
+
+// w_star: B x d (one per problem) or 1 x d (shared), or empty.  Test data: X_test (m x d), Y_test (m x 1/B).
+template <typename T>
+GdResult gd(const Problem<T>& train, const RowMatrix<double>& W0, const GdOptions& options,
+            const Problem<T>* test, const RowMatrix<double>& w_star);
+
+// Largest eigenvalue of X^T X by `iters` power iterations (GEMV only), started from a fixed vector.
+template <typename T>
+double power_lambda_max(const T* X, Index n, Index d, int iters);
+
+struct NewtonOptions {
+  double tol = 1e-10;
+  long long max_iter = 100;
+};
+
+struct NewtonResult {
+  Vector<double> w;
+  long long iterations = 0;
+  double gradient_norm = 0.0;   // ||g(w)||, g = X^T (relu(Xw) - y)  (half-gradient)
+  double tolerance = 0.0;       // stopping threshold tol * max(1, ||X^T y||)
+  double relaxed_loss = 0.0;    // L_r(w)
+  double loss = 0.0;            // L(w)
+  double dual_bound = 0.0;      // ||y||^2 - ||relu(Xw)||^2 (a lower bound of min L_r when g(w) = 0)
+  double duality_gap = 0.0;     // L_r(w) - dual_bound = 2 w^T g(w)
+  bool converged = false;
+  std::string status;           // "converged", "max_iter", "line_search_failed"
+  std::vector<double> history;  // ||g|| per iteration (entry 0 at w0)
+};
+
+// Semismooth Newton for min L_r (SPEC 3.5), double precision.
+NewtonResult newton(const RowMatrix<double>& X, const Vector<double>& y, const Vector<double>& w0,
+                    const NewtonOptions& options);
+
+}  // namespace convexify::relu

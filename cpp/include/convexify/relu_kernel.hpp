@@ -1,0 +1,62 @@
+// Lens 2 (shallow ReLU, SPEC 3): the gradient-kernel seam.
+//
+// Every algorithm of the lens (losses, gradients, batched gradient descent) evaluates, for a batch of weights
+// W (B x d) on shared data X (n x d) and labels Y (n x 1 broadcast, or n x B),
+//
+//     z_ib = x_i . w_b,   r_ib = relu(z_ib) - y_ib,
+//     L_b  = sum_i r_ib^2,   Lr_b = sum_i [ z_ib >= 0 ? (z_ib - y_ib)^2 : y_ib^2 - 2 z_ib y_ib ]   (SPEC 3.2)
+//     G_b  = sum_i m_ib r_ib x_i    (half-gradient; m = 1 (relaxed) or 1[z >= 0] / 1[z > 0] (vanilla)),
+//
+// through the small interface below.  The CPU implementations live in relu_kernel_cpu.cpp; a CUDA
+// implementation only has to implement GradientKernel<T> and be returned by a factory like make_cpu_kernel.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+namespace convexify::relu {
+
+using Index = std::ptrdiff_t;
+
+enum class Objective { vanilla, relaxed };
+
+// Borrowed views of the data (row-major: sample i is X[i*d .. i*d+d)).  Y has y_cols = 1 (one label
+// vector broadcast to every row of W) or y_cols = B (column b belongs to weight row b).
+template <typename T>
+struct Problem {
+  const T* X = nullptr;
+  Index n = 0;
+  Index d = 0;
+  const T* Y = nullptr;
+  Index y_cols = 1;
+};
+
+// Caller-allocated outputs; any pointer may be null (not computed).  All sums accumulate in double.
+struct Evaluation {
+  double* G = nullptr;             // B x d row-major: sum_i m_ib r_ib x_i  (the gradient is 2 G)
+  double* loss = nullptr;          // B: L(w_b)
+  double* relaxed_loss = nullptr;  // B: L_r(w_b)
+};
+
+template <typename T>
+class GradientKernel {
+ public:
+  virtual ~GradientKernel() = default;
+  // W: B x d row-major (double; the master copy of the weights).  Results are bitwise independent of the
+  // number of threads (fixed sample chunks, reduced in a fixed order).
+  virtual void evaluate(const double* W, Objective objective, bool strict, const Evaluation& out) = 0;
+  virtual Index batch() const = 0;
+  virtual const char* name() const = 0;
+};
+
+enum class KernelChoice {
+  automatic,  // fused (measured faster at every size; see make_cpu_kernel)
+  fused,      // one pass per cache-sized sample block: z_b = X_b W^T, mask, residual, G += r_b^T X_b
+  gemm        // two Eigen GEMMs per sample chunk
+};
+
+// The data must outlive the kernel.  B = rows of W the kernel will be called with.
+template <typename T>
+std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, Index B, KernelChoice choice);
+
+}  // namespace convexify::relu

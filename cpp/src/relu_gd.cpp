@@ -1,0 +1,116 @@
+// Batched full-batch gradient descent on L or L_r (SPEC 3.4): B independent runs sharing X.
+#include <cmath>
+#include <limits>
+
+#include "convexify/relu.hpp"
+
+namespace convexify::relu {
+
+template <typename T>
+GdResult gd(const Problem<T>& train, const RowMatrix<double>& W0, const GdOptions& o, const Problem<T>* test,
+            const RowMatrix<double>& w_star) {
+  const Index B = W0.rows();
+  const Index d = train.d;
+  require(B >= 1, "W0 must have at least one row");
+  require(W0.cols() == d, "W0 must have d columns");
+  require_finite(W0, "W0");
+  require_positive(o.step, "step");
+  require(o.iters >= 0, "iters must be >= 0");
+  require(o.record_every >= 1, "record_every must be >= 1");
+  require(o.blowup > 1.0, "blowup must be > 1");
+  const bool have_star = w_star.size() > 0;
+  if (have_star) {
+    require(w_star.cols() == d && (w_star.rows() == 1 || w_star.rows() == B), "w_star must be (d,) or (B, d)");
+    require_finite(w_star, "w_star");
+  }
+  if (test) require(test->d == d, "X_test must have d columns");
+
+  auto kernel = make_cpu_kernel(train, B, o.kernel);
+  std::unique_ptr<GradientKernel<T>> test_kernel;
+  if (test) test_kernel = make_cpu_kernel(*test, B, o.kernel);
+
+  const Index T_rec = static_cast<Index>(o.iters / o.record_every + 1);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  GdResult r;
+  r.kernel = kernel->name();
+  r.W = W0;
+  r.train_loss = RowMatrix<double>::Constant(T_rec, B, nan);
+  if (test) r.test_loss = RowMatrix<double>::Constant(T_rec, B, nan);
+  if (have_star) r.recovery_error = RowMatrix<double>::Constant(T_rec, B, nan);
+  r.diverged.assign(B, false);
+  r.diverged_at.assign(B, -1);
+
+  // Scale for the blow-up test: max(L(W0), ||y_b||^2).
+  Vector<double> ynorm2 = Vector<double>::Zero(B);
+  for (Index i = 0; i < train.n; ++i)
+    for (Index b = 0; b < B; ++b) {
+      const double y = static_cast<double>(train.Y[i * train.y_cols + (train.y_cols == 1 ? 0 : b)]);
+      ynorm2[b] += y * y;
+    }
+  Vector<double> star_norm;
+  if (have_star) star_norm = w_star.rowwise().norm();
+
+  RowMatrix<double> G(B, d), W_prev(B, d);
+  Vector<double> loss(B), test_loss(B), scale(B);
+  const Objective obj = o.relaxed ? Objective::relaxed : Objective::vanilla;
+  const double factor = 2.0 * o.step;  // grad = 2 G
+  Index active = B;
+  for (long long t = 0; t <= o.iters; ++t) {
+    const bool record = t % o.record_every == 0;
+    const bool update = t < o.iters;
+    if (!update && !record) {  // the last iterate is not recorded: only check that it is finite
+      for (Index b = 0; b < B; ++b)
+        if (!r.diverged[b] && !r.W.row(b).allFinite()) {
+          r.diverged[b] = true;
+          r.diverged_at[b] = t;
+          r.W.row(b) = W_prev.row(b);
+        }
+      break;
+    }
+    Evaluation ev;
+    ev.loss = loss.data();
+    ev.G = update ? G.data() : nullptr;
+    kernel->evaluate(r.W.data(), obj, o.strict, ev);
+    if (t == 0)
+      for (Index b = 0; b < B; ++b) scale[b] = std::max({loss[b], ynorm2[b], 1e-300});
+    for (Index b = 0; b < B; ++b) {
+      if (r.diverged[b]) continue;
+      if (!std::isfinite(loss[b]) || loss[b] > o.blowup * scale[b] || !r.W.row(b).allFinite()) {
+        r.diverged[b] = true;
+        r.diverged_at[b] = t;
+        if (t > 0) r.W.row(b) = W_prev.row(b);
+        --active;
+      }
+    }
+    if (record) {
+      const Index j = static_cast<Index>(t / o.record_every);
+      if (test_kernel) {
+        Evaluation tv;
+        tv.loss = test_loss.data();
+        test_kernel->evaluate(r.W.data(), Objective::vanilla, o.strict, tv);
+      }
+      for (Index b = 0; b < B; ++b) {
+        if (r.diverged[b]) continue;
+        r.train_loss(j, b) = loss[b] / static_cast<double>(train.n);
+        if (test_kernel) r.test_loss(j, b) = test_loss[b] / static_cast<double>(test->n);
+        if (have_star) {
+          const Index s = w_star.rows() == 1 ? 0 : b;
+          r.recovery_error(j, b) = (r.W.row(b) - w_star.row(s)).norm() / star_norm[s];
+        }
+      }
+      r.recorded.push_back(t);
+    }
+    if (!update || active == 0) break;
+    W_prev = r.W;
+    for (Index b = 0; b < B; ++b)
+      if (!r.diverged[b]) r.W.row(b) -= factor * G.row(b);
+  }
+  return r;
+}
+
+template GdResult gd(const Problem<double>&, const RowMatrix<double>&, const GdOptions&, const Problem<double>*,
+                     const RowMatrix<double>&);
+template GdResult gd(const Problem<float>&, const RowMatrix<double>&, const GdOptions&, const Problem<float>*,
+                     const RowMatrix<double>&);
+
+}  // namespace convexify::relu

@@ -1,0 +1,110 @@
+"""Guards and certificates of lens 2 (SPEC 3.3, 3.6): boundedness LP, identifiability, stationarity tests."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+
+__all__ = [
+    "unbounded_direction",
+    "positive_rank",
+    "polish_vanilla",
+]
+
+
+def unbounded_direction(X: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> Optional[np.ndarray]:
+    """A direction ``v`` with ``X v <= 0`` and ``y^T X v > 0`` (so ``L_r(t v) -> -inf``), or None.
+
+    Solves the LP ``max y^T X v  s.t.  X v <= 0,  -1 <= v <= 1`` with HiGHS (SPEC 3.3, 3.6).  ``L_r`` is
+    unbounded below iff the optimum is positive; "positive" means above ``tol * ||X^T y||_1``.  With
+    ``y >= 0`` no LP is needed (``y^T X v <= 0`` whenever ``X v <= 0``) and None is returned at once.
+    """
+    from scipy.optimize import linprog
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if np.all(y >= 0):
+        return None
+    c = -(X.T @ y)
+    d = X.shape[1]
+    res = linprog(c, A_ub=X, b_ub=np.zeros(X.shape[0]), bounds=[(-1.0, 1.0)] * d, method="highs")
+    if res.status != 0 or res.x is None:  # pragma: no cover - the LP is always feasible (v = 0) and bounded
+        return None
+    value = -res.fun
+    if value > tol * max(1.0, float(np.abs(c).sum())):
+        return np.asarray(res.x)
+    return None
+
+
+def positive_rank(X: np.ndarray, y: np.ndarray, max_flops: float = 2e9) -> Tuple[int, Optional[int]]:
+    """``(n_+, rank(X_+))`` with ``X_+`` the rows of ``X`` whose label is positive (SPEC 3.6).
+
+    The rank (SPEC 1.4 tolerance, via ``numpy.linalg.matrix_rank``) is skipped (None) when the SVD would cost
+    more than ``max_flops``, unless ``n_+ < d`` makes it trivially deficient (then ``n_+`` is returned).
+    """
+    pos = y > 0
+    n_plus = int(np.count_nonzero(pos))
+    d = X.shape[1]
+    if n_plus == 0:
+        return 0, 0
+    if n_plus * d * min(n_plus, d) > max_flops:
+        return n_plus, (n_plus if n_plus < d else None)
+    Xp = np.asarray(X[pos], dtype=np.float64)
+    s = np.linalg.svd(Xp, compute_uv=False)
+    tol = s[0] * max(Xp.shape) * np.finfo(np.float64).eps
+    return n_plus, int(np.count_nonzero(s > tol))
+
+
+def _loss(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    r = np.maximum(X @ w, 0.0) - y
+    return float(r @ r)
+
+
+def polish_vanilla(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = 50
+) -> Tuple[np.ndarray, float, float]:
+    """Gauss-Newton on the non-convex ``L`` inside the activation cell of ``w`` (SPEC 3.5, 3.6).
+
+    In the cell where the sign pattern of ``z = X w`` is fixed, ``L`` is the convex quadratic
+    ``||X_A w - y_A||^2 + sum_{i not in A} y_i^2`` (``A = {z > 0}``).  Each step goes towards its minimiser
+    ``(X_A^T X_A)^+ X_A^T y_A``, truncated to stay inside the cell (so the polish stays in the basin GD
+    ended in) and backtracked (Armijo on ``L``).  Returns the polished point, its loss ``L`` and the norm of
+    the (sub)gradient ``2 X^T [1[z >= 0] (relu(z) - y)]`` there.  No global guarantee, by design.
+    """
+    w = np.asarray(w, dtype=np.float64).copy()
+    f = _loss(X, y, w)
+    for _ in range(max_iter):
+        z = X @ w
+        A = z > 0
+        if not A.any():
+            break
+        target, *_ = np.linalg.lstsq(X[A], y[A], rcond=None)
+        direction = target - w
+        zd = X @ direction
+        # Largest step that keeps every sign of z (ties at 0 are left alone).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            leave = np.where((z > 0) & (zd < 0), -z / zd, np.inf)
+            enter = np.where((z < 0) & (zd > 0), -z / zd, np.inf)
+        s = min(1.0, 0.999 * float(min(leave.min(), enter.min())))
+        if not np.isfinite(s) or s <= 1e-12:
+            break
+        grad = 2.0 * X.T @ ((np.maximum(z, 0.0) - y) * (z >= 0))
+        slope = min(float(grad @ direction), 0.0)
+        accepted = False
+        while s >= 1e-12:
+            wt = w + s * direction
+            ft = _loss(X, y, wt)
+            if ft <= f + 1e-4 * s * slope:
+                accepted = True
+                break
+            s *= 0.5
+        if not accepted:
+            break
+        done = ft >= f - 1e-15 * max(f, 1.0)
+        w, f = wt, ft
+        if done:
+            break
+    z = X @ w
+    gnorm = float(np.linalg.norm(2.0 * X.T @ ((np.maximum(z, 0.0) - y) * (z >= 0))))
+    return w, f, gnorm
