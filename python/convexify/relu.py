@@ -29,7 +29,9 @@ from typing import Any, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
+from ._cuda import resolve_device
 from ._errors import DivergenceError, InputError
+from ._relu_cuda import relu_gd_cuda
 from ._relu_guards import polish_vanilla, positive_rank, unbounded_direction
 from ._validate import as_array, as_choice, as_int, as_real, same_rows
 
@@ -228,6 +230,7 @@ def gd(
     classify: bool = True,
     kernel: str = "auto",
     check: bool = True,
+    device: str = "cpu",
 ) -> GDResult:
     """B independent full-batch gradient-descent runs on ``L`` or ``L_r`` at once, in C++ (SPEC 3.4).
 
@@ -246,6 +249,9 @@ def gd(
         classify: compute ``stationary`` for vanilla runs (Gauss-Newton polishing in numpy, O(B n d^2)).
         kernel: core kernel, "auto", "fused" or "gemm" (all give the same numbers up to round-off).
         check: run the guards of SPEC 3.6 (negative labels, unbounded ``L_r``, ``rank(X_+) < d``).
+        device: "cpu" (default), "cuda" (the optional CUDA kernels: data stay on the GPU for the whole run,
+            only histories come back; ``RuntimeError`` saying why when no GPU or CUDA build is usable) or
+            "auto" (CUDA when usable, else CPU).  On the GPU divergence is detected at recorded iterations.
 
     Guards (warnings, :class:`RelaxationWarning`): ``relaxed=True`` with negative labels ("the exactness
     theorem does not apply"), ``L_r`` unbounded below (LP test; GD then runs off to infinity), and
@@ -284,8 +290,13 @@ def gd(
             raise InputError(f"w_star must be (d,) or (B, d) = ({B}, {d}), got shape {star.shape}")
         if np.any(np.linalg.norm(star, axis=1) == 0):
             raise InputError("w_star must be non-zero (the recovery error divides by ||w*||)")
-    fn = getattr(_core, f"relu_gd_{_suffix(Xa)}")
-    out = fn(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star, kernel)
+    if resolve_device(device) == "cuda":
+        if not np.isfinite(Xa).all():
+            raise InputError("X contains NaN or Inf")
+        out = relu_gd_cuda(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star)
+    else:
+        fn = getattr(_core, f"relu_gd_{_suffix(Xa)}")
+        out = fn(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star, kernel)
     if check:  # after the core has checked the data for NaN/Inf; warnings before any DivergenceError
         _guards(Xa, ya, relaxed, exact_solver=False)
     diverged = np.asarray(out["diverged"], dtype=bool)

@@ -1,0 +1,76 @@
+"""The CUDA path of :func:`convexify.relu.gd` (optional kernels, ``device="cuda"``).
+
+It returns the same fields as the CPU core.  Differences, by design: divergence is detected at the recorded
+iterations only (non-finite or exploded train loss), and a diverged run's ``W`` is its last iterate, which
+may be non-finite (the CPU path keeps the last finite one).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from . import _core
+
+_BLOWUP = 1e30
+
+
+def _columns(a: np.ndarray, B: int, dtype: np.dtype) -> np.ndarray:
+    a = a.reshape(a.shape[0], -1)
+    return np.ascontiguousarray(np.broadcast_to(a, (a.shape[0], B)), dtype=dtype)
+
+
+def relu_gd_cuda(
+    X: np.ndarray,
+    y: np.ndarray,
+    W: np.ndarray,
+    step: float,
+    iters: int,
+    relaxed: bool,
+    strict: bool,
+    record_every: int,
+    X_test: Optional[np.ndarray],
+    y_test: Optional[np.ndarray],
+    w_star: Optional[np.ndarray],
+) -> Dict[str, Any]:
+    dtype = X.dtype
+    B = W.shape[0]
+    fn = getattr(_core, "relu_gd_cuda_f64" if dtype == np.float64 else "relu_gd_cuda_f32")
+    star = None if w_star is None else np.ascontiguousarray(np.broadcast_to(w_star, W.shape), dtype=dtype)
+    yt = None if y_test is None else _columns(y_test, B, dtype)
+    # The kernel updates W <- W - grad_scale * R^T X; the gradient of the un-normalised sum carries a 2.
+    Wout, train, test, rec = fn(
+        X,
+        _columns(y, B, dtype),
+        np.ascontiguousarray(W, dtype=dtype),
+        2.0 * step,
+        iters,
+        relaxed,
+        strict,
+        record_every,
+        X_test,
+        yt,
+        star,
+    )
+    train = train / X.shape[0]
+    if test is not None:
+        test = test / X_test.shape[0]
+    iterations = np.arange(train.shape[0]) * record_every
+    bad = ~np.isfinite(train) | (train > _BLOWUP * np.maximum(train[:1], np.finfo(float).tiny))
+    diverged = bad.any(axis=0)
+    first = np.where(diverged, bad.argmax(axis=0), -1)
+    diverged_at = np.where(diverged, iterations[np.maximum(first, 0)], -1)
+    for b in np.flatnonzero(diverged):
+        for hist in (train, test, rec):
+            if hist is not None:
+                hist[first[b] :, b] = np.nan
+    return {
+        "W": Wout,
+        "train_loss": train,
+        "test_loss": test,
+        "recovery_error": rec,
+        "diverged": diverged,
+        "diverged_at": diverged_at,
+        "kernel": "cuda",
+    }
