@@ -288,3 +288,22 @@ def test_train_gd_gradient(rng):
         minus = [W - (h * D if j == i else 0) for j, W in enumerate(Ws)]
         fd = (_objective_and_grad(plus, X, Y, 0.7)[0] - _objective_and_grad(minus, X, Y, 0.7)[0]) / (2 * h)
         assert fd == pytest.approx(np.sum(g[i] * D), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "widths,frac,t", [((6,), 0.3, 1.0), ((2, 6), 0.2, 1.0), ((3,), 0.1, 2.0), ((6,), 2.0, 0.5)]
+)
+def test_diagonal_form_has_identical_iterates(rng, widths, frac, t):
+    X, Y = make_data(rng, 50, 8, 6)
+    s1 = linear.solve(X, Y, 2, 0.0, method="closed").s[0]
+    depth = len(widths) + 1
+    a = linear.solve(X, Y, depth, frac * s1, widths, t=t, form="reduced")
+    b = linear.solve(X, Y, depth, frac * s1, widths, t=t, form="diagonal")
+    assert a.iterations == b.iterations and a.certified == b.certified
+    np.testing.assert_allclose(a.history.dual, b.history.dual, rtol=1e-12)
+    np.testing.assert_allclose(a.history.primal, b.history.primal, rtol=1e-12)
+    assert rel(a.primal_value, b.primal_value) < 1e-12
+    np.testing.assert_allclose(a.M, b.M, atol=1e-9)
+    np.testing.assert_allclose(a.Lambda, b.Lambda, atol=1e-9)
+    with pytest.raises(ValueError, match="z0"):
+        linear.solve(X, Y, depth, 1.0, widths, form="diagonal", z0=np.zeros_like(Y))

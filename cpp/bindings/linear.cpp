@@ -18,7 +18,7 @@ py::array_t<double> vec_to_array(const std::vector<double>& v) {
 
 py::dict linear_solve(const CArray<double>& X, const CArray<double>& Y, const std::vector<long long>& widths,
                       double gamma, const std::string& method, double t, double tol, long max_iter,
-                      const std::optional<CArray<double>>& z0, bool record_history) {
+                      const std::optional<CArray<double>>& z0, bool record_history, const std::string& form) {
   auto Xm = map_matrix<double>(X, "X");
   auto Ym = map_matrix<double>(Y, "Y");
   std::optional<lin::RowMat> warm;
@@ -32,7 +32,7 @@ py::dict linear_solve(const CArray<double>& X, const CArray<double>& Y, const st
   lin::Solution sol;
   {
     py::gil_scoped_release release;
-    sol = lin::solve(Xm, Ym, w, gamma, method, opt, warm ? &*warm : nullptr);
+    sol = lin::solve(Xm, Ym, w, gamma, method, opt, warm ? &*warm : nullptr, form);
   }
   py::dict d;
   d["n"] = sol.n;
@@ -95,7 +95,7 @@ lin::Vec linear_prox_topk(const CArray<double>& v, long long k, double t) {
 void bind_linear(py::module_& m) {
   m.def("linear_solve", &linear_solve, py::arg("X"), py::arg("Y"), py::arg("widths"), py::arg("gamma"),
         py::arg("method"), py::arg("t"), py::arg("tol"), py::arg("max_iter"), py::arg("z0"),
-        py::arg("record_history"),
+        py::arg("record_history"), py::arg("form") = "reduced",
         "Lens 1 solve (closed form or Douglas-Rachford on the reduced dual); returns a dict (SPEC 2.7).");
   m.def("linear_primal_objective", &linear_primal_objective, py::arg("weights"), py::arg("X"), py::arg("Y"),
         py::arg("gamma"), "Literal factorised primal objective (survey eq. 2).");

@@ -9,7 +9,8 @@
 namespace convexify::linear {
 
 Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>& Y, const std::vector<Index>& widths,
-               double gamma, const std::string& method, const DrOptions& opt, const RowMat* warm_start) {
+               double gamma, const std::string& method, const DrOptions& opt, const RowMat* warm_start,
+               const std::string& form) {
   require(X.rows() > 0 && X.cols() > 0, "X must be non-empty");
   require(Y.rows() == X.rows(), "Y must have the same number of rows (samples) as X");
   require(Y.cols() > 0, "Y must have at least one column");
@@ -19,6 +20,9 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
   require(!widths.empty(), "widths must hold depth - 1 >= 1 hidden widths (depth >= 2)");
   for (Index w : widths) require(w >= 1, "widths must be positive integers");
   require(method == "dr" || method == "closed", "method must be 'dr' or 'closed', got '" + method + "'");
+  require(form == "reduced" || form == "diagonal", "form must be 'reduced' or 'diagonal', got '" + form + "'");
+  require(!(form == "diagonal" && warm_start != nullptr),
+          "form='diagonal' starts from z0 = 0; use form='reduced' with a warm start z0");
 
   Solution sol;
   sol.n = X.rows();
@@ -55,7 +59,7 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
       require_finite(*warm_start, "z0");
       z0 = basis.project(*warm_start);  // projected onto range(X)
     }
-    DrResult dr = douglas_rachford(pb, z0, opt);
+    DrResult dr = form == "diagonal" ? douglas_rachford_diagonal(pb, opt) : douglas_rachford(pb, z0, opt);
     cand = std::move(dr.best);
     l = std::move(dr.l);
     sol.iterations = dr.iterations;

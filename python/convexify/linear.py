@@ -235,6 +235,7 @@ def solve(
     z0: Any = None,
     record_history: bool = True,
     on_divergence: str = "raise",
+    form: str = "reduced",
 ) -> LinearSolution:
     r"""Globally optimal weights of a regularised deep linear network, certified by its convex dual.
 
@@ -264,6 +265,9 @@ def solve(
         record_history: keep the per-iteration certificates.
         on_divergence: ``"raise"`` (:class:`convexify.DivergenceError`) or ``"return"`` (status
             ``"diverged"``).
+        form: ``"reduced"`` (default; ``r x dH`` iterates, three small SVDs per iteration, any warm start) or
+            ``"diagonal"`` (SPEC 2.5: from ``z0 = 0`` every iterate is diagonal in the singular basis of
+            ``U_x^T Y``, so the same iterates run on vectors of length ``rY``; no warm start).
 
     Returns:
         :class:`LinearSolution`.  ``primal_value`` is evaluated literally from the returned weights and
@@ -282,6 +286,7 @@ def solve(
     iters = as_int(max_iter, "max_iter", minimum=0)
     step = as_real(t, "t", minimum=0.0, strict_min=True)
     div = as_choice(on_divergence, "on_divergence", ("raise", "return"))
+    frm = as_choice(form, "form", ("reduced", "diagonal"))
     if not isinstance(record_history, (bool, np.bool_)):
         raise InputTypeError(f"record_history must be a bool, got {record_history!r}")
     z0a = None
@@ -289,9 +294,11 @@ def solve(
         z0a = as_array(z0, "z0", 2)
         if z0a.shape != Ya.shape:
             raise InputError(f"z0 must have the shape of Y {Ya.shape}, got {z0a.shape}")
+        if frm == "diagonal":
+            raise InputError("z0: form='diagonal' starts from z0 = 0; use form='reduced' for a warm start")
 
     d: Dict[str, Any] = _core().linear_solve(
-        Xa, Ya, list(ws), g, meth, step, tol_, iters, z0a, bool(record_history)
+        Xa, Ya, list(ws), g, meth, step, tol_, iters, z0a, bool(record_history), frm
     )
     if d["status"] == "diverged" and div == "raise":
         raise DivergenceError(

@@ -118,6 +118,9 @@ struct DrResult {
   DrHistory history;
 };
 DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt);
+// The same iteration from z0 = 0 in the singular basis of yr (SPEC 2.5 "diagonal form"): every iterate is
+// diagonal there, so it runs on vectors of length rY; identical iterates, O(rY log rY) per iteration.
+DrResult douglas_rachford_diagonal(const Problem& pb, const DrOptions& opt);
 
 // Balanced factors from a candidate (SPEC 2.4); widths = (d1, ..., d_{H-1}).  Returns H row-major matrices.
 std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c, const std::vector<Index>& widths,
@@ -148,7 +151,9 @@ struct Solution {
   DrHistory history;
   double rank_tolerance = 0.0;
 };
+// method: "dr" or "closed"; form (for "dr"): "reduced" (r x dH iterates) or "diagonal" (needs no warm start).
 Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>& Y, const std::vector<Index>& widths,
-               double gamma, const std::string& method, const DrOptions& opt, const RowMat* warm_start);
+               double gamma, const std::string& method, const DrOptions& opt, const RowMat* warm_start,
+               const std::string& form = "reduced");
 
 }  // namespace convexify::linear
