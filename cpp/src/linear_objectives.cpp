@@ -18,7 +18,7 @@ double schatten_power(const Eigen::Ref<const Mat>& A, double p) {
 }  // namespace
 
 double primal_objective(const std::vector<RowMat>& weights, const Eigen::Ref<const RowMat>& X,
-                        const Eigen::Ref<const RowMat>& Y, double gamma) {
+                        const Eigen::Ref<const RowMat>& Y, double gamma, RowMat* product) {
   require(weights.size() >= 2, "weights must hold at least 2 matrices (depth >= 2)");
   require(X.rows() > 0 && X.cols() > 0, "X must be non-empty");
   require(Y.rows() == X.rows(), "Y must have the same number of rows (samples) as X");
@@ -44,15 +44,29 @@ double primal_objective(const std::vector<RowMat>& weights, const Eigen::Ref<con
     fail(s.str());
   }
   const double H = static_cast<double>(weights.size());
-  const RowMat A1 = X * weights[0].transpose();  // first layer's output on the data
-  RowMat F = A1;
-  for (std::size_t i = 1; i < weights.size(); ++i) {
+  // First layer's output on the data, A1 = X W1^T (n x d1).  Rows of W1 that are exactly zero give exactly
+  // zero columns of A1; they are skipped (same values, less work when the recovered rank is below d1).
+  const RowMat& W1 = weights[0];
+  std::vector<Index> nz;
+  for (Index i = 0; i < W1.rows(); ++i)
+    if ((W1.row(i).array() != 0.0).any()) nz.push_back(i);
+  const Index m = static_cast<Index>(nz.size());
+  RowMat W1nz(m, W1.cols());
+  for (Index i = 0; i < m; ++i) W1nz.row(i) = W1.row(nz[i]);
+  const RowMat A1nz = X * W1nz.transpose();  // n x m
+  double penalty = schatten_power(Mat(A1nz), H);
+  // F = A1 W2^T ... WH^T with A1's zero columns dropped: A1 W2^T = A1nz (W2[:, nz])^T.
+  RowMat W2nz(weights[1].rows(), m);
+  for (Index i = 0; i < m; ++i) W2nz.col(i) = weights[1].col(nz[i]);
+  RowMat F = A1nz * W2nz.transpose();
+  for (std::size_t i = 2; i < weights.size(); ++i) {
     RowMat next = F * weights[i].transpose();
     F = std::move(next);
   }
-  double penalty = schatten_power(Mat(A1), H);
   for (std::size_t i = 1; i < weights.size(); ++i) penalty += schatten_power(Mat(weights[i]), H);
-  return 0.5 * (Y - F).squaredNorm() + gamma / H * penalty;
+  const double value = 0.5 * (Y - F).squaredNorm() + gamma / H * penalty;
+  if (product != nullptr) *product = std::move(F);
+  return value;
 }
 
 double dual_objective(const RangeBasis& basis, const Problem& pb, const Eigen::Ref<const RowMat>& Lambda) {

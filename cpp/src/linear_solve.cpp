@@ -75,17 +75,13 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
     sol.relative_gap = denom > 0.0 ? (sol.certificate_primal - sol.certificate_dual) / denom : 0.0;
   }
   sol.weights = recover_weights(basis, cand, widths, pb.dH);
-  // Lift Lambda and M together (one pass over the basis).
-  Mat both(pb.r, 2 * pb.dH);
-  both.leftCols(pb.dH) = l;
-  both.rightCols(pb.dH) = pb.dense(cand);
-  const RowMat lifted = basis.lift(both);
-  sol.Lambda = lifted.leftCols(pb.dH);
-  sol.M = lifted.rightCols(pb.dH);
+  sol.Lambda = basis.lift(l);
   sol.Ytilde = std::move(pb.Ytilde);
-  // Certificates evaluated from what is returned: literal P(W) and D(Lambda).
-  sol.primal_value = primal_objective(sol.weights, X, Y, gamma);
-  sol.dual_value = dual_objective(basis, pb, sol.Lambda);
+  // Certificates evaluated from what is returned: the literal P(W) from the factors (its product X W1^T ... WH^T
+  // is the returned M), and D at the returned Lambda = U_x l, evaluated on its coordinates l (feasible by
+  // construction: singular values clipped at gamma, columns in range(X)).
+  sol.primal_value = primal_objective(sol.weights, X, Y, gamma, &sol.M);
+  sol.dual_value = pb.dual_from_sv(singular_values(pb.yr - l));
   return sol;
 }
 

@@ -127,8 +127,9 @@ std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c,
                                     Index dH);
 
 // Literal objectives (survey eq. 2 and eq. 3-4), SPEC 2.1 / 2.3.
+// If `product` is given it receives X W_1^T ... W_H^T (n x dH).
 double primal_objective(const std::vector<RowMat>& weights, const Eigen::Ref<const RowMat>& X,
-                        const Eigen::Ref<const RowMat>& Y, double gamma);
+                        const Eigen::Ref<const RowMat>& Y, double gamma, RowMat* product = nullptr);
 // Throws std::invalid_argument if Lambda is infeasible (spectral norm > gamma or columns outside range(X),
 // beyond rounding).
 double dual_objective(const Eigen::Ref<const RowMat>& Lambda, const Eigen::Ref<const RowMat>& X,

@@ -69,9 +69,14 @@ def _ky_fan_sq(A: np.ndarray, k: int) -> float:
     return float(np.sum(s[:k] ** 2))
 
 
-def closed_form(X: np.ndarray, Y: np.ndarray, gamma: float, k: int) -> Dict[str, Any]:
+Basis = Tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def closed_form(
+    X: np.ndarray, Y: np.ndarray, gamma: float, k: int, basis: Optional[Basis] = None
+) -> Dict[str, Any]:
     """Closed form of SPEC 2.2-2.3: ``P* = 1/2||Y||^2 - 1/2 sum_{i<=min(k,rY)} (s_i - gamma)_+^2``."""
-    Ux, _, _ = range_basis(X)
+    Ux, _, _ = range_basis(X) if basis is None else basis
     Ytilde = Ux @ (Ux.T @ Y)
     P, s, Qt = _svd(Ytilde)
     tol = (s[0] if s.size else 0.0) * max(Y.shape) * EPS
@@ -115,6 +120,7 @@ def douglas_rachford(
     max_iter: int = 10_000,
     form: str = "full",
     z0: Optional[np.ndarray] = None,
+    basis: Optional[Basis] = None,
 ) -> Dict[str, Any]:
     """DR on the dual (SPEC 2.5) with the certificates ``D_j``, ``P(M_svd)``, ``P(M_shadow)``, relative gap.
 
@@ -122,7 +128,7 @@ def douglas_rachford(
     algorithm); ``form="reduced"`` iterates ``U_x^T L`` (``r x dH``).  Returns the final ``Lambda`` (n x dH),
     the candidate ``M`` (n x dH) that attained ``P_j``, which candidate, iterations and the history.
     """
-    Ux, _, _ = range_basis(X)
+    Ux, _, _ = range_basis(X) if basis is None else basis
     y2 = float(np.sum(Y**2))
     if form == "full":
         T = Ux @ (Ux.T @ Y)  # Ytilde
@@ -188,10 +194,12 @@ def douglas_rachford(
     }
 
 
-def recover_weights(M: np.ndarray, X: np.ndarray, widths: Sequence[int], dH: int) -> List[np.ndarray]:
+def recover_weights(
+    M: np.ndarray, X: np.ndarray, widths: Sequence[int], dH: int, basis: Optional[Basis] = None
+) -> List[np.ndarray]:
     """Balanced factors of SPEC 2.4 from ``M`` (n x dH, columns in range(X), rank <= min(widths))."""
     H = len(widths) + 1
-    Ux, sx, Vx = range_basis(X)
+    Ux, sx, Vx = range_basis(X) if basis is None else basis
     kmax = min(widths)
     P, mv, Qt = _svd(M)
     kk = min(kmax, int(np.sum(mv > 0)))
@@ -215,17 +223,21 @@ def recover_weights(M: np.ndarray, X: np.ndarray, widths: Sequence[int], dH: int
 def primal_objective(weights: Sequence[np.ndarray], X: np.ndarray, Y: np.ndarray, gamma: float) -> float:
     """Survey eq. 2, literally: residual of the product plus gamma/H times the Schatten-H penalties."""
     H = len(weights)
-    A1 = X @ weights[0].T
-    F = A1
-    for W in weights[1:]:
+    # exactly-zero rows of W1 give exactly-zero columns of A1 = X W1^T: skipped (same values, less work)
+    nz = np.flatnonzero(np.any(weights[0] != 0, axis=1))
+    A1 = X @ weights[0][nz].T
+    F = A1 @ weights[1][:, nz].T
+    for W in weights[2:]:
         F = F @ W.T
     pen = float(np.sum(_svals(A1) ** H)) + sum(float(np.sum(_svals(W) ** H)) for W in weights[1:])
     return 0.5 * float(np.sum((Y - F) ** 2)) + gamma / H * pen
 
 
-def dual_objective(Lambda: np.ndarray, X: np.ndarray, Y: np.ndarray, k: int) -> float:
+def dual_objective(
+    Lambda: np.ndarray, X: np.ndarray, Y: np.ndarray, k: int, basis: Optional[Basis] = None
+) -> float:
     """Survey eq. 3: ``1/2||Y||^2 - 1/2||P_X Y - Lambda||_(k)^2`` (feasibility is not checked here)."""
-    Ux, _, _ = range_basis(X)
+    Ux, _, _ = range_basis(X) if basis is None else basis
     return 0.5 * float(np.sum(Y**2)) - 0.5 * _ky_fan_sq(Ux @ (Ux.T @ Y) - Lambda, k)
 
 
@@ -250,16 +262,17 @@ def solve(
     if widths is None:
         widths = [min(d0, dH, n)] * (depth - 1)
     k = min([n, d0, dH, *widths])
-    cf = closed_form(X, Y, gamma, k)
+    basis = range_basis(X)  # one QR + SVD, shared by every step
+    cf = closed_form(X, Y, gamma, k, basis)
     if method == "closed":
         M, L, extra = cf["M"], cf["Lambda"], {"iterations": 0, "certified": "closed"}
     else:
-        dr = douglas_rachford(X, Y, gamma, k, t=t, tol=tol, max_iter=max_iter, form=form)
+        dr = douglas_rachford(X, Y, gamma, k, t=t, tol=tol, max_iter=max_iter, form=form, basis=basis)
         M, L = dr["M"], dr["Lambda"]
         extra = {key: dr[key] for key in ("iterations", "certified", "converged", "history", "gap")}
-    W = recover_weights(M, X, widths, dH)
+    W = recover_weights(M, X, widths, dH, basis)
     primal = primal_objective(W, X, Y, gamma)
-    dual = dual_objective(L, X, Y, k)
+    dual = dual_objective(L, X, Y, k, basis)
     return {
         "primal_value": primal,
         "dual_value": dual,
