@@ -48,11 +48,24 @@ DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt
     const Mat above = zs.U.leftCols(ne) * excess.head(ne).asDiagonal() * zs.V.leftCols(ne).transpose();
     const Mat L = z - above;
 
-    // Certificates.
-    const Svd rs = thin_svd(pb.yr - L);
+    // Certificates.  Without a binding rank bound (k >= min(r, dH)) M_svd is the whole of yr - L, so
+    // yr - M_svd = L and P(M_svd) needs only the singular values; the vectors are computed once at the end.
+    const bool full_rank_candidate = pb.k >= std::min(pb.r, pb.dH);
+    Svd rs;
+    if (full_rank_candidate) {
+      rs.s = singular_values(pb.yr - L);
+    } else {
+      rs = thin_svd(pb.yr - L);
+    }
     const double D = pb.dual_from_sv(rs.s);
-    Candidate c_svd = top_k(rs, rs.s, pb.k);
-    c_svd.value = pb.primal(c_svd);
+    Candidate c_svd;
+    if (full_rank_candidate) {
+      c_svd.mv = rs.s;
+      c_svd.value = 0.5 * pb.res2 + 0.5 * L.squaredNorm() + gamma * rs.s.sum();
+    } else {
+      c_svd = top_k(rs, rs.s, pb.k);
+      c_svd.value = pb.primal(c_svd);
+    }
     Candidate c_shadow = top_k(zs, excess / t, std::min<Index>(pb.k, ne));
     c_shadow.value = pb.primal(c_shadow);
     const bool shadow_wins = c_shadow.value < c_svd.value;
@@ -70,6 +83,11 @@ DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt
     if (!finite || stop_gap || j >= opt.max_iter) {
       out.l = L;
       out.z = z;
+      if (!shadow_wins && full_rank_candidate) {
+        const Svd full = thin_svd(pb.yr - L);
+        c_svd = top_k(full, full.s, pb.k);
+        c_svd.value = pb.primal(c_svd);
+      }
       out.best = shadow_wins ? std::move(c_shadow) : std::move(c_svd);
       out.certified = shadow_wins ? "shadow" : "svd";
       out.iterations = j;
