@@ -68,9 +68,10 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
     sol.certified = dr.certified;
     sol.certificate_primal = dr.primal;
     sol.certificate_dual = dr.dual;
+    sol.relative_gap = dr.gap;
     sol.history = std::move(dr.history);
   }
-  {
+  if (method == "closed") {
     const double denom = std::max(std::abs(sol.certificate_primal), std::abs(sol.certificate_dual));
     sol.relative_gap = denom > 0.0 ? (sol.certificate_primal - sol.certificate_dual) / denom : 0.0;
   }
