@@ -307,3 +307,19 @@ def test_diagonal_form_has_identical_iterates(rng, widths, frac, t):
     np.testing.assert_allclose(a.Lambda, b.Lambda, atol=1e-9)
     with pytest.raises(ValueError, match="z0"):
         linear.solve(X, Y, depth, 1.0, widths, form="diagonal", z0=np.zeros_like(Y))
+
+
+@pytest.mark.parametrize("widths", [(3,), (1, 3)])
+def test_warm_start_matches_reference(rng, widths):
+    # r = 20 > 2 dH: the C++ loop runs in a basis of range([yr, z0]) (6-dim); the iterates must be the same
+    X, Y = make_data(rng, 60, 20, 3)
+    z0 = rng.standard_normal((60, 3)) * 5
+    depth = len(widths) + 1
+    k = min(widths)
+    res = linear.solve(X, Y, depth, 4.0, widths, z0=z0)
+    dr = ref.douglas_rachford(X, Y, 4.0, k, z0=z0, form="full")
+    assert res.iterations == dr["iterations"] and res.certified == dr["certified"]
+    np.testing.assert_allclose(res.history.dual, dr["history"]["dual"], rtol=1e-10)
+    np.testing.assert_allclose(res.history.gap[:-1], dr["history"]["gap"][:-1], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(res.Lambda, dr["Lambda"], atol=1e-9)
+    assert rel(res.primal_value, res.optimal_value) < REL

@@ -27,12 +27,11 @@ Candidate top_k(const Svd& svd, const Vec& values, Index k) {
 
 }  // namespace
 
-DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt) {
-  require_positive(opt.t, "t");
+namespace {
+
+DrResult dr_loop(const Problem& pb, const Mat& z0, const DrOptions& opt) {
   require(opt.tol >= 0.0 && std::isfinite(opt.tol), "tol must be a finite non-negative number");
   require(opt.max_iter >= 0, "max_iter must be >= 0");
-  require_shape(z0.rows(), z0.cols(), pb.r, pb.dH, "z0 (reduced warm start)");
-  require_finite(z0, "z0");
   const double gamma = pb.gamma, t = opt.t;
   // Floor of the relative-gap denominator: values below rounding of 1/2||Y||^2 are treated as zero.
   const double floor = 64.0 * std::numeric_limits<double>::epsilon() * 0.5 * pb.y2;
@@ -105,6 +104,51 @@ DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt
     const Vec x = prox_topk_sorted(ws.s, pb.k, t);
     z += pb.yr - ws.U * x.asDiagonal() * ws.V.transpose() - L;
   }
+}
+
+}  // namespace
+
+DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt) {
+  require_positive(opt.t, "t");
+  require(opt.tol >= 0.0 && std::isfinite(opt.tol), "tol must be a finite non-negative number");
+  require(opt.max_iter >= 0, "max_iter must be >= 0");
+  require_shape(z0.rows(), z0.cols(), pb.r, pb.dH, "z0 (reduced warm start)");
+  require_finite(z0, "z0");
+  // Every iterate's column space stays in range([yr, z0]): the projection and the prox only rescale singular
+  // values of matrices built from yr and earlier iterates (zero singular values stay zero under prox_topk).
+  // When that space is smaller than r, iterate in an orthonormal basis B of it (q x dH instead of r x dH): the
+  // iteration is unitarily equivariant, so iterates and certificates are the same.  For z0 = 0, B = Pr.
+  Mat B;
+  if (z0.isZero(0.0)) {
+    B = pb.ysvd.U;
+  } else {
+    Mat both(pb.r, 2 * pb.dH);
+    both << pb.yr, z0;
+    Svd sv = thin_svd(both);
+    const double tol = (sv.s.size() > 0 ? sv.s(0) : 0.0) * static_cast<double>(std::max(pb.r, 2 * pb.dH)) *
+                       std::numeric_limits<double>::epsilon();
+    Index q = 0;
+    while (q < sv.s.size() && sv.s(q) > tol) ++q;
+    B = sv.U.leftCols(q);
+  }
+  if (B.cols() >= pb.r) return dr_loop(pb, z0, opt);
+  Problem small;
+  small.n = pb.n;
+  small.d0 = pb.d0;
+  small.dH = pb.dH;
+  small.r = B.cols();
+  small.k = pb.k;
+  small.rY = pb.rY;
+  small.gamma = pb.gamma;
+  small.y2 = pb.y2;
+  small.res2 = pb.res2;
+  small.yr2 = pb.yr2;
+  small.yr = B.transpose() * pb.yr;
+  DrResult out = dr_loop(small, B.transpose() * z0, opt);
+  out.l = B * out.l;
+  out.z = B * out.z;
+  out.best.P = B * out.best.P;
+  return out;
 }
 
 }  // namespace convexify::linear
