@@ -1,0 +1,160 @@
+// Lens 1: regularised deep linear networks and their convex dual (SPEC section 2).
+//
+// Conventions: X is (n, d0) with samples as rows, Y is (n, dH); weights W_i are (d_i, d_{i-1}).  Everything
+// the solvers iterate on lives in the reduced coordinates of an orthonormal basis U_x (n x r) of range(X):
+// yr = U_x^T Y (r x dH), l = U_x^T Lambda, m = U_x^T M (SPEC 2.5 "reduced form").
+#pragma once
+
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+#include "convexify/checks.hpp"
+
+namespace convexify::linear {
+
+using Mat = ColMatrix<double>;
+using Vec = Vector<double>;
+using RowMat = RowMatrix<double>;
+using Index = Eigen::Index;
+
+// Thin SVD A = U diag(s) V^T (s descending); QR first when the aspect ratio exceeds 2 (SPEC 1.4).
+struct Svd {
+  Mat U;
+  Vec s;
+  Mat V;
+};
+Svd thin_svd(const Eigen::Ref<const Mat>& A);
+// Singular values only (same QR-before-SVD rule).
+Vec singular_values(const Eigen::Ref<const Mat>& A);
+
+// Orthonormal basis U_x of range(X) with the shared rank tolerance s_1 * max(n, d0) * eps (SPEC 1.4), together
+// with X's nonzero singular values s_x and right vectors V_x, so that X = U_x diag(s_x) V_x^T up to that tolerance.
+// U_x is stored implicitly as Qthin * Usmall (tall X: thin Householder Q times the left vectors of R) or as
+// Usmall alone; never X^T X.
+class RangeBasis {
+ public:
+  explicit RangeBasis(const Eigen::Ref<const RowMat>& X);
+  Index n() const { return n_; }
+  Index d0() const { return d0_; }
+  Index rank() const { return r_; }
+  double tolerance() const { return tol_; }
+  const Vec& sx() const { return sx_; }
+  const Mat& Vx() const { return Vx_; }
+  // U_x^T A for A (n x c): r x c.
+  Mat project(const Eigen::Ref<const RowMat>& A) const;
+  // U_x a for a (r x c): n x c (row-major, ready for numpy).
+  RowMat lift(const Eigen::Ref<const Mat>& a) const;
+
+ private:
+  Index n_ = 0, d0_ = 0, r_ = 0;
+  double tol_ = 0.0;
+  Mat Qthin_;   // n x m thin Householder Q (tall case); empty otherwise
+  Mat Usmall_;  // (m or n) x r
+  Vec sx_;
+  Mat Vx_;
+};
+
+// prox of phi(x) = (t/2) * (sum of the k largest x_i^2) at v (SPEC 2.5): weighted isotonic regression by
+// pool-adjacent-violators on |v| sorted descending; order and signs of v are restored.
+Vec prox_topk(const Eigen::Ref<const Vec>& v, Index k, double t);
+// Same for an input already sorted descending and non-negative (singular values); O(len) after the sort.
+Vec prox_topk_sorted(const Eigen::Ref<const Vec>& a, Index k, double t);
+
+// A primal candidate M = P diag(mv) Q^T in reduced coordinates (P: r x kk, Q: dH x kk, mv >= 0).
+struct Candidate {
+  Mat P;
+  Vec mv;
+  Mat Q;
+  double value = 0.0;  // P(M) = 1/2||Y - M||^2 + gamma ||M||_*
+};
+
+// The reduced problem: everything DR and the closed form need (SPEC 2.2).
+struct Problem {
+  Index n = 0, d0 = 0, dH = 0, r = 0, k = 0, rY = 0;
+  double gamma = 0.0;
+  double y2 = 0.0;    // ||Y||_F^2
+  double res2 = 0.0;  // ||Y - Ytilde||_F^2
+  Mat yr;             // U_x^T Y (r x dH)
+  double yr2 = 0.0;   // ||yr||_F^2 = ||Ytilde||_F^2
+  RowMat Ytilde;      // U_x yr (n x dH)
+  Svd ysvd;           // thin SVD of yr truncated to rank rY: Ytilde's singular values and (reduced) vectors
+  // Objectives in reduced coordinates.  dual(l) = 1/2||Y||^2 - 1/2||yr - l||_(k)^2; primal(m) with ||m||_* given.
+  double dual_from_sv(const Vec& sv_of_yr_minus_l) const;
+  double primal(const Eigen::Ref<const Mat>& m, double nuclear) const;
+  double primal(const Candidate& c) const;
+  Mat dense(const Candidate& c) const;
+};
+Problem make_problem(const RangeBasis& basis, const Eigen::Ref<const RowMat>& Y, Index k, double gamma);
+
+// Closed form (SPEC 2.2/2.3): M* (top min(k, rY) of Ytilde shrunk by gamma) and L* = sum min(s_i, gamma) p_i q_i^T.
+struct ClosedForm {
+  Candidate M;
+  Mat l;  // r x dH
+  double primal = 0.0;
+  double dual = 0.0;
+};
+ClosedForm closed_form(const Problem& pb);
+
+// Douglas–Rachford on the dual in reduced form (SPEC 2.5) with per-iteration certificates.
+struct DrOptions {
+  double t = 1.0;
+  double tol = 1e-10;
+  long max_iter = 10000;
+  bool record_history = true;
+};
+struct DrHistory {
+  std::vector<double> dual, primal_svd, primal_shadow, gap;
+};
+struct DrResult {
+  Mat l;             // final dual iterate L_j (reduced, feasible)
+  Mat z;             // final DR variable z_j (reduced)
+  Candidate best;    // the candidate that attained P_j at the returned iterate
+  std::string certified;  // "svd" or "shadow"
+  long iterations = 0;
+  bool converged = false;
+  std::string status;  // "converged", "max_iter", "diverged"
+  double dual = 0.0, primal = 0.0, gap = 0.0;
+  DrHistory history;
+};
+DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt);
+// The same iteration from z0 = 0 in the singular basis of yr (SPEC 2.5 "diagonal form"): every iterate is
+// diagonal there, so it runs on vectors of length rY; identical iterates, O(rY log rY) per iteration.
+DrResult douglas_rachford_diagonal(const Problem& pb, const DrOptions& opt);
+
+// Balanced factors from a candidate (SPEC 2.4); widths = (d1, ..., d_{H-1}).  Returns H row-major matrices.
+std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c, const std::vector<Index>& widths,
+                                    Index dH);
+
+// Literal objectives (survey eq. 2 and eq. 3-4), SPEC 2.1 / 2.3.
+// If `product` is given it receives X W_1^T ... W_H^T (n x dH).
+double primal_objective(const std::vector<RowMat>& weights, const Eigen::Ref<const RowMat>& X,
+                        const Eigen::Ref<const RowMat>& Y, double gamma, RowMat* product = nullptr);
+// Throws std::invalid_argument if Lambda is infeasible (spectral norm > gamma or columns outside range(X),
+// beyond rounding).
+double dual_objective(const Eigen::Ref<const RowMat>& Lambda, const Eigen::Ref<const RowMat>& X,
+                      const Eigen::Ref<const RowMat>& Y, double gamma, Index k);
+double dual_objective(const RangeBasis& basis, const Problem& pb, const Eigen::Ref<const RowMat>& Lambda);
+
+// Full solve: method "dr" or "closed".
+struct Solution {
+  Index n = 0, d0 = 0, dH = 0, r = 0, k = 0, rY = 0;
+  Vec s;  // singular values of Ytilde (rY)
+  RowMat Ytilde, Lambda, M;
+  std::vector<RowMat> weights;
+  double primal_value = 0.0;  // literal P(W) from the returned weights
+  double dual_value = 0.0;    // D(Lambda) from the returned Lambda
+  double closed_value = 0.0;  // P* from the closed form
+  double certificate_primal = 0.0, certificate_dual = 0.0, relative_gap = 0.0;
+  long iterations = 0;
+  bool converged = false;
+  std::string status, certified;
+  DrHistory history;
+  double rank_tolerance = 0.0;
+};
+// method: "dr" or "closed"; form (for "dr"): "reduced" (r x dH iterates) or "diagonal" (needs no warm start).
+Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>& Y, const std::vector<Index>& widths,
+               double gamma, const std::string& method, const DrOptions& opt, const RowMat* warm_start,
+               const std::string& form = "reduced");
+
+}  // namespace convexify::linear
