@@ -1,0 +1,28 @@
+"""The README's API tour runs as written (with fewer GD iterations) and gives what it says."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.mark.skipif(not README.exists(), reason="README.md not next to the tests (installed test run)")
+def test_readme_api_tour_runs():
+    text = README.read_text()
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    ns: dict = {}
+    exec(compile(code.replace("iters=3000", "iters=200"), str(README), "exec"), ns)
+    res = ns["res"]
+    assert abs(res.gap) <= 1e-9 * max(1.0, abs(res.primal_value))
+    assert [w.shape for w in res.weights] == [(4, 30), (8, 4), (10, 8)]
+    b = ns["b"]
+    for I in (1, 4, 16):
+        assert b[I].lower <= b[I].upper + 1e-9
+    assert ns["s"].lambda_min > 0
+    first = README.read_text().split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert first[0].startswith("pip install . && convexify reproduce --quick")
+    assert first[1].startswith('pip install ".[test]" && python -m pytest')
