@@ -4,8 +4,8 @@ Sizes (n, d) = (1e4, 100), (1e5, 1000); B in {1, 16, 256}; float64 and float32; 
 One GD iteration is 4 n d B flops (two products with X); ``extra_info["gflops"]`` is the achieved rate and
 the ``relu gemm-peak`` groups measure numpy's single-core GEMM peak in the same run.
 
-    OMP_NUM_THREADS=1 python -m pytest bench/bench_relu.py --benchmark-only --benchmark-json /tmp/relu.json
-    python bench/ratios.py /tmp/relu.json
+    OMP_NUM_THREADS=1 python -m pytest bench/bench_relu.py --benchmark-only --benchmark-json relu.json
+    python bench/ratios.py relu.json
 """
 
 from __future__ import annotations
