@@ -28,6 +28,11 @@ def build_info() -> Dict[str, Any]:
     info["cuda_devices"] = int(fn()) if (info.get("cuda_compiled") and fn is not None) else 0
     names = getattr(_core, "cuda_device_names", None)
     info["cuda_device_names"] = list(names()) if (info["cuda_devices"] and names is not None) else []
+    from ._cuda import cuda_reason
+
+    info["cuda_status"] = cuda_reason() or "usable"
+    if not info.get("march"):
+        info["march"] = "(portable default flags)"
     return info
 
 
