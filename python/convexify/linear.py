@@ -265,7 +265,9 @@ def solve(
         record_history: keep the per-iteration certificates.
         on_divergence: ``"raise"`` (:class:`convexify.DivergenceError`) or ``"return"`` (status
             ``"diverged"``).
-        form: ``"reduced"`` (default; ``r x dH`` iterates, three small SVDs per iteration, any warm start) or
+        form: ``"reduced"`` (default; ``r x dH`` iterates, three small SVDs per iteration, any warm start;
+            from ``z0 = 0`` the iterates are taken in the singular bases of ``U_x^T Y`` on both sides,
+            ``rY x rY``, where they are diagonal up to rounding and a Jacobi SVD finishes in one sweep) or
             ``"diagonal"`` (SPEC 2.5: from ``z0 = 0`` every iterate is diagonal in the singular basis of
             ``U_x^T Y``, so the same iterates run on vectors of length ``rY``; no warm start).
 
