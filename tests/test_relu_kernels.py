@@ -43,3 +43,19 @@ def test_float32_large_batch_uses_gemm_pair_with_same_numbers(rng):
         X.astype(np.float64), y.astype(np.float64), W0.astype(np.float64), 1e-4, 30, record_every=10
     )
     np.testing.assert_allclose(auto.W, ref_run["W"], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_core_finiteness_check_sees_every_entry(rng, dtype, bad):
+    X = rng.standard_normal((13, 7)).astype(dtype)  # 91 entries: 8-lane body and a tail of 3
+    y = np.abs(rng.standard_normal(13)).astype(dtype)
+    for i, j in [(0, 0), (6, 3), (12, 6)]:
+        Xb = X.copy()
+        Xb[i, j] = bad
+        with pytest.raises(ValueError, match="X contains NaN or Inf"):
+            relu.gd(Xb, y, np.zeros(7), step=1e-3, iters=1)
+    yb = y.copy()
+    yb[-1] = bad
+    with pytest.raises(ValueError, match="y contains NaN or Inf"):
+        relu.gd(X, yb, np.zeros(7), step=1e-3, iters=1)

@@ -47,8 +47,8 @@ convexify::relu::Problem<T> problem_of(const CArray<T>& X, const CArray<T>& Y, c
   p.gemm = scipy_gemm<T>();
   require(p.n >= 1 && p.d >= 1, std::string(xname) + " must be non-empty");
   require(Y.shape(0) == p.n, std::string(yname) + " must have as many rows as " + xname);
-  require(Eigen::Map<const Vector<T>>(p.X, p.n * p.d).allFinite(), std::string(xname) + " contains NaN or Inf");
-  require(Eigen::Map<const Vector<T>>(p.Y, p.n * p.y_cols).allFinite(),
+  require(convexify::relu::all_finite(p.X, p.n * p.d), std::string(xname) + " contains NaN or Inf");
+  require(convexify::relu::all_finite(p.Y, p.n * p.y_cols),
           std::string(yname) + " contains NaN or Inf");
   return p;
 }

@@ -61,6 +61,10 @@ enum class KernelChoice {
   gemm        // two GEMMs per sample chunk (Problem::gemm where given, else Eigen's)
 };
 
+// True when no entry of a[0..size) is NaN or Inf (one vectorised pass: the sum of a_i * 0 stays 0 exactly).
+template <typename T>
+bool all_finite(const T* a, Index size);
+
 // The data must outlive the kernel.  B = rows of W the kernel will be called with.
 template <typename T>
 std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, Index B, KernelChoice choice);
