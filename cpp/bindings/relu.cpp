@@ -1,6 +1,7 @@
 // Bindings for lens 2 (shallow ReLU, SPEC 3).  Names are prefixed relu_; the _f64/_f32 suffix is the dtype
 // of X and Y (weights are always float64 here: the core keeps a float64 master copy).
 #include <optional>
+#include <type_traits>
 
 #include "bindings.hpp"
 #include "convexify/relu.hpp"
@@ -11,6 +12,26 @@ namespace {
 
 using convexify::relu::Index;
 using convexify::relu::KernelChoice;
+
+// SciPy's BLAS GEMM (sgemm/dgemm, Fortran signature) from scipy.linalg.cython_blas, or null when SciPy or
+// the capsule is unavailable.  Looked up once, with the GIL held; SciPy stays imported afterwards.
+template <typename T>
+convexify::relu::BlasGemm<T> scipy_gemm() {
+  static const convexify::relu::BlasGemm<T> fn = []() -> convexify::relu::BlasGemm<T> {
+    try {
+      py::object capi = py::module_::import("scipy.linalg.cython_blas").attr("__pyx_capi__");
+      py::object capsule = capi[std::is_same_v<T, float> ? "sgemm" : "dgemm"];
+      PyObject* c = capsule.ptr();
+      void* ptr = PyCapsule_IsValid(c, PyCapsule_GetName(c)) ? PyCapsule_GetPointer(c, PyCapsule_GetName(c))
+                                                             : nullptr;
+      if (ptr == nullptr) PyErr_Clear();
+      return reinterpret_cast<convexify::relu::BlasGemm<T>>(ptr);
+    } catch (const py::error_already_set&) {
+      return nullptr;
+    }
+  }();
+  return fn;
+}
 
 template <typename T>
 convexify::relu::Problem<T> problem_of(const CArray<T>& X, const CArray<T>& Y, const char* xname,
@@ -23,10 +44,11 @@ convexify::relu::Problem<T> problem_of(const CArray<T>& X, const CArray<T>& Y, c
   p.d = X.shape(1);
   p.Y = Y.data();
   p.y_cols = Y.ndim() == 1 ? 1 : Y.shape(1);
+  p.gemm = scipy_gemm<T>();
   require(p.n >= 1 && p.d >= 1, std::string(xname) + " must be non-empty");
   require(Y.shape(0) == p.n, std::string(yname) + " must have as many rows as " + xname);
-  require(Eigen::Map<const Vector<T>>(p.X, p.n * p.d).allFinite(), std::string(xname) + " contains NaN or Inf");
-  require(Eigen::Map<const Vector<T>>(p.Y, p.n * p.y_cols).allFinite(),
+  require(convexify::relu::all_finite(p.X, p.n * p.d), std::string(xname) + " contains NaN or Inf");
+  require(convexify::relu::all_finite(p.Y, p.n * p.y_cols),
           std::string(yname) + " contains NaN or Inf");
   return p;
 }

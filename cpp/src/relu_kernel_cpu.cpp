@@ -10,9 +10,11 @@
 //   same numbers alone or in a batch (the single-row path vectorises over k instead: round-off level).
 //   float32: 8 float lanes; partial sums stay in float only over one k-tile (<= 128 terms) or one block of
 //   samples (<= 512 rows) and are accumulated in float64 beyond that, so float rounding does not grow with
-//   d or n.  A single weight row widens the data to double on load.
+//   d or n.  A single weight row uses 16 float lanes over k per sample with the same float/float64 split,
+//   and updates the gradient right after each group of 4 samples (see single_f32_block).
 //
-// GEMM kernel (kernel="gemm"): per chunk, Z = X_c W^T and G_c = R^T X_c with Eigen's GEMM in the data type.
+// GEMM kernel (kernel="gemm"): per chunk, Z = X_c W^T and G_c = R^T X_c in the data type, with the BLAS GEMM
+// of Problem::gemm where the caller supplies one (the Python bindings pass SciPy's), else Eigen's.
 //
 // Both reduce the per-chunk partial sums in chunk order.  The hot loops are compiled twice (x86-64-v3 with
 // AVX2/FMA, and the portable default) and selected at load time where GCC's target_clones is available.
@@ -309,12 +311,131 @@ CVX_RELU_INLINE void gradient_f32(const float* X, Index d, Index rows, const dou
   for (Index k = 0; k < d * 8; ++k) Gt[k] += static_cast<double>(gblk[k]);
 }
 
+// float32 data, one weight row (float copy w): per group of 4 samples, the 4 dot products in float lanes
+// (16 partial sums per sample over one k-tile of <= kTile terms, then added into float64), the residuals
+// and masks, and the float block gradient g += sum_q m_q r_q x_q while the 4 rows are still in L1.  g holds
+// at most one cache block of samples (<= 512 rows) and is added into the float64 Gt at the end of the block,
+// so the float rounding does not grow with d or n.  X is read from memory once per iteration.
+CVX_RELU_INLINE v4d widen_sum(v8f a) {  // 8 float partial sums -> 4 double lanes
+  v4f lo, hi;
+  std::memcpy(&lo, &a, sizeof lo);
+  std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
+  return __builtin_convertvector(lo, v4d) + __builtin_convertvector(hi, v4d);
+}
+
+CVX_RELU_INLINE void dot4_f32(const float* x0, Index d, const float* w, double* z) {
+  v4d acc[4] = {};
+  const Index d16 = d / 16 * 16;
+  for (Index k0 = 0; k0 < d16; k0 += kTile) {
+    const Index k1 = std::min(d16, k0 + kTile);
+    v8f a[4][2] = {};
+    for (Index k = k0; k < k1; k += 16) {
+      const v8f w0 = load8(w + k), w1 = load8(w + k + 8);
+      for (int q = 0; q < 4; ++q) {
+        __builtin_prefetch(x0 + (q + 8) * d + k);  // two groups ahead (past the block end: a harmless hint)
+        a[q][0] += load8(x0 + q * d + k) * w0;
+        a[q][1] += load8(x0 + q * d + k + 8) * w1;
+      }
+    }
+    for (int q = 0; q < 4; ++q) acc[q] += widen_sum(a[q][0] + a[q][1]);
+  }
+  Index k = d16;
+  if (k + 8 <= d) {
+    const v8f w0 = load8(w + k);
+    for (int q = 0; q < 4; ++q) acc[q] += widen_sum(load8(x0 + q * d + k) * w0);
+    k += 8;
+  }
+  if (k + 4 <= d) {
+    v4f w0;
+    std::memcpy(&w0, w + k, sizeof w0);
+    for (int q = 0; q < 4; ++q) {
+      v4f xq;
+      std::memcpy(&xq, x0 + q * d + k, sizeof xq);
+      acc[q] += __builtin_convertvector(xq * w0, v4d);
+    }
+    k += 4;
+  }
+  for (int q = 0; q < 4; ++q) z[q] = (acc[q][0] + acc[q][1]) + (acc[q][2] + acc[q][3]);
+  for (; k < d; ++k)
+    for (int q = 0; q < 4; ++q) z[q] += static_cast<double>(x0[q * d + k]) * static_cast<double>(w[k]);
+}
+
+CVX_RELU_INLINE void axpy4_f32(const float* x0, Index d, const double* r, float* g) {
+  const Index d8 = d / 8 * 8;
+  const float r0 = static_cast<float>(r[0]), r1 = static_cast<float>(r[1]);
+  const float r2 = static_cast<float>(r[2]), r3 = static_cast<float>(r[3]);
+  Index k = 0;
+  for (; k < d8; k += 8) {
+    // Pairwise: two independent FMA chains instead of one of length 4.
+    const v8f p01 = splat8(r0) * load8(x0 + k) + splat8(r1) * load8(x0 + d + k);
+    const v8f p23 = splat8(r2) * load8(x0 + 2 * d + k) + splat8(r3) * load8(x0 + 3 * d + k);
+    store8(g + k, load8(g + k) + (p01 + p23));
+  }
+  if (k + 4 <= d) {
+    v4f x[4], gk;
+    for (int q = 0; q < 4; ++q) std::memcpy(&x[q], x0 + q * d + k, sizeof x[q]);
+    std::memcpy(&gk, g + k, sizeof gk);
+    gk += (r0 * x[0] + r1 * x[1]) + (r2 * x[2] + r3 * x[3]);
+    std::memcpy(g + k, &gk, sizeof gk);
+    k += 4;
+  }
+  for (; k < d; ++k) g[k] += (r0 * x0[k] + r1 * x0[d + k]) + (r2 * x0[2 * d + k] + r3 * x0[3 * d + k]);
+}
+
+template <typename TY>
+CVX_RELU_INLINE void single_f32_block(const float* X, Index d, Index rows, const TY* yb, Index y_cols,
+                                      const float* w, Modes modes, double* loss, double* rloss, float* g,
+                                      double* Gt) {
+  if (Gt != nullptr) std::memset(g, 0, sizeof(float) * static_cast<std::size_t>(d));
+  const v4d zero = {};
+  v4d lsum = {}, rsum = {};
+  Index s = 0;
+  for (; s + 4 <= rows; s += 4) {
+    const float* x0 = X + s * d;
+    double zs[4];
+    dot4_f32(x0, d, w, zs);
+    const v4d z = load4(zs);
+    const v4d y = {static_cast<double>(yb[s * y_cols]), static_cast<double>(yb[(s + 1) * y_cols]),
+                   static_cast<double>(yb[(s + 2) * y_cols]), static_cast<double>(yb[(s + 3) * y_cols])};
+    const v4d p = (z < zero) ? zero : z;  // relu; NaN propagates
+    const v4d r = p - y;
+    lsum += r * r;
+    rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;
+    v4d m = r;
+    if (!modes.relaxed) m = (modes.strict ? (z > zero) : (z >= zero)) ? r : zero;
+    if (Gt != nullptr) {
+      double ms[4];
+      store4(ms, m);
+      axpy4_f32(x0, d, ms, g);
+    }
+  }
+  loss[0] += (lsum[0] + lsum[1]) + (lsum[2] + lsum[3]);
+  rloss[0] += (rsum[0] + rsum[1]) + (rsum[2] + rsum[3]);
+  for (; s < rows; ++s) {
+    const float* x0 = X + s * d;
+    double z = 0.0;
+    for (Index k = 0; k < d; ++k) z += static_cast<double>(x0[k]) * static_cast<double>(w[k]);
+    const double m = residual(z, static_cast<double>(yb[s * y_cols]), modes, loss[0], rloss[0]);
+    if (Gt != nullptr) {
+      const float mf = static_cast<float>(m);
+      for (Index k = 0; k < d; ++k) g[k] += mf * x0[k];
+    }
+  }
+  if (Gt != nullptr)
+    for (Index k = 0; k < d; ++k) Gt[k] += static_cast<double>(g[k]);
+}
+
 template <typename T, typename TY, int BW>
 CVX_RELU_INLINE void group_block(const T* X, Index d, Index rows, const TY* Y, Index y_cols, Index b0, int nb,
                                  const double* Wt, double* Gt, Modes modes, double* loss, double* rloss,
                                  double* scratch, const float* Wtf, float* gblk) {
   (void)Wtf;
   (void)gblk;
+  if constexpr (BW == 1 && std::is_same_v<T, float>) {
+    (void)scratch;
+    single_f32_block(X, d, rows, Y + (y_cols == 1 ? 0 : b0), y_cols, Wtf, modes, loss, rloss, gblk, Gt);
+    return;
+  }
   if constexpr (BW == 1)
     forward_single<T>(X, d, rows, Wt, scratch);
   else if constexpr (std::is_same_v<T, float>)
@@ -461,6 +582,51 @@ CVX_RELU_CLONES void fused_chunk(const float* X, Index d, const float* Y, Index 
                           rloss, scratch, Wtf, gblk);
 }
 
+// GEMM kernel: residuals and masks of a rows x B block of Z (row-major) in place, 4 weight rows per vector;
+// each loss sum runs over the samples in order, as in the scalar loop.
+CVX_RELU_INLINE void store4(float* p, v4d v) {
+  const v4f f = __builtin_convertvector(v, v4f);
+  std::memcpy(p, &f, sizeof f);
+}
+
+template <typename T>
+CVX_RELU_INLINE void residual_block_impl(T* Z, Index rows, Index B, const T* Y, Index y_cols, bool relaxed,
+                                         bool strict, double* loss, double* rloss) {
+  const Modes modes{relaxed, strict};
+  const v4d zero = {};
+  const Index B4 = B / 4 * 4;
+  for (Index s = 0; s < rows; ++s) {
+    T* zs = Z + s * B;
+    const T* ys = Y + s * y_cols;
+    Index b = 0;
+    for (; b < B4; b += 4) {
+      const v4d z = load4(zs + b);
+      const v4d y = y_cols == 1 ? splat(static_cast<double>(ys[0])) : load4(ys + b);
+      const v4d p = (z < zero) ? zero : z;  // relu; NaN propagates
+      const v4d r = p - y;
+      store4(loss + b, load4(loss + b) + r * r);
+      store4(rloss + b, load4(rloss + b) + ((z >= zero) ? r * r : y * y - 2.0 * z * y));
+      v4d m = r;
+      if (!relaxed) m = (strict ? (z > zero) : (z >= zero)) ? r : zero;
+      store4(zs + b, m);
+    }
+    for (; b < B; ++b) {
+      const double y = static_cast<double>(y_cols == 1 ? ys[0] : ys[b]);
+      zs[b] = static_cast<T>(residual(static_cast<double>(zs[b]), y, modes, loss[b], rloss[b]));
+    }
+  }
+}
+
+CVX_RELU_CLONES void residual_block(double* Z, Index rows, Index B, const double* Y, Index y_cols, bool relaxed,
+                                    bool strict, double* loss, double* rloss) {
+  residual_block_impl<double>(Z, rows, B, Y, y_cols, relaxed, strict, loss, rloss);
+}
+
+CVX_RELU_CLONES void residual_block(float* Z, Index rows, Index B, const float* Y, Index y_cols, bool relaxed,
+                                    bool strict, double* loss, double* rloss) {
+  residual_block_impl<float>(Z, rows, B, Y, y_cols, relaxed, strict, loss, rloss);
+}
+
 // Shared chunk bookkeeping of both kernels: per-chunk partial sums and their ordered reduction.
 template <typename T>
 class ChunkedKernel : public GradientKernel<T> {
@@ -597,6 +763,9 @@ class GemmKernel final : public ChunkedKernel<T> {
 
  public:
   GemmKernel(const Problem<T>& p, Index B) : Base(p, B, B * p.d), W_(B, p.d) {
+    const Index int_max = 2147483647;
+    require(p.gemm == nullptr || (B <= int_max && p.d <= int_max && this->ch_.chunk <= int_max),
+            "relu kernel: sizes exceed the BLAS integer range");
     Z_.resize(this->ch_.count);
   }
   const char* name() const override { return "gemm"; }
@@ -613,17 +782,22 @@ class GemmKernel final : public ChunkedKernel<T> {
     DMap Xc(p.X + i0 * p.d, rows, p.d);
     Mat& Z = Z_[c];
     Z.resize(rows, B);
-    Z.noalias() = Xc * W_.transpose();
-    const Modes modes{relaxed, strict};
-    for (Index s = 0; s < rows; ++s) {
-      const T* ys = p.Y + (i0 + s) * p.y_cols;
-      for (Index b = 0; b < B; ++b) {
-        const double y = static_cast<double>(p.y_cols == 1 ? ys[0] : ys[b]);
-        Z(s, b) = static_cast<T>(residual(static_cast<double>(Z(s, b)), y, modes, loss[b], rloss[b]));
-      }
-    }
+    // Column-major views for BLAS: X_c is d x rows, W is d x B, Z is B x rows, G_c is d x B.
+    int m = static_cast<int>(B), nr = static_cast<int>(rows), k = static_cast<int>(p.d);
+    char tr = 'T', nt = 'N';
+    T one = 1, zero = 0;
+    T* xc = const_cast<T*>(p.X + i0 * p.d);
+    if (p.gemm)
+      p.gemm(&tr, &nt, &m, &nr, &k, &one, W_.data(), &k, xc, &k, &zero, Z.data(), &m);
+    else
+      Z.noalias() = Xc * W_.transpose();
+    residual_block(Z.data(), rows, B, p.Y + i0 * p.y_cols, p.y_cols, relaxed, strict, loss, rloss);
     if (gpart == nullptr) return;
-    Mat Gc = Z.transpose() * Xc;
+    Mat Gc(B, p.d);
+    if (p.gemm)
+      p.gemm(&nt, &tr, &k, &m, &nr, &one, xc, &k, Z.data(), &m, &zero, Gc.data(), &k);
+    else
+      Gc.noalias() = Z.transpose() * Xc;
     Eigen::Map<RowMatrix<double>>(gpart, B, p.d) = Gc.template cast<double>();
   }
   void reduce_gradient(double* G) override {
@@ -640,15 +814,48 @@ class GemmKernel final : public ChunkedKernel<T> {
   std::vector<Mat> Z_;
 };
 
+template <typename T>
+CVX_RELU_INLINE bool all_finite_impl(const T* a, Index size) {
+  // x * 0 is +-0 for finite x and NaN for NaN/Inf; +-0 sums stay 0.  Eight independent lanes.
+  T acc[8] = {};
+  Index i = 0;
+  for (; i + 8 <= size; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * T(0);
+  for (; i < size; ++i) acc[0] += a[i] * T(0);
+  bool ok = true;
+  for (int j = 0; j < 8; ++j) ok = ok && acc[j] == T(0);
+  return ok;
+}
+
+CVX_RELU_CLONES bool all_finite_of(const double* a, Index size) { return all_finite_impl(a, size); }
+CVX_RELU_CLONES bool all_finite_of(const float* a, Index size) { return all_finite_impl(a, size); }
+
 }  // namespace
 
 template <typename T>
+bool all_finite(const T* a, Index size) {
+  return all_finite_of(a, size);
+}
+
+template bool all_finite(const double*, Index);
+template bool all_finite(const float*, Index);
+
+template <typename T>
 std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, Index B, KernelChoice choice) {
-  // Measured on one core (AMD EPYC Zen 4, portable build, interleaved min-of-4 timings on a busy machine):
-  // the fused kernel beats Eigen's GEMM pair at every measured size and B, in both dtypes (e.g. n = 2e4,
-  // d = 1000, B = 256: 424 vs 951 ms in float64, 319 vs 488 ms in float32), because the portable Eigen
-  // build has SSE2 kernels only while the fused loops are also compiled for AVX2/FMA.
-  if (choice == KernelChoice::automatic) choice = KernelChoice::fused;
+  // Measured on one core (AMD EPYC Zen 4, portable build, min-of-3 timings per GD iteration on a busy machine):
+  // - the fused kernel beats Eigen's GEMM pair at every measured size and B, in both dtypes (e.g. n = 2e4,
+  //   d = 1000, B = 256: 424 vs 951 ms in float64, 319 vs 488 ms in float32), because the portable Eigen
+  //   build has SSE2 kernels only while the fused loops are also compiled for AVX2/FMA;
+  // - with a BLAS GEMM (SciPy's OpenBLAS, AVX2) the GEMM pair wins in float32 from B = 64 on
+  //   ((n, d) = (1e4, 100): B = 64 3.8 vs 4.3 ms, B = 256 13.5 vs 17.6 ms; (1e5, 1000): B = 64 334 vs
+  //   430 ms, B = 256 ~1.1 vs 1.7 s) and is even with the fused kernel below (B = 16: 1.06 vs 1.02 ms);
+  // - in float64 it is within noise of the fused kernel (B = 64: 636 vs 568 ms, B = 256: 2.0 vs 2.2 s at
+  //   (1e5, 1000); 24.8 vs 22.9 ms at (1e4, 100)), so float64 stays fused: a weight row then gets the same
+  //   numbers (to round-off) alone or in any batch.
+  if (choice == KernelChoice::automatic) {
+    const bool blas_f32 = std::is_same_v<T, float> && problem.gemm != nullptr && B >= 64;
+    choice = blas_f32 ? KernelChoice::gemm : KernelChoice::fused;
+  }
   if (choice == KernelChoice::fused) return std::make_unique<FusedKernel<T>>(problem, B);
   return std::make_unique<GemmKernel<T>>(problem, B);
 }

@@ -20,6 +20,11 @@ using Index = std::ptrdiff_t;
 
 enum class Objective { vanilla, relaxed };
 
+// A BLAS GEMM with the Fortran (column-major) signature of sgemm/dgemm, e.g. from SciPy's cython_blas.
+template <typename T>
+using BlasGemm = void (*)(char* transa, char* transb, int* m, int* n, int* k, T* alpha, T* a, int* lda, T* b,
+                          int* ldb, T* beta, T* c, int* ldc);
+
 // Borrowed views of the data (row-major: sample i is X[i*d .. i*d+d)).  Y has y_cols = 1 (one label
 // vector broadcast to every row of W) or y_cols = B (column b belongs to weight row b).
 template <typename T>
@@ -29,6 +34,7 @@ struct Problem {
   Index d = 0;
   const T* Y = nullptr;
   Index y_cols = 1;
+  BlasGemm<T> gemm = nullptr;  // optional: used by the gemm kernel (null: Eigen's GEMM)
 };
 
 // Caller-allocated outputs; any pointer may be null (not computed).  All sums accumulate in double.
@@ -50,10 +56,14 @@ class GradientKernel {
 };
 
 enum class KernelChoice {
-  automatic,  // fused (measured faster at every size; see make_cpu_kernel)
+  automatic,  // by size, see make_cpu_kernel
   fused,      // one pass per cache-sized sample block: z_b = X_b W^T, mask, residual, G += r_b^T X_b
-  gemm        // two Eigen GEMMs per sample chunk
+  gemm        // two GEMMs per sample chunk (Problem::gemm where given, else Eigen's)
 };
+
+// True when no entry of a[0..size) is NaN or Inf (one vectorised pass: the sum of a_i * 0 stays 0 exactly).
+template <typename T>
+bool all_finite(const T* a, Index size);
 
 // The data must outlive the kernel.  B = rows of W the kernel will be called with.
 template <typename T>
