@@ -122,16 +122,9 @@ DrResult dr_loop(const Problem& pb, const Mat& z0, const DrOptions& opt) {
       }
       p_shadow = 0.5 * pb.res2 + 0.5 * W.squaredNorm() + gamma * shadow_values.head(ks).sum();
     }
-    const bool shadow_wins = p_shadow < p_svd;
-    const double P = shadow_wins ? p_shadow : p_svd;
-    const double denom = std::max({std::abs(P), std::abs(D), floor});
-    const double gap = denom > 0.0 ? (P - D) / denom : 0.0;
-    if (opt.record_history) {
-      out.history.dual.push_back(D);
-      out.history.primal_svd.push_back(p_svd);
-      out.history.primal_shadow.push_back(p_shadow);
-      out.history.gap.push_back(gap);
-    }
+    const DrCertificate cert = dr_certificate(D, p_svd, p_shadow, floor, opt.record_history, out.history);
+    const bool shadow_wins = cert.shadow_wins;
+    const double P = cert.primal, gap = cert.gap;
     const bool finite = std::isfinite(D) && std::isfinite(P) && z.allFinite();
     const bool stop_gap = finite && gap <= opt.tol;
     if (!finite || stop_gap || j >= opt.max_iter) {
@@ -225,6 +218,22 @@ DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt
   }
   out.best.P = B * out.best.P;
   return out;
+}
+
+DrCertificate dr_certificate(double dual, double p_svd, double p_shadow, double floor, bool record,
+                             DrHistory& history) {
+  DrCertificate c;
+  c.shadow_wins = p_shadow < p_svd;
+  c.primal = c.shadow_wins ? p_shadow : p_svd;
+  const double denom = std::max({std::abs(c.primal), std::abs(dual), floor});
+  c.gap = denom > 0.0 ? (c.primal - dual) / denom : 0.0;
+  if (record) {
+    history.dual.push_back(dual);
+    history.primal_svd.push_back(p_svd);
+    history.primal_shadow.push_back(p_shadow);
+    history.gap.push_back(c.gap);
+  }
+  return c;
 }
 
 }  // namespace convexify::linear

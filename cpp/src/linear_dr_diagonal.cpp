@@ -74,16 +74,9 @@ DrResult douglas_rachford_diagonal(const Problem& pb, const DrOptions& opt) {
     const Vec m_svd = keep_top_k(A, pb.k);
     const Vec m_shadow = keep_top_k((z - L) / t, pb.k);
     const double p_svd = primal(m_svd), p_shadow = primal(m_shadow);
-    const bool shadow_wins = p_shadow < p_svd;
-    const double P = shadow_wins ? p_shadow : p_svd;
-    const double denom = std::max({std::abs(P), std::abs(D), floor});
-    const double gap = denom > 0.0 ? (P - D) / denom : 0.0;
-    if (opt.record_history) {
-      out.history.dual.push_back(D);
-      out.history.primal_svd.push_back(p_svd);
-      out.history.primal_shadow.push_back(p_shadow);
-      out.history.gap.push_back(gap);
-    }
+    const DrCertificate cert = dr_certificate(D, p_svd, p_shadow, floor, opt.record_history, out.history);
+    const bool shadow_wins = cert.shadow_wins;
+    const double P = cert.primal, gap = cert.gap;
     const bool finite = std::isfinite(D) && std::isfinite(P) && z.allFinite();
     const bool stop_gap = finite && gap <= opt.tol;
     if (!finite || stop_gap || j >= opt.max_iter) {

@@ -106,6 +106,14 @@ struct DrOptions {
 struct DrHistory {
   std::vector<double> dual, primal_svd, primal_shadow, gap;
 };
+// The per-iteration certificate of SPEC 2.5: P_j = min(P(M_svd), P(M_shadow)) and the relative gap
+// (P_j - D_j) / max(|P_j|, |D_j|, floor); appended to `history` when `record` is set.
+struct DrCertificate {
+  bool shadow_wins = false;
+  double primal = 0.0, gap = 0.0;
+};
+DrCertificate dr_certificate(double dual, double p_svd, double p_shadow, double floor, bool record,
+                             DrHistory& history);
 struct DrResult {
   Mat l;             // final dual iterate L_j (reduced, feasible)
   Mat z;             // final DR variable z_j (reduced)
