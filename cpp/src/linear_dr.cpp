@@ -142,13 +142,7 @@ DrResult dr_loop(const Problem& pb, const Mat& z0, const DrOptions& opt) {
         }
         out.best.value = pb.primal(out.best);
       }
-      out.certified = shadow_wins ? "shadow" : "svd";
-      out.iterations = j;
-      out.converged = stop_gap;
-      out.status = !finite ? "diverged" : (stop_gap ? "converged" : "max_iter");
-      out.dual = D;
-      out.primal = P;
-      out.gap = gap;
+      dr_finish(out, cert, D, j, finite, stop_gap);
       return out;
     }
 
@@ -234,6 +228,16 @@ DrCertificate dr_certificate(double dual, double p_svd, double p_shadow, double 
     history.gap.push_back(c.gap);
   }
   return c;
+}
+
+void dr_finish(DrResult& out, const DrCertificate& cert, double dual, long j, bool finite, bool stop_gap) {
+  out.certified = cert.shadow_wins ? "shadow" : "svd";
+  out.iterations = j;
+  out.converged = stop_gap;
+  out.status = !finite ? "diverged" : (stop_gap ? "converged" : "max_iter");
+  out.dual = dual;
+  out.primal = cert.primal;
+  out.gap = cert.gap;
 }
 
 }  // namespace convexify::linear

@@ -86,13 +86,7 @@ DrResult douglas_rachford_diagonal(const Problem& pb, const DrOptions& opt) {
       if (out.z.rows() != pb.r || out.z.cols() != pb.dH) out.z = Mat::Zero(pb.r, pb.dH);
       out.best = diagonal_candidate(pb, shadow_wins ? m_shadow : m_svd, pb.k);
       out.best.value = pb.primal(out.best);
-      out.certified = shadow_wins ? "shadow" : "svd";
-      out.iterations = j;
-      out.converged = stop_gap;
-      out.status = !finite ? "diverged" : (stop_gap ? "converged" : "max_iter");
-      out.dual = D;
-      out.primal = P;
-      out.gap = gap;
+      dr_finish(out, cert, D, j, finite, stop_gap);
       return out;
     }
     const Vec v = 2.0 * L - z;

@@ -114,6 +114,9 @@ struct DrCertificate {
 };
 DrCertificate dr_certificate(double dual, double p_svd, double p_shadow, double floor, bool record,
                              DrHistory& history);
+struct DrResult;
+// Fill the status fields of a finished DR run (iteration j) from its last certificate.
+void dr_finish(DrResult& out, const DrCertificate& cert, double dual, long j, bool finite, bool stop_gap);
 struct DrResult {
   Mat l;             // final dual iterate L_j (reduced, feasible)
   Mat z;             // final DR variable z_j (reduced)
