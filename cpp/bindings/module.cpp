@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "bindings.hpp"
+#include "convexify/simd.hpp"
 #include "convexify/threads.hpp"
 
 namespace py = pybind11;
@@ -10,9 +11,7 @@ using namespace convexify::bindings;
 
 namespace {
 
-std::string simd_instructions() {
-  return Eigen::SimdInstructionSetsInUse();
-}
+std::string simd_instructions() { return Eigen::SimdInstructionSetsInUse(); }
 
 }  // namespace
 
@@ -35,8 +34,8 @@ PYBIND11_MODULE(_core, m) {
   info["cxx_flags"] = CONVEXIFY_CXX_FLAGS;
   info["march"] = CONVEXIFY_MARCH_FLAG;
   info["compiler"] = CONVEXIFY_COMPILER;
-  info["eigen_version"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                          std::to_string(EIGEN_MINOR_VERSION);
+  info["eigen_version"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
+                          "." + std::to_string(EIGEN_MINOR_VERSION);
   info["eigen_simd"] = simd_instructions();
   info["openmp"] = convexify::have_openmp();
 #ifdef CONVEXIFY_HAVE_CUDA
@@ -49,6 +48,17 @@ PYBIND11_MODULE(_core, m) {
   m.def("num_threads", &convexify::num_threads, "Threads the parallel loops of the core may use.");
   m.def("set_num_threads", &convexify::set_num_threads, py::arg("n"),
         "Set the number of threads of the core's parallel loops (n >= 1).");
+
+  m.def(
+      "simd_level", [] { return std::string(convexify::simd_name(convexify::simd_level())); },
+      "SIMD level of the hand-vectorised kernels in use: 'generic', 'avx2' or 'avx512'.");
+  m.def(
+      "simd_supported", [] { return std::string(convexify::simd_name(convexify::simd_supported())); },
+      "Widest SIMD level this CPU supports.");
+  m.def(
+      "set_simd_level",
+      [](const std::string& level) { convexify::set_simd_level(convexify::simd_from_name(level)); },
+      py::arg("level"), "Use SIMD level 'generic', 'avx2' or 'avx512' (at most simd_supported()).");
 
   bind_linear(m);
   bind_relu(m);

@@ -1,23 +1,21 @@
 // CPU gradient kernels of lens 2 (SPEC 3.4, 3.8).
 //
 // Fused kernel (default): the samples are cut into chunks (fixed by n only, so results do not depend on the
-// thread count), chunks into cache-sized blocks of rows.  For each block and each group of up to 8 weight
-// rows it computes z = X_blk W_g^T with a register tile (4 samples x 8 lanes), the residual and mask
-// (vectorised over the lanes), and accumulates G_g += R^T X_blk while the block is still in cache: X is read
-// from memory once per iteration and no n x B temporary exists.  k is tiled so the slices of W^T and G^T in
-// use stay in L1.
-//   float64: every (sample, weight) dot product is one sequential chain over k, so a weight row gets the
-//   same numbers alone or in a batch (the single-row path vectorises over k instead: round-off level).
-//   float32: 8 float lanes; partial sums stay in float only over one k-tile (<= 128 terms) or one block of
-//   samples (<= 512 rows) and are accumulated in float64 beyond that, so float rounding does not grow with
-//   d or n.  A single weight row uses 16 float lanes over k per sample with the same float/float64 split,
-//   and updates the gradient right after each group of 4 samples (see single_f32_block).
+// thread count), chunks into cache-sized blocks of rows.  For each block and each group of weight rows the
+// loops of relu_blocks.hpp compute z = X_blk W_g^T, the residuals and masks, and G_g += R^T X_blk while the
+// block is still in cache: X is read from memory once per iteration and no n x B temporary exists.  They
+// are compiled once per SIMD level (generic, AVX2+FMA, AVX-512; see simd.hpp) with register tiles sized
+// for that level, and the level in use when the kernel is made picks one.
+//   float64: in a group of weight rows every (sample, weight) dot product is one sequential chain over k,
+//   so a weight row gets the same numbers in any group; a lone weight row vectorises over k instead
+//   (round-off level differences).
+//   float32: partial sums stay in float only over one k-tile (<= 128 terms) or one block of samples
+//   (<= 512 rows) and are accumulated in float64 beyond that, so float rounding does not grow with d or n.
 //
 // GEMM kernel (kernel="gemm"): per chunk, Z = X_c W^T and G_c = R^T X_c in the data type, with the BLAS GEMM
 // of Problem::gemm where the caller supplies one (the Python bindings pass SciPy's), else Eigen's.
 //
-// Both reduce the per-chunk partial sums in chunk order.  The hot loops are compiled twice (x86-64-v3 with
-// AVX2/FMA, and the portable default) and selected at load time where GCC's target_clones is available.
+// Both reduce the per-chunk partial sums in chunk order.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -27,29 +25,25 @@
 
 #include "convexify/checks.hpp"
 #include "convexify/relu_kernel.hpp"
+#include "convexify/simd.hpp"
 #include "convexify/threads.hpp"
+#include "relu_blocks.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define CVX_RELU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define CVX_RELU_CLONES
 #endif
-#if defined(__GNUC__)
-#define CVX_RELU_INLINE inline __attribute__((always_inline))
-#else
-#define CVX_RELU_INLINE inline
-#endif
 
 namespace convexify::relu {
 namespace {
 
-constexpr int kGroup = 8;    // weight rows per register tile
-constexpr Index kTile = 128;  // k per L1 tile of W^T / G^T
+using blocks::Modes;
 
 // Chunking of the samples: fixed by n, so every thread count gives the same reduction order.
 struct Chunking {
-  Index block = 4;  // rows per cache block
-  Index chunk = 4;  // rows per chunk (a multiple of block)
+  Index block = 8;  // rows per cache block
+  Index chunk = 8;  // rows per chunk (a multiple of block)
   Index count = 1;  // number of chunks
 };
 
@@ -57,7 +51,7 @@ Chunking chunking_for(Index n, Index d, std::size_t elem_bytes) {
   Chunking c;
   const Index target_bytes = 256 * 1024;  // a block of X stays in L2
   Index rows = target_bytes / std::max<Index>(1, d * static_cast<Index>(elem_bytes));
-  rows = std::clamp<Index>(rows / 4 * 4, 4, 512);
+  rows = std::clamp<Index>(rows / 8 * 8, 8, 512);
   c.block = rows;
   Index chunk = std::max<Index>(4096, (n + 15) / 16);
   chunk = (chunk + rows - 1) / rows * rows;
@@ -66,559 +60,201 @@ Chunking chunking_for(Index n, Index d, std::size_t elem_bytes) {
   return c;
 }
 
-struct Modes {
-  bool relaxed;
-  bool strict;
-};
-
-// Residual of one (sample, weight) pair: updates the two losses, returns the gradient weight m * r.
-CVX_RELU_INLINE double residual(double z, double y, Modes m, double& loss, double& rloss) {
-  const double p = (z < 0.0) ? 0.0 : z;  // relu, NaN propagates
-  const double r = p - y;
-  loss += r * r;
-  rloss += (z >= 0.0) ? r * r : y * y - 2.0 * z * y;
-  if (m.relaxed) return r;
-  const bool on = m.strict ? (z > 0.0) : (z >= 0.0);
-  return on ? r : 0.0;
-}
-
-// 4-lane double vectors (GCC/Clang vector extensions; lowered to SSE2 pairs by the portable clone).
-typedef double v4d __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
-
-CVX_RELU_INLINE v4d load4(const double* p) {
-  v4d v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-CVX_RELU_INLINE v4d load4(const float* p) {
-  v4f v;
-  std::memcpy(&v, p, sizeof v);
-  return __builtin_convertvector(v, v4d);
-}
-CVX_RELU_INLINE void store4(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
-CVX_RELU_INLINE v4d splat(double x) { return v4d{} + x; }
-
-// One block of `rows` samples against one group of `nb` (<= BW) weight rows.
-//   X: the block's first row;  Wt: d x BW (group weights, transposed, zero padded);
-//   Gt: d x BW accumulator or null;  scratch: rows x BW.
-// BW = 4 or 8: lanes are weight rows; every (sample, weight) dot product is one sequential chain over k.
-template <typename T, int BW>
-CVX_RELU_INLINE void forward_lanes(const T* X, Index d, Index rows, const double* Wt, double* scratch) {
-  constexpr int V = BW / 4;
-  // k is cut into tiles whose slice of Wt stays in L1; the partial sums wait in scratch between tiles, so
-  // each chain still runs over k in increasing order.
-  for (Index k0 = 0; k0 < d; k0 += kTile) {
-    const Index k1 = std::min(d, k0 + kTile);
-    Index s = 0;
-    for (; s + 4 <= rows; s += 4) {
-      const T* x0 = X + s * d;
-      v4d a[4][V];
-      for (int q = 0; q < 4; ++q)
-        for (int v = 0; v < V; ++v) a[q][v] = k0 == 0 ? v4d{} : load4(scratch + (s + q) * BW + 4 * v);
-      for (Index k = k0; k < k1; ++k) {
-        v4d w[V];
-        for (int v = 0; v < V; ++v) w[v] = load4(Wt + k * BW + 4 * v);
-        for (int q = 0; q < 4; ++q) {
-          const v4d xq = splat(static_cast<double>(x0[q * d + k]));
-          for (int v = 0; v < V; ++v) a[q][v] += xq * w[v];
-        }
-      }
-      for (int q = 0; q < 4; ++q)
-        for (int v = 0; v < V; ++v) store4(scratch + (s + q) * BW + 4 * v, a[q][v]);
-    }
-    for (; s < rows; ++s) {
-      const T* x0 = X + s * d;
-      v4d a[V];
-      for (int v = 0; v < V; ++v) a[v] = k0 == 0 ? v4d{} : load4(scratch + s * BW + 4 * v);
-      for (Index k = k0; k < k1; ++k) {
-        const v4d xq = splat(static_cast<double>(x0[k]));
-        for (int v = 0; v < V; ++v) a[v] += xq * load4(Wt + k * BW + 4 * v);
-      }
-      for (int v = 0; v < V; ++v) store4(scratch + s * BW + 4 * v, a[v]);
-    }
-  }
-}
-
-template <typename T, int BW>
-CVX_RELU_INLINE void gradient_lanes(const T* X, Index d, Index rows, const double* scratch, double* Gt) {
-  constexpr int V = BW / 4;
-  for (Index k0 = 0; k0 < d; k0 += kTile) {
-    const Index k1 = std::min(d, k0 + kTile);
-    Index s = 0;
-    for (; s + 4 <= rows; s += 4) {
-      const T* x0 = X + s * d;
-      v4d r[4][V];
-      for (int q = 0; q < 4; ++q)
-        for (int v = 0; v < V; ++v) r[q][v] = load4(scratch + (s + q) * BW + 4 * v);
-      for (Index k = k0; k < k1; ++k) {
-        v4d g[V];
-        for (int v = 0; v < V; ++v) g[v] = load4(Gt + k * BW + 4 * v);
-        for (int q = 0; q < 4; ++q) {
-          const v4d xq = splat(static_cast<double>(x0[q * d + k]));
-          for (int v = 0; v < V; ++v) g[v] += r[q][v] * xq;
-        }
-        for (int v = 0; v < V; ++v) store4(Gt + k * BW + 4 * v, g[v]);
-      }
-    }
-    for (; s < rows; ++s) {
-      const T* x0 = X + s * d;
-      v4d r[V];
-      for (int v = 0; v < V; ++v) r[v] = load4(scratch + s * BW + 4 * v);
-      for (Index k = k0; k < k1; ++k) {
-        const v4d xq = splat(static_cast<double>(x0[k]));
-        for (int v = 0; v < V; ++v) store4(Gt + k * BW + 4 * v, load4(Gt + k * BW + 4 * v) + r[v] * xq);
-      }
-    }
-  }
-}
-
-// BW = 1 (a single weight row): the dot products are vectorised over k instead (8 partial sums per sample,
-// combined in a fixed order), and the gradient update is an axpy over k.
-template <typename T>
-CVX_RELU_INLINE double hsum(v4d a, v4d b) {
-  const v4d c = a + b;
-  return (c[0] + c[1]) + (c[2] + c[3]);
-}
-
-template <typename T>
-CVX_RELU_INLINE void forward_single(const T* X, Index d, Index rows, const double* w, double* scratch) {
-  const Index d8 = d / 8 * 8;
-  Index s = 0;
-  for (; s + 4 <= rows; s += 4) {
-    const T* x0 = X + s * d;
-    v4d a[4][2] = {};
-    for (Index k = 0; k < d8; k += 8) {
-      const v4d w0 = load4(w + k), w1 = load4(w + k + 4);
-      for (int q = 0; q < 4; ++q) {
-        a[q][0] += load4(x0 + q * d + k) * w0;
-        a[q][1] += load4(x0 + q * d + k + 4) * w1;
-      }
-    }
-    for (int q = 0; q < 4; ++q) {
-      double z = hsum<T>(a[q][0], a[q][1]);
-      for (Index k = d8; k < d; ++k) z += static_cast<double>(x0[q * d + k]) * w[k];
-      scratch[s + q] = z;
-    }
-  }
-  for (; s < rows; ++s) {
-    const T* x0 = X + s * d;
-    v4d a0 = {}, a1 = {};
-    for (Index k = 0; k < d8; k += 8) {
-      a0 += load4(x0 + k) * load4(w + k);
-      a1 += load4(x0 + k + 4) * load4(w + k + 4);
-    }
-    double z = hsum<T>(a0, a1);
-    for (Index k = d8; k < d; ++k) z += static_cast<double>(x0[k]) * w[k];
-    scratch[s] = z;
-  }
-}
-
-template <typename T>
-CVX_RELU_INLINE void gradient_single(const T* X, Index d, Index rows, const double* scratch, double* g) {
-  const Index d4 = d / 4 * 4;
-  Index s = 0;
-  for (; s + 4 <= rows; s += 4) {
-    const T* x0 = X + s * d;
-    const double r[4] = {scratch[s], scratch[s + 1], scratch[s + 2], scratch[s + 3]};
-    Index k = 0;
-    for (; k < d4; k += 4) {
-      // Pairwise: two independent FMA chains instead of one of length 4.
-      const v4d p01 = splat(r[0]) * load4(x0 + k) + splat(r[1]) * load4(x0 + d + k);
-      const v4d p23 = splat(r[2]) * load4(x0 + 2 * d + k) + splat(r[3]) * load4(x0 + 3 * d + k);
-      store4(g + k, load4(g + k) + (p01 + p23));
-    }
-    for (; k < d; ++k) {
-      const double p01 = r[0] * static_cast<double>(x0[k]) + r[1] * static_cast<double>(x0[d + k]);
-      const double p23 = r[2] * static_cast<double>(x0[2 * d + k]) + r[3] * static_cast<double>(x0[3 * d + k]);
-      g[k] += p01 + p23;
-    }
-  }
-  for (; s < rows; ++s) {
-    const T* x0 = X + s * d;
-    const double r = scratch[s];
-    for (Index k = 0; k < d; ++k) g[k] += r * static_cast<double>(x0[k]);
-  }
-}
-
-// float32 data, 8 weight rows per group: 8 float lanes per vector (twice the double rate).  Partial sums
-// are float only over one k-tile (<= kTile terms) or one cache block of samples (<= 512 terms) and are then
-// added into the float64 accumulators, so the float rounding does not grow with d or n.
-typedef float v8f __attribute__((vector_size(32)));
-
-CVX_RELU_INLINE v8f load8(const float* p) {
-  v8f v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-CVX_RELU_INLINE void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
-CVX_RELU_INLINE v8f splat8(float x) { return v8f{} + x; }  // vector + scalar broadcasts
-
-CVX_RELU_INLINE void forward_f32(const float* X, Index d, Index rows, const float* Wt, double* scratch) {
-  for (Index k0 = 0; k0 < d; k0 += kTile) {
-    const Index k1 = std::min(d, k0 + kTile);
-    Index s = 0;
-    for (; s + 8 <= rows; s += 8) {
-      const float* x0 = X + s * d;
-      v8f a[8] = {};
-      for (Index k = k0; k < k1; ++k) {
-        const v8f w = load8(Wt + k * 8);
-        for (int q = 0; q < 8; ++q) a[q] += splat8(x0[q * d + k]) * w;
-      }
-      for (int q = 0; q < 8; ++q)
-        for (int j = 0; j < 8; ++j) {
-          double& z = scratch[(s + q) * 8 + j];
-          z = (k0 == 0 ? 0.0 : z) + static_cast<double>(a[q][j]);
-        }
-    }
-    for (; s < rows; ++s) {
-      const float* x0 = X + s * d;
-      v8f a = {};
-      for (Index k = k0; k < k1; ++k) a += splat8(x0[k]) * load8(Wt + k * 8);
-      for (int j = 0; j < 8; ++j) {
-        double& z = scratch[s * 8 + j];
-        z = (k0 == 0 ? 0.0 : z) + static_cast<double>(a[j]);
-      }
-    }
-  }
-}
-
-// gblk: d x 8 float scratch for this block's partial gradient, added into the float64 Gt at the end.
-CVX_RELU_INLINE void gradient_f32(const float* X, Index d, Index rows, const double* scratch, float* gblk,
-                                  double* Gt) {
-  std::memset(gblk, 0, sizeof(float) * static_cast<std::size_t>(d * 8));
-  for (Index k0 = 0; k0 < d; k0 += kTile) {
-    const Index k1 = std::min(d, k0 + kTile);
-    Index s = 0;
-    for (; s + 4 <= rows; s += 4) {
-      const float* x0 = X + s * d;
-      v8f r[4];
-      for (int q = 0; q < 4; ++q)
-        for (int j = 0; j < 8; ++j) r[q][j] = static_cast<float>(scratch[(s + q) * 8 + j]);
-      for (Index k = k0; k < k1; ++k) {
-        v8f g = load8(gblk + k * 8);
-        for (int q = 0; q < 4; ++q) g += r[q] * splat8(x0[q * d + k]);
-        store8(gblk + k * 8, g);
-      }
-    }
-    for (; s < rows; ++s) {
-      const float* x0 = X + s * d;
-      v8f r;
-      for (int j = 0; j < 8; ++j) r[j] = static_cast<float>(scratch[s * 8 + j]);
-      for (Index k = k0; k < k1; ++k) store8(gblk + k * 8, load8(gblk + k * 8) + r * splat8(x0[k]));
-    }
-  }
-  for (Index k = 0; k < d * 8; ++k) Gt[k] += static_cast<double>(gblk[k]);
-}
-
-// float32 data, one weight row (float copy w): per group of 4 samples, the 4 dot products in float lanes
-// (16 partial sums per sample over one k-tile of <= kTile terms, then added into float64), the residuals
-// and masks, and the float block gradient g += sum_q m_q r_q x_q while the 4 rows are still in L1.  g holds
-// at most one cache block of samples (<= 512 rows) and is added into the float64 Gt at the end of the block,
-// so the float rounding does not grow with d or n.  X is read from memory once per iteration.
-CVX_RELU_INLINE v4d widen_sum(v8f a) {  // 8 float partial sums -> 4 double lanes
-  v4f lo, hi;
-  std::memcpy(&lo, &a, sizeof lo);
-  std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
-  return __builtin_convertvector(lo, v4d) + __builtin_convertvector(hi, v4d);
-}
-
-CVX_RELU_INLINE void dot4_f32(const float* x0, Index d, const float* w, double* z) {
-  v4d acc[4] = {};
-  const Index d16 = d / 16 * 16;
-  for (Index k0 = 0; k0 < d16; k0 += kTile) {
-    const Index k1 = std::min(d16, k0 + kTile);
-    v8f a[4][2] = {};
-    for (Index k = k0; k < k1; k += 16) {
-      const v8f w0 = load8(w + k), w1 = load8(w + k + 8);
-      for (int q = 0; q < 4; ++q) {
-        __builtin_prefetch(x0 + (q + 8) * d + k);  // two groups ahead (past the block end: a harmless hint)
-        a[q][0] += load8(x0 + q * d + k) * w0;
-        a[q][1] += load8(x0 + q * d + k + 8) * w1;
-      }
-    }
-    for (int q = 0; q < 4; ++q) acc[q] += widen_sum(a[q][0] + a[q][1]);
-  }
-  Index k = d16;
-  if (k + 8 <= d) {
-    const v8f w0 = load8(w + k);
-    for (int q = 0; q < 4; ++q) acc[q] += widen_sum(load8(x0 + q * d + k) * w0);
-    k += 8;
-  }
-  if (k + 4 <= d) {
-    v4f w0;
-    std::memcpy(&w0, w + k, sizeof w0);
-    for (int q = 0; q < 4; ++q) {
-      v4f xq;
-      std::memcpy(&xq, x0 + q * d + k, sizeof xq);
-      acc[q] += __builtin_convertvector(xq * w0, v4d);
-    }
-    k += 4;
-  }
-  for (int q = 0; q < 4; ++q) z[q] = (acc[q][0] + acc[q][1]) + (acc[q][2] + acc[q][3]);
-  for (; k < d; ++k)
-    for (int q = 0; q < 4; ++q) z[q] += static_cast<double>(x0[q * d + k]) * static_cast<double>(w[k]);
-}
-
-CVX_RELU_INLINE void axpy4_f32(const float* x0, Index d, const double* r, float* g) {
-  const Index d8 = d / 8 * 8;
-  const float r0 = static_cast<float>(r[0]), r1 = static_cast<float>(r[1]);
-  const float r2 = static_cast<float>(r[2]), r3 = static_cast<float>(r[3]);
-  Index k = 0;
-  for (; k < d8; k += 8) {
-    // Pairwise: two independent FMA chains instead of one of length 4.
-    const v8f p01 = splat8(r0) * load8(x0 + k) + splat8(r1) * load8(x0 + d + k);
-    const v8f p23 = splat8(r2) * load8(x0 + 2 * d + k) + splat8(r3) * load8(x0 + 3 * d + k);
-    store8(g + k, load8(g + k) + (p01 + p23));
-  }
-  if (k + 4 <= d) {
-    v4f x[4], gk;
-    for (int q = 0; q < 4; ++q) std::memcpy(&x[q], x0 + q * d + k, sizeof x[q]);
-    std::memcpy(&gk, g + k, sizeof gk);
-    gk += (r0 * x[0] + r1 * x[1]) + (r2 * x[2] + r3 * x[3]);
-    std::memcpy(g + k, &gk, sizeof gk);
-    k += 4;
-  }
-  for (; k < d; ++k) g[k] += (r0 * x0[k] + r1 * x0[d + k]) + (r2 * x0[2 * d + k] + r3 * x0[3 * d + k]);
-}
-
-template <typename TY>
-CVX_RELU_INLINE void single_f32_block(const float* X, Index d, Index rows, const TY* yb, Index y_cols,
-                                      const float* w, Modes modes, double* loss, double* rloss, float* g,
-                                      double* Gt) {
-  if (Gt != nullptr) std::memset(g, 0, sizeof(float) * static_cast<std::size_t>(d));
-  const v4d zero = {};
-  v4d lsum = {}, rsum = {};
-  Index s = 0;
-  for (; s + 4 <= rows; s += 4) {
-    const float* x0 = X + s * d;
-    double zs[4];
-    dot4_f32(x0, d, w, zs);
-    const v4d z = load4(zs);
-    const v4d y = {static_cast<double>(yb[s * y_cols]), static_cast<double>(yb[(s + 1) * y_cols]),
-                   static_cast<double>(yb[(s + 2) * y_cols]), static_cast<double>(yb[(s + 3) * y_cols])};
-    const v4d p = (z < zero) ? zero : z;  // relu; NaN propagates
-    const v4d r = p - y;
-    lsum += r * r;
-    rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;
-    v4d m = r;
-    if (!modes.relaxed) m = (modes.strict ? (z > zero) : (z >= zero)) ? r : zero;
-    if (Gt != nullptr) {
-      double ms[4];
-      store4(ms, m);
-      axpy4_f32(x0, d, ms, g);
-    }
-  }
-  loss[0] += (lsum[0] + lsum[1]) + (lsum[2] + lsum[3]);
-  rloss[0] += (rsum[0] + rsum[1]) + (rsum[2] + rsum[3]);
-  for (; s < rows; ++s) {
-    const float* x0 = X + s * d;
-    double z = 0.0;
-    for (Index k = 0; k < d; ++k) z += static_cast<double>(x0[k]) * static_cast<double>(w[k]);
-    const double m = residual(z, static_cast<double>(yb[s * y_cols]), modes, loss[0], rloss[0]);
-    if (Gt != nullptr) {
-      const float mf = static_cast<float>(m);
-      for (Index k = 0; k < d; ++k) g[k] += mf * x0[k];
-    }
-  }
-  if (Gt != nullptr)
-    for (Index k = 0; k < d; ++k) Gt[k] += static_cast<double>(g[k]);
-}
-
-template <typename T, typename TY, int BW>
-CVX_RELU_INLINE void group_block(const T* X, Index d, Index rows, const TY* Y, Index y_cols, Index b0, int nb,
-                                 const double* Wt, double* Gt, Modes modes, double* loss, double* rloss,
-                                 double* scratch, const float* Wtf, float* gblk) {
-  (void)Wtf;
-  (void)gblk;
-  if constexpr (BW == 1 && std::is_same_v<T, float>) {
-    (void)scratch;
-    single_f32_block(X, d, rows, Y + (y_cols == 1 ? 0 : b0), y_cols, Wtf, modes, loss, rloss, gblk, Gt);
-    return;
-  }
-  if constexpr (BW == 1)
-    forward_single<T>(X, d, rows, Wt, scratch);
-  else if constexpr (std::is_same_v<T, float>)
-    forward_f32(X, d, rows, Wtf, scratch);
-  else
-    forward_lanes<T, BW>(X, d, rows, Wt, scratch);
-  // Residuals, masks, losses (scratch becomes m o R).
-  if constexpr (BW == 1) {
-    // Four samples per vector, branch-free (the active/inactive pattern is unpredictable).
-    const v4d zero = {};
-    v4d lsum = {}, rsum = {};
-    const TY* yb = Y + (y_cols == 1 ? 0 : b0);
-    Index s = 0;
-    for (; s + 4 <= rows; s += 4) {
-      const v4d z = load4(scratch + s);
-      const v4d y = {static_cast<double>(yb[s * y_cols]), static_cast<double>(yb[(s + 1) * y_cols]),
-                     static_cast<double>(yb[(s + 2) * y_cols]), static_cast<double>(yb[(s + 3) * y_cols])};
-      const v4d p = (z < zero) ? zero : z;
-      const v4d r = p - y;
-      lsum += r * r;
-      rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;
-      v4d m = r;
-      if (!modes.relaxed) m = (modes.strict ? (z > zero) : (z >= zero)) ? r : zero;
-      store4(scratch + s, m);
-    }
-    loss[0] += (lsum[0] + lsum[1]) + (lsum[2] + lsum[3]);
-    rloss[0] += (rsum[0] + rsum[1]) + (rsum[2] + rsum[3]);
-    for (; s < rows; ++s) {
-      double& z = scratch[s];
-      z = residual(z, static_cast<double>(yb[s * y_cols]), modes, loss[0], rloss[0]);
-    }
-  } else {
-    // Vectorised over the BW lanes: SPEC 3.2 per-sample terms with lane masks instead of branches.
-    constexpr int V = BW / 4;
-    v4d valid[V], lsum[V] = {}, rsum[V] = {}, yv[V];
-    for (int v = 0; v < V; ++v)
-      for (int j = 0; j < 4; ++j) valid[v][j] = (4 * v + j < nb) ? 1.0 : 0.0;
-    const v4d zero = {};
-    for (Index s = 0; s < rows; ++s) {
-      const TY* ys = Y + s * y_cols;
-      if (y_cols == 1) {
-        for (int v = 0; v < V; ++v) yv[v] = splat(static_cast<double>(ys[0])) * valid[v];
-      } else {
-        for (int v = 0; v < V; ++v)
-          for (int j = 0; j < 4; ++j) yv[v][j] = 4 * v + j < nb ? static_cast<double>(ys[b0 + 4 * v + j]) : 0.0;
-      }
-      for (int v = 0; v < V; ++v) {
-        const v4d z = load4(scratch + s * BW + 4 * v) * valid[v];
-        const v4d y = yv[v];
-        const v4d p = (z < zero) ? zero : z;  // relu; NaN propagates
-        const v4d r = p - y;
-        lsum[v] += r * r;
-        rsum[v] += (z >= zero) ? r * r : y * y - 2.0 * z * y;
-        v4d m = r;
-        if (!modes.relaxed) m = (modes.strict ? (z > zero) : (z >= zero)) ? r : zero;
-        store4(scratch + s * BW + 4 * v, m * valid[v]);
-      }
-    }
-    for (int v = 0; v < V; ++v)
-      for (int j = 0; j < 4; ++j)
-        if (4 * v + j < nb) {
-          loss[4 * v + j] += lsum[v][j];
-          rloss[4 * v + j] += rsum[v][j];
-        }
-  }
-  if (Gt == nullptr) return;
-  if constexpr (BW == 1)
-    gradient_single<T>(X, d, rows, scratch, Gt);
-  else if constexpr (std::is_same_v<T, float>)
-    gradient_f32(X, d, rows, scratch, gblk, Gt);
-  else
-    gradient_lanes<T, BW>(X, d, rows, scratch, Gt);
-}
-
-// Group layout of a batch: groups of kGroup rows; the last one has width 1, 4 or 8.
+// Group layout of a batch: consecutive weight rows, packed d x width (transposed, zero padded).
 struct Group {
   Index b0;
   int nb;
-  int width;
-  Index offset;  // into the packed d x width arrays
+  int width;     // 1 (a lone row), 4, 8 or 16
+  Index offset;  // into the packed arrays
 };
 
-// float32 data uses widths 1 and 8 only (8 float lanes cost what 4 double lanes do).
-std::vector<Group> make_groups(Index B, Index d, bool float_data) {
+// Widest group: 16 weight rows with AVX-512 (float32: one 16-lane register; float64: two 8-lane registers,
+// which halves the loads per FMA and measured ~1.6x faster than groups of 8), else 8.
+int max_group(Simd level) { return level == Simd::avx512 ? 16 : 8; }
+
+std::vector<Group> make_groups(Index B, Index d, bool float_data, Simd level) {
   std::vector<Group> groups;
+  const int gmax = max_group(level);
   Index offset = 0;
-  for (Index b0 = 0; b0 < B; b0 += kGroup) {
-    const int nb = static_cast<int>(std::min<Index>(kGroup, B - b0));
-    const int width = nb == 1 ? 1 : ((nb <= 4 && !float_data) ? 4 : kGroup);
+  for (Index b0 = 0; b0 < B; b0 += gmax) {
+    const int nb = static_cast<int>(std::min<Index>(gmax, B - b0));
+    int width = nb == 1 ? 1 : (nb <= 4 && !float_data ? 4 : (nb <= 8 ? 8 : 16));
     groups.push_back({b0, nb, width, offset});
     offset += d * width;
   }
   return groups;
 }
 
-// One chunk [i0, i1): every block against every group.  Compiled once per ISA (see top of file).
+Index packed_size(Index B, Index d, bool float_data, Simd level) {
+  Index s = 0;
+  for (const Group& g : make_groups(B, d, float_data, level)) s += d * g.width;
+  return s;
+}
+
+// Everything one chunk [i0, i1) of the fused kernel reads and writes.
 template <typename T>
-CVX_RELU_INLINE void fused_chunk_impl(const T* X, Index d, const T* Y, Index y_cols, Index i0, Index i1,
-                                      Index block, const Group* groups, Index ngroups, const double* Wt,
-                                      double* Gt, bool relaxed, bool strict, double* loss, double* rloss,
-                                      double* scratch, const float* Wtf, float* gblk) {
-  const Modes modes{relaxed, strict};
-  for (Index i = i0; i < i1; i += block) {
-    const Index rows = std::min(block, i1 - i);
-    const T* Xb = X + i * d;
-    const T* Yb = Y + i * y_cols;
-    for (Index g = 0; g < ngroups; ++g) {
-      const Group& gr = groups[g];
-      const double* wt = Wt + gr.offset;
-      const float* wtf = Wtf ? Wtf + gr.offset : nullptr;
-      double* gt = Gt ? Gt + gr.offset : nullptr;
-      double* l = loss + gr.b0;
-      double* lr = rloss + gr.b0;
+struct ChunkArgs {
+  const T* X;
+  Index d;
+  const T* Y;
+  Index y_cols;
+  Index i0, i1, block;
+  const Group* groups;
+  Index ngroups;
+  const T* Wp;  // packed weights (in the data type)
+  double* Gt;   // packed float64 gradient partial sums of this chunk, or null
+  Modes modes;
+  double* loss;     // B
+  double* rloss;    // B
+  double* scratch;  // block x 16
+  float* gblk;      // float32 data: d x 16 block gradient
+};
+
+// Register tiles per SIMD level.  Wide (AVX-512): 32 registers of 8 doubles / 16 floats; otherwise 16
+// registers of 4 doubles / 8 floats (AVX2; the generic build splits them into SSE2 halves).
+template <typename T, bool Wide>
+struct Tiles {
+  static constexpr int kLane = (std::is_same_v<T, float> ? 8 : 4) * (Wide ? 2 : 1);  // lanes per register
+  static constexpr int kRows = Wide ? 8 : 4;                                 // lone row: samples per step
+  static constexpr int kSamples = Wide || std::is_same_v<T, float> ? 8 : 4;  // groups: samples per tile
+};
+
+template <typename T, int GW, int L, int S>
+CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, Index y_cols, int nb,
+                                 const T* Wt, Modes modes, double* loss, double* rloss, double* scratch,
+                                 T* gacc) {
+  blocks::lanes_forward<T, GW, L, S>(X, d, rows, Wt, scratch);
+  blocks::lanes_residual<T, GW>(scratch, rows, Y, y_cols, nb, modes, loss, rloss);
+  if (gacc != nullptr) blocks::lanes_gradient<T, GW, L, S>(X, d, rows, scratch, gacc);
+}
+
+// The block loops as separate functions, one set per SIMD level: each gets its own register allocation
+// (inlined into one large function, the float32 tiles spilled their residual vectors and ran ~1.5x slower).
+#define CVX_RELU_BLOCK_ENTRIES(NAME, ATTR)                                                                   \
+  struct NAME {                                                                                              \
+    template <typename T, int L, int Q>                                                                      \
+    ATTR __attribute__((noinline)) static void single(const T* X, Index d, Index rows, const T* y,           \
+                                                      Index y_stride, const T* w, Modes modes, double* loss, \
+                                                      double* rloss, T* g) {                                 \
+      blocks::single_block<T, L, Q>(X, d, rows, y, y_stride, w, modes, loss, rloss, g);                      \
+    }                                                                                                        \
+    template <typename T, int GW, int L, int S>                                                              \
+    ATTR __attribute__((noinline)) static void lanes(const T* X, Index d, Index rows, const T* Y,            \
+                                                     Index y_cols, int nb, const T* Wt, Modes modes,         \
+                                                     double* loss, double* rloss, double* scratch,           \
+                                                     T* gacc) {                                              \
+      lanes_block<T, GW, L, S>(X, d, rows, Y, y_cols, nb, Wt, modes, loss, rloss, scratch, gacc);            \
+    }                                                                                                        \
+  };
+CVX_RELU_BLOCK_ENTRIES(BlocksGeneric, )
+#ifdef CONVEXIFY_X86_DISPATCH
+CVX_RELU_BLOCK_ENTRIES(BlocksAvx2, CONVEXIFY_TARGET_AVX2)
+CVX_RELU_BLOCK_ENTRIES(BlocksAvx512, CONVEXIFY_TARGET_AVX512)
+#endif
+#undef CVX_RELU_BLOCK_ENTRIES
+
+// One chunk [i0, i1): every cache block of samples against every group of weight rows.
+template <typename T, bool Wide, typename Entry>
+void fused_chunk_impl(const ChunkArgs<T>& a) {
+  using Tl = Tiles<T, Wide>;
+  constexpr bool kF32 = std::is_same_v<T, float>;
+  constexpr int L8 = Tl::kLane < 8 ? Tl::kLane : 8;
+  constexpr int S = Tl::kSamples;
+  const Index d = a.d;
+  for (Index i = a.i0; i < a.i1; i += a.block) {
+    const Index rows = std::min(a.block, a.i1 - i);
+    const T* Xb = a.X + i * d;
+    const T* Yb = a.Y + i * a.y_cols + 0;
+    for (Index gi = 0; gi < a.ngroups; ++gi) {
+      const Group& gr = a.groups[gi];
+      const T* wp = a.Wp + gr.offset;
+      double* gt = a.Gt != nullptr ? a.Gt + gr.offset : nullptr;
+      const T* yg = Yb + (a.y_cols == 1 ? 0 : gr.b0);
+      double* l = a.loss + gr.b0;
+      double* lr = a.rloss + gr.b0;
+      T* gacc = nullptr;  // float64: the chunk's sums; float32: this block's float sums
+      if (gt != nullptr) {
+        if constexpr (kF32) {
+          gacc = a.gblk;
+          std::memset(gacc, 0, sizeof(float) * static_cast<std::size_t>(d * gr.width));
+        } else {
+          gacc = gt;
+        }
+      }
       switch (gr.width) {
         case 1:
-          group_block<T, T, 1>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch, wtf, gblk);
+          Entry::template single<T, Tl::kLane, Tl::kRows>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr,
+                                                          gacc);
           break;
         case 4:
-          if constexpr (std::is_same_v<T, double>)
-            group_block<T, T, 4>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch, wtf, gblk);
+          if constexpr (!kF32)
+            Entry::template lanes<T, 4, 4, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
+                                              gacc);
+          break;
+        case 8:
+          Entry::template lanes<T, 8, L8, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
+                                             gacc);
           break;
         default:
-          group_block<T, T, kGroup>(Xb, d, rows, Yb, y_cols, gr.b0, gr.nb, wt, gt, modes, l, lr, scratch, wtf,
-                                    gblk);
+          if constexpr (Wide)
+            Entry::template lanes<T, 16, Tl::kLane, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr,
+                                                       a.scratch, gacc);
           break;
       }
+      if constexpr (kF32)
+        if (gt != nullptr)
+          for (Index k = 0; k < d * gr.width; ++k) gt[k] += static_cast<double>(gacc[k]);
     }
   }
 }
 
-CVX_RELU_CLONES void fused_chunk(const double* X, Index d, const double* Y, Index y_cols, Index i0, Index i1,
-                                 Index block, const Group* groups, Index ngroups, const double* Wt, double* Gt,
-                                 bool relaxed, bool strict, double* loss, double* rloss, double* scratch,
-                                 const float* Wtf, float* gblk) {
-  fused_chunk_impl<double>(X, d, Y, y_cols, i0, i1, block, groups, ngroups, Wt, Gt, relaxed, strict, loss,
-                           rloss, scratch, Wtf, gblk);
-}
-
-CVX_RELU_CLONES void fused_chunk(const float* X, Index d, const float* Y, Index y_cols, Index i0, Index i1,
-                                 Index block, const Group* groups, Index ngroups, const double* Wt, double* Gt,
-                                 bool relaxed, bool strict, double* loss, double* rloss, double* scratch,
-                                 const float* Wtf, float* gblk) {
-  fused_chunk_impl<float>(X, d, Y, y_cols, i0, i1, block, groups, ngroups, Wt, Gt, relaxed, strict, loss,
-                          rloss, scratch, Wtf, gblk);
+template <typename T>
+void fused_chunk(Simd level, const ChunkArgs<T>& a) {
+#ifdef CONVEXIFY_X86_DISPATCH
+  if (level == Simd::avx512) return fused_chunk_impl<T, true, BlocksAvx512>(a);
+  if (level == Simd::avx2) return fused_chunk_impl<T, false, BlocksAvx2>(a);
+#endif
+  (void)level;
+  fused_chunk_impl<T, false, BlocksGeneric>(a);
 }
 
 // GEMM kernel: residuals and masks of a rows x B block of Z (row-major) in place, 4 weight rows per vector;
-// each loss sum runs over the samples in order, as in the scalar loop.
-CVX_RELU_INLINE void store4(float* p, v4d v) {
-  const v4f f = __builtin_convertvector(v, v4f);
-  std::memcpy(p, &f, sizeof f);
+// each loss sum runs over the samples in order.
+template <typename T>
+CVX_RELU_INLINE blocks::Vec<double, 4> load_double4(const T* p) {
+  return __builtin_convertvector(blocks::load<blocks::Vec<T, 4>>(p), blocks::Vec<double, 4>);
 }
 
 template <typename T>
 CVX_RELU_INLINE void residual_block_impl(T* Z, Index rows, Index B, const T* Y, Index y_cols, bool relaxed,
                                          bool strict, double* loss, double* rloss) {
+  using V = blocks::Vec<double, 4>;
   const Modes modes{relaxed, strict};
-  const v4d zero = {};
   const Index B4 = B / 4 * 4;
   for (Index s = 0; s < rows; ++s) {
     T* zs = Z + s * B;
     const T* ys = Y + s * y_cols;
     Index b = 0;
     for (; b < B4; b += 4) {
-      const v4d z = load4(zs + b);
-      const v4d y = y_cols == 1 ? splat(static_cast<double>(ys[0])) : load4(ys + b);
-      const v4d p = (z < zero) ? zero : z;  // relu; NaN propagates
-      const v4d r = p - y;
-      store4(loss + b, load4(loss + b) + r * r);
-      store4(rloss + b, load4(rloss + b) + ((z >= zero) ? r * r : y * y - 2.0 * z * y));
-      v4d m = r;
-      if (!relaxed) m = (strict ? (z > zero) : (z >= zero)) ? r : zero;
-      store4(zs + b, m);
+      const V y = y_cols == 1 ? blocks::splat<V>(static_cast<double>(ys[0])) : load_double4(ys + b);
+      V ls = blocks::load<V>(loss + b), rs = blocks::load<V>(rloss + b);
+      const V m = blocks::residual<4>(load_double4(zs + b), y, modes, ls, rs);
+      blocks::store<V>(loss + b, ls);
+      blocks::store<V>(rloss + b, rs);
+      blocks::store<blocks::Vec<T, 4>>(zs + b, __builtin_convertvector(m, blocks::Vec<T, 4>));
     }
     for (; b < B; ++b) {
-      const double y = static_cast<double>(y_cols == 1 ? ys[0] : ys[b]);
-      zs[b] = static_cast<T>(residual(static_cast<double>(zs[b]), y, modes, loss[b], rloss[b]));
+      blocks::Vec<double, 2> z = {static_cast<double>(zs[b]), 0.0}, ls = {}, rs = {};
+      blocks::Vec<double, 2> y = {static_cast<double>(y_cols == 1 ? ys[0] : ys[b]), 0.0};
+      zs[b] = static_cast<T>(blocks::residual<2>(z, y, modes, ls, rs)[0]);
+      loss[b] += ls[0];
+      rloss[b] += rs[0];
     }
   }
 }
 
-CVX_RELU_CLONES void residual_block(double* Z, Index rows, Index B, const double* Y, Index y_cols, bool relaxed,
-                                    bool strict, double* loss, double* rloss) {
+CVX_RELU_CLONES void residual_block(double* Z, Index rows, Index B, const double* Y, Index y_cols,
+                                    bool relaxed, bool strict, double* loss, double* rloss) {
   residual_block_impl<double>(Z, rows, B, Y, y_cols, relaxed, strict, loss, rloss);
 }
 
@@ -696,40 +332,48 @@ class FusedKernel final : public ChunkedKernel<T> {
   using Base = ChunkedKernel<T>;
 
  public:
-  FusedKernel(const Problem<T>& p, Index B)
-      : Base(p, B, packed_size(B, p.d)), groups_(make_groups(B, p.d, kFloat)) {
-    Wt_.assign(static_cast<std::size_t>(packed_size(B, p.d)), 0.0);
-    scratch_.assign(static_cast<std::size_t>(this->ch_.count * this->ch_.block * kGroup), 0.0);
-    if (kFloat) {
-      Wtf_.assign(Wt_.size(), 0.0f);
-      gblk_.assign(static_cast<std::size_t>(this->ch_.count * p.d * kGroup), 0.0f);
-    }
+  FusedKernel(const Problem<T>& p, Index B, Simd level)
+      : Base(p, B, packed_size(B, p.d, kFloat, level)),
+        level_(level),
+        groups_(make_groups(B, p.d, kFloat, level)) {
+    Wp_.assign(static_cast<std::size_t>(this->partial_size_), T(0));
+    scratch_.assign(static_cast<std::size_t>(this->ch_.count * this->ch_.block * kMaxGroup), 0.0);
+    if (kFloat) gblk_.assign(static_cast<std::size_t>(this->ch_.count * p.d * kMaxGroup), 0.0f);
   }
   const char* name() const override { return "fused"; }
 
  protected:
   static constexpr bool kFloat = std::is_same_v<T, float>;
-  static Index packed_size(Index B, Index d) {
-    Index s = 0;
-    for (const Group& g : make_groups(B, d, kFloat)) s += d * g.width;
-    return s;
-  }
+  static constexpr Index kMaxGroup = 16;
   void prepare(const double* W) override {
     const Index d = this->p_.d;
     for (const Group& g : groups_) {
-      double* wt = Wt_.data() + g.offset;
+      T* wp = Wp_.data() + g.offset;
       for (Index k = 0; k < d; ++k)
-        for (int j = 0; j < g.width; ++j) wt[k * g.width + j] = j < g.nb ? W[(g.b0 + j) * d + k] : 0.0;
+        for (int j = 0; j < g.width; ++j)
+          wp[k * g.width + j] = j < g.nb ? static_cast<T>(W[(g.b0 + j) * d + k]) : T(0);
     }
-    for (std::size_t k = 0; k < Wtf_.size(); ++k) Wtf_[k] = static_cast<float>(Wt_[k]);
   }
   void run_chunk(Index c, Index i0, Index i1, bool relaxed, bool strict, double* gpart, double* loss,
                  double* rloss) override {
     const Problem<T>& p = this->p_;
-    fused_chunk(p.X, p.d, p.Y, p.y_cols, i0, i1, this->ch_.block, groups_.data(),
-                static_cast<Index>(groups_.size()), Wt_.data(), gpart, relaxed, strict, loss, rloss,
-                scratch_.data() + c * this->ch_.block * kGroup, Wtf_.empty() ? nullptr : Wtf_.data(),
-                gblk_.empty() ? nullptr : gblk_.data() + c * p.d * kGroup);
+    ChunkArgs<T> args{p.X,
+                      p.d,
+                      p.Y,
+                      p.y_cols,
+                      i0,
+                      i1,
+                      this->ch_.block,
+                      groups_.data(),
+                      static_cast<Index>(groups_.size()),
+                      Wp_.data(),
+                      gpart,
+                      Modes{relaxed, strict},
+                      loss,
+                      rloss,
+                      scratch_.data() + c * this->ch_.block * kMaxGroup,
+                      gblk_.empty() ? nullptr : gblk_.data() + c * p.d * kMaxGroup};
+    fused_chunk<T>(level_, args);
   }
   void reduce_gradient(double* G) override {
     const Index d = this->p_.d;
@@ -748,10 +392,10 @@ class FusedKernel final : public ChunkedKernel<T> {
   }
 
  private:
+  Simd level_;
   std::vector<Group> groups_;
-  std::vector<double> Wt_;
+  std::vector<T> Wp_;
   std::vector<double> scratch_;
-  std::vector<float> Wtf_;
   std::vector<float> gblk_;
 };
 
@@ -842,7 +486,8 @@ template bool all_finite(const float*, Index);
 
 template <typename T>
 std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, Index B, KernelChoice choice) {
-  // Measured on one core (AMD EPYC Zen 4, portable build, min-of-3 timings per GD iteration on a busy machine):
+  // Measured on one core (AMD EPYC Zen 4, portable build, min-of-3 timings per GD iteration on a busy
+  // machine):
   // - the fused kernel beats Eigen's GEMM pair at every measured size and B, in both dtypes (e.g. n = 2e4,
   //   d = 1000, B = 256: 424 vs 951 ms in float64, 319 vs 488 ms in float32), because the portable Eigen
   //   build has SSE2 kernels only while the fused loops are also compiled for AVX2/FMA;
@@ -856,7 +501,7 @@ std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, In
     const bool blas_f32 = std::is_same_v<T, float> && problem.gemm != nullptr && B >= 64;
     choice = blas_f32 ? KernelChoice::gemm : KernelChoice::fused;
   }
-  if (choice == KernelChoice::fused) return std::make_unique<FusedKernel<T>>(problem, B);
+  if (choice == KernelChoice::fused) return std::make_unique<FusedKernel<T>>(problem, B, simd_level());
   return std::make_unique<GemmKernel<T>>(problem, B);
 }
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from ._errors import DivergenceError, InputError, InputTypeError
 from ._info import build_info, cuda_available
+from ._simd import get_simd_level, set_simd_level, simd_supported
 from ._threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
@@ -28,6 +29,9 @@ __all__ = [
     "DivergenceError",
     "set_num_threads",
     "get_num_threads",
+    "set_simd_level",
+    "get_simd_level",
+    "simd_supported",
     "build_info",
     "cuda_available",
     "__version__",

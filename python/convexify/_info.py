@@ -18,10 +18,12 @@ def cuda_available() -> bool:
 
 
 def build_info() -> Dict[str, Any]:
-    """Version, compiler, flags, Eigen version and SIMD, OpenMP, threads, CUDA status."""
+    """Version, compiler, flags, Eigen version and SIMD, kernel SIMD level, OpenMP, threads, CUDA status."""
     info = dict(_core.build_info)
     info["threads"] = int(_core.num_threads())
     info["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS")
+    info["simd_level"] = str(_core.simd_level())
+    info["simd_supported"] = str(_core.simd_supported())
     info["python"] = platform.python_version()
     info["machine"] = platform.machine()
     fn = getattr(_core, "cuda_device_count", None)

@@ -1,0 +1,407 @@
+// Per-block loops of the fused ReLU gradient kernel (SPEC 3.4, 3.8), written once with GCC/Clang vector
+// extensions.  relu_kernel_cpu.cpp instantiates them once per instruction set (generic, AVX2+FMA, AVX-512)
+// with vector lengths that fill that set's registers: a Vec<double, 8> is one AVX-512 register, two AVX2
+// registers, or four SSE2 ones.
+//
+// For one cache block of samples X_blk (rows x d, row-major) they compute, per weight row w_b,
+//   z_sb = x_s . w_b,  r_sb = relu(z_sb) - y_sb,  the two loss sums, and  G_b += sum_s m_sb r_sb x_s.
+//
+// Single weight row (B = 1 or a last group of one): Q samples at a time, the Q dot products vectorised over
+//   k, their residuals, and the update g += sum_q m_q x_q while the Q rows are still in L1.
+// Groups of GW weight rows (zero padded): lanes are weight rows and every (sample, weight) dot product is
+//   one sequential chain over k (float64), so a weight row gets the same numbers in any group; register
+//   tiles of S samples x GW lanes, k cut into tiles whose slices of W^T and G^T stay in L1.
+// float32 data: products and partial sums are float over at most kTile terms of k or one cache block of
+//   samples (<= 512 rows) and float64 beyond, so the float rounding does not grow with d or n.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "convexify/relu_kernel.hpp"
+
+#if defined(__GNUC__)
+#define CVX_RELU_INLINE inline __attribute__((always_inline))
+#else
+#define CVX_RELU_INLINE inline
+#endif
+
+namespace convexify::relu::blocks {
+
+constexpr Index kTile = 128;  // k per L1 tile; also the longest float partial sum over k
+
+template <typename S, int N>
+struct VecT {
+  typedef S type __attribute__((vector_size(sizeof(S) * N)));
+};
+template <typename S, int N>
+using Vec = typename VecT<S, N>::type;
+
+template <typename V, typename S>
+CVX_RELU_INLINE V load(const S* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename V, typename S>
+CVX_RELU_INLINE void store(S* p, const V& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// x in every lane.  (Measured: GCC lowers this form to broadcasts best; lane-wise initialisers and
+// shuffles of a one-lane vector were 2-10x slower in the tiles below.)
+template <typename V, typename S>
+CVX_RELU_INLINE V splat(S x) {
+  return V{} + x;
+}
+
+// Sum of the lanes by halving (a fixed order).
+template <typename S, int N>
+CVX_RELU_INLINE S lane_sum(const Vec<S, N>& a) {
+  if constexpr (N == 2) {
+    return a[0] + a[1];
+  } else {
+    Vec<S, N / 2> lo, hi;
+    std::memcpy(&lo, &a, sizeof lo);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
+    return lane_sum<S, N / 2>(lo + hi);
+  }
+}
+
+// Lanes of a float vector folded to half as many float64 lanes: (lo + hi) in float, then widened.
+template <int L>
+CVX_RELU_INLINE Vec<double, L / 2> fold_widen(const Vec<float, L>& a) {
+  Vec<float, L / 2> lo, hi;
+  std::memcpy(&lo, &a, sizeof lo);
+  std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
+  return __builtin_convertvector(lo + hi, Vec<double, L / 2>);
+}
+
+// Conversions between a vector of L lanes in T and L doubles in memory, in halves of at most 8 lanes (a
+// 16-double vector has no register of its size; its compares and blends would be split lane by lane).
+template <typename T, int L>
+CVX_RELU_INLINE Vec<T, L> narrow_load(const double* p) {
+  if constexpr (L <= 8) {
+    return __builtin_convertvector(load<Vec<double, L>>(p), Vec<T, L>);
+  } else {
+    Vec<T, L> v;
+    const Vec<T, L / 2> lo = narrow_load<T, L / 2>(p), hi = narrow_load<T, L / 2>(p + L / 2);
+    std::memcpy(&v, &lo, sizeof lo);
+    std::memcpy(reinterpret_cast<char*>(&v) + sizeof lo, &hi, sizeof hi);
+    return v;
+  }
+}
+// out[0..L) = (first ? 0 : out[0..L)) + a, in float64.
+template <typename T, int L>
+CVX_RELU_INLINE void widen_add(double* out, const Vec<T, L>& a, bool first) {
+  if constexpr (L <= 8) {
+    const Vec<double, L> w = __builtin_convertvector(a, Vec<double, L>);
+    store<Vec<double, L>>(out, first ? w : load<Vec<double, L>>(out) + w);
+  } else {
+    Vec<T, L / 2> lo, hi;
+    std::memcpy(&lo, &a, sizeof lo);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
+    widen_add<T, L / 2>(out, lo, first);
+    widen_add<T, L / 2>(out + L / 2, hi, first);
+  }
+}
+
+// Row sums of N vectors of N lanes as one vector: r[q] = sum_j a[q][j] (N = 4 or 8), by a transposed
+// pairwise reduction (N - 1 vector adds instead of N horizontal sums).
+CVX_RELU_INLINE Vec<double, 4> transpose_sum(const Vec<double, 4>* a) {
+  const Vec<double, 4> t0 =
+      __builtin_shufflevector(a[0], a[1], 0, 4, 2, 6) + __builtin_shufflevector(a[0], a[1], 1, 5, 3, 7);
+  const Vec<double, 4> t1 =
+      __builtin_shufflevector(a[2], a[3], 0, 4, 2, 6) + __builtin_shufflevector(a[2], a[3], 1, 5, 3, 7);
+  return __builtin_shufflevector(t0, t1, 0, 1, 4, 5) + __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
+}
+CVX_RELU_INLINE Vec<double, 8> transpose_sum(const Vec<double, 8>* a) {
+  using V = Vec<double, 8>;
+  V t[4], u[2];
+  for (int i = 0; i < 4; ++i)
+    t[i] = __builtin_shufflevector(a[2 * i], a[2 * i + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
+           __builtin_shufflevector(a[2 * i], a[2 * i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+  for (int i = 0; i < 2; ++i)
+    u[i] = __builtin_shufflevector(t[2 * i], t[2 * i + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
+           __builtin_shufflevector(t[2 * i], t[2 * i + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+  return __builtin_shufflevector(u[0], u[1], 0, 1, 2, 3, 8, 9, 10, 11) +
+         __builtin_shufflevector(u[0], u[1], 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
+struct Modes {
+  bool relaxed;
+  bool strict;
+};
+
+// Residuals of N (sample, weight) pairs: adds to the loss sums, returns the gradient weights m o r.
+template <int N>
+CVX_RELU_INLINE Vec<double, N> residual(const Vec<double, N>& z, const Vec<double, N>& y, Modes m,
+                                        Vec<double, N>& lsum, Vec<double, N>& rsum) {
+  using V = Vec<double, N>;
+  const V zero = {};
+  const V p = (z < zero) ? zero : z;  // relu; NaN propagates
+  const V r = p - y;
+  lsum += r * r;
+  rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;  // SPEC 3.2: L_r per sample
+  if (m.relaxed) return r;
+  return (m.strict ? (z > zero) : (z >= zero)) ? r : zero;
+}
+
+// ---- single weight row ------------------------------------------------------------------------------
+
+// Pairwise sum of p[0..N): a balanced tree, so the FMA chains stay short.
+template <typename V, int N>
+CVX_RELU_INLINE V tree_sum(const V* p) {
+  if constexpr (N == 1)
+    return p[0];
+  else
+    return tree_sum<V, N / 2>(p) + tree_sum<V, N - N / 2>(p + N / 2);
+}
+
+// One sweep over k for two groups of Q rows (each row d long):
+//   kDot:  z_q = xd_q . w          (the next group's dot products, vectorised over k, L lanes)
+//   kAxpy: g += sum_q m_q xa_q     (the current group's gradient update; its rows are still in cache)
+// Sharing the k loop overlaps the next group's loads from memory with the current group's work; pf (if
+// not null) is a later group to prefetch, spread over the sweep.  When
+// d % L != 0 and d >= L the last vector overlaps the one before it, with wtail (w, zeros on the overlap) and
+// tmask (ones on the new lanes); it goes first, so its store to g is long committed when the main loop
+// reloads those lanes (a store still in flight does not forward to a wider, offset load).
+template <typename T, int L, int Q, bool kDot, bool kAxpy>
+CVX_RELU_INLINE void sweep_rows(const T* xd, const T* xa, Index d, const T* w, const Vec<T, L>& wtail,
+                                const Vec<T, L>& tmask, const double* m, T* g, double* z,
+                                const T* pf = nullptr) {
+  using V = Vec<T, L>;
+  constexpr bool kF32 = std::is_same_v<T, float>;
+  constexpr int NL = kF32 ? L / 2 : L;
+  using VD = Vec<double, NL>;
+  const Index dv = d / L * L;
+  V mv[Q], a[Q];
+  VD acc[Q];
+  for (int q = 0; q < Q; ++q) {
+    if constexpr (kAxpy) mv[q] = splat<V>(static_cast<T>(m[q]));
+    a[q] = V{};
+    acc[q] = VD{};
+  }
+  if (d >= L && dv < d) {
+    if constexpr (kDot)
+      for (int q = 0; q < Q; ++q) a[q] += load<V>(xd + q * d + d - L) * wtail;
+    if constexpr (kAxpy) {
+      V p[Q];
+      for (int q = 0; q < Q; ++q) p[q] = (mv[q] * tmask) * load<V>(xa + q * d + d - L);
+      store<V>(g + d - L, load<V>(g + d - L) + tree_sum<V, Q>(p));
+    }
+  }
+  const Index tile = kF32 ? kTile : dv;  // float: partial sums over <= kTile (+ L) terms, then float64
+  for (Index k0 = 0; k0 < dv; k0 += tile) {
+    const Index k1 = std::min(dv, k0 + tile);
+    for (Index k = k0; k < k1; k += L) {
+      if (pf != nullptr)  // Q * L elements of a later group per step: all of it over the sweep
+        for (int q = 0; q < Q * L * static_cast<int>(sizeof(T)) / 64; ++q)
+          __builtin_prefetch(pf + k * Q + q * (64 / sizeof(T)), 0, 3);
+      if constexpr (kDot) {
+        const V wk = load<V>(w + k);
+        for (int q = 0; q < Q; ++q) a[q] += load<V>(xd + q * d + k) * wk;
+      }
+      if constexpr (kAxpy) {
+        V p[Q];
+        for (int q = 0; q < Q; ++q) p[q] = mv[q] * load<V>(xa + q * d + k);
+        store<V>(g + k, load<V>(g + k) + tree_sum<V, Q>(p));
+      }
+    }
+    if constexpr (kDot && kF32)
+      for (int q = 0; q < Q; ++q) {
+        acc[q] += fold_widen<L>(a[q]);
+        a[q] = V{};
+      }
+  }
+  if constexpr (kDot) {
+    if constexpr (!kF32)
+      for (int q = 0; q < Q; ++q) acc[q] = a[q];
+    if constexpr (Q == NL && (Q == 4 || Q == 8)) {
+      store<VD>(z, transpose_sum(acc));
+    } else {
+      for (int q = 0; q < Q; ++q) z[q] = lane_sum<double, NL>(acc[q]);
+    }
+    if (d < L)
+      for (int q = 0; q < Q; ++q)
+        for (Index k = 0; k < d; ++k) z[q] += static_cast<double>(xd[q * d + k]) * static_cast<double>(w[k]);
+  }
+  if constexpr (kAxpy)
+    if (d < L)
+      for (Index k = 0; k < d; ++k)
+        for (int q = 0; q < Q; ++q) g[k] += static_cast<T>(m[q]) * xa[q * d + k];
+}
+
+// One block, one weight row w.  y: labels with stride y_stride.  g: the row's gradient accumulator (float64
+// data: the chunk's partial sum; float32 data: a float sum over this block, added into float64 by the
+// caller), or null for losses only.  Groups of Q samples, software pipelined: the sweep that updates g
+// with group j also computes the dot products of group j + 1.
+template <typename T, int L, int Q>
+CVX_RELU_INLINE void single_block(const T* X, Index d, Index rows, const T* y, Index y_stride, const T* w,
+                                  Modes modes, double* loss, double* rloss, T* g) {
+  using V = Vec<T, L>;
+  V wtail = {}, tmask = {};
+  const Index rem = d % L;
+  if (d >= L && rem != 0)
+    for (int j = L - static_cast<int>(rem); j < L; ++j) {
+      wtail[j] = w[d - L + j];
+      tmask[j] = T(1);
+    }
+  using VQ = Vec<double, Q>;
+  VQ lsum = {}, rsum = {};
+  const Index groups = rows / Q;
+  double z[Q], m[Q];
+  auto residuals = [&](Index j) {
+    VQ yv;
+    for (int q = 0; q < Q; ++q) yv[q] = static_cast<double>(y[(j * Q + q) * y_stride]);
+    store<VQ>(m, residual<Q>(load<VQ>(z), yv, modes, lsum, rsum));
+  };
+  if (static_cast<std::size_t>(Q * d) * sizeof(T) <= 16384) {
+    // A group fits in L1 next to everything else: software pipelined, the sweep that updates g with group
+    // j also computes the dot products of group j + 1 (and prefetches group j + 2).
+    if (groups > 0) sweep_rows<T, L, Q, true, false>(X, nullptr, d, w, wtail, tmask, nullptr, nullptr, z);
+    for (Index j = 0; j < groups; ++j) {
+      const T* xc = X + j * Q * d;
+      residuals(j);
+      const bool more = j + 1 < groups;
+      const T* pf = j + 2 < groups ? xc + 2 * Q * d : nullptr;
+      if (more && g != nullptr)
+        sweep_rows<T, L, Q, true, true>(xc + Q * d, xc, d, w, wtail, tmask, m, g, z, pf);
+      else if (more)
+        sweep_rows<T, L, Q, true, false>(xc + Q * d, nullptr, d, w, wtail, tmask, nullptr, nullptr, z, pf);
+      else if (g != nullptr)
+        sweep_rows<T, L, Q, false, true>(nullptr, xc, d, w, wtail, tmask, m, g, nullptr);
+    }
+  } else {
+    // Long rows: dot products, then the update while the group is still in L2, prefetching the next group.
+    for (Index j = 0; j < groups; ++j) {
+      const T* xc = X + j * Q * d;
+      const T* pf = j + 1 < groups ? xc + Q * d : nullptr;
+      sweep_rows<T, L, Q, true, false>(xc, nullptr, d, w, wtail, tmask, nullptr, nullptr, z,
+                                       g ? nullptr : pf);
+      residuals(j);
+      if (g != nullptr) sweep_rows<T, L, Q, false, true>(nullptr, xc, d, w, wtail, tmask, m, g, nullptr, pf);
+    }
+  }
+  double l = lane_sum<double, Q>(lsum), lr = lane_sum<double, Q>(rsum);
+  for (Index s = groups * Q; s < rows; ++s) {
+    const T* x0 = X + s * d;
+    double z1[1];
+    sweep_rows<T, L, 1, true, false>(x0, nullptr, d, w, wtail, tmask, nullptr, nullptr, z1);
+    Vec<double, 2> zv = {z1[0], 0.0}, yv = {static_cast<double>(y[s * y_stride]), 0.0}, ls = {}, rs = {};
+    double m1[2];
+    store<Vec<double, 2>>(m1, residual<2>(zv, yv, modes, ls, rs));
+    l += ls[0];
+    lr += rs[0];
+    if (g != nullptr) sweep_rows<T, L, 1, false, true>(nullptr, x0, d, w, wtail, tmask, m1, g, nullptr);
+  }
+  loss[0] += l;
+  rloss[0] += lr;
+}
+
+// ---- groups of weight rows (lanes) --------------------------------------------------------------------
+
+// scratch[s*GW + j] = x_s . w_j for Q samples, k in [k0, k1).  Wt: d x GW (the group, transposed, padded).
+template <typename T, int GW, int L, int Q>
+CVX_RELU_INLINE void lanes_forward_tile(const T* x0, Index d, Index k0, Index k1, const T* Wt, double* sc) {
+  constexpr int NV = GW / L;
+  using V = Vec<T, L>;
+  V a[Q][NV];
+  for (int q = 0; q < Q; ++q)
+    for (int v = 0; v < NV; ++v) {
+      if constexpr (std::is_same_v<T, double>)
+        a[q][v] = k0 == 0 ? V{} : load<V>(sc + q * GW + v * L);  // the chain continues over k tiles
+      else
+        a[q][v] = V{};
+    }
+  for (Index k = k0; k < k1; ++k) {
+    V wk[NV];
+    for (int v = 0; v < NV; ++v) wk[v] = load<V>(Wt + k * GW + v * L);
+    for (int q = 0; q < Q; ++q) {
+      const V xq = splat<V>(x0[q * d + k]);
+      for (int v = 0; v < NV; ++v) a[q][v] += xq * wk[v];
+    }
+  }
+  for (int q = 0; q < Q; ++q)
+    for (int v = 0; v < NV; ++v) {
+      double* out = sc + q * GW + v * L;
+      if constexpr (std::is_same_v<T, double>)
+        store<V>(out, a[q][v]);
+      else
+        widen_add<T, L>(out, a[q][v], k0 == 0);
+    }
+}
+
+template <typename T, int GW, int L, int S>
+CVX_RELU_INLINE void lanes_forward(const T* X, Index d, Index rows, const T* Wt, double* scratch) {
+  for (Index k0 = 0; k0 < d; k0 += kTile) {
+    const Index k1 = std::min(d, k0 + kTile);
+    Index s = 0;
+    for (; s + S <= rows; s += S) lanes_forward_tile<T, GW, L, S>(X + s * d, d, k0, k1, Wt, scratch + s * GW);
+    for (; s < rows; ++s) lanes_forward_tile<T, GW, L, 1>(X + s * d, d, k0, k1, Wt, scratch + s * GW);
+  }
+}
+
+// Gacc[k*GW + j] += sum_q scratch[q*GW + j] x_q[k] for Q samples, k in [k0, k1).
+template <typename T, int GW, int L, int Q>
+CVX_RELU_INLINE void lanes_gradient_tile(const T* x0, Index d, Index k0, Index k1, const double* sc,
+                                         T* Gacc) {
+  constexpr int NV = GW / L;
+  using V = Vec<T, L>;
+  V r[Q][NV];
+  for (int q = 0; q < Q; ++q)
+    for (int v = 0; v < NV; ++v) r[q][v] = narrow_load<T, L>(sc + q * GW + v * L);
+  for (Index k = k0; k < k1; ++k) {
+    V g[2][NV];  // even and odd samples: two FMA chains of Q / 2
+    for (int v = 0; v < NV; ++v) {
+      g[0][v] = load<V>(Gacc + k * GW + v * L);
+      g[1][v] = V{};
+    }
+    for (int q = 0; q < Q; ++q) {
+      const V xq = splat<V>(x0[q * d + k]);
+      for (int v = 0; v < NV; ++v) g[q % 2][v] += r[q][v] * xq;
+    }
+    for (int v = 0; v < NV; ++v) store<V>(Gacc + k * GW + v * L, g[0][v] + g[1][v]);
+  }
+}
+
+template <typename T, int GW, int L, int S>
+CVX_RELU_INLINE void lanes_gradient(const T* X, Index d, Index rows, const double* scratch, T* Gacc) {
+  for (Index k0 = 0; k0 < d; k0 += kTile) {
+    const Index k1 = std::min(d, k0 + kTile);
+    Index s = 0;
+    for (; s + S <= rows; s += S)
+      lanes_gradient_tile<T, GW, L, S>(X + s * d, d, k0, k1, scratch + s * GW, Gacc);
+    for (; s < rows; ++s) lanes_gradient_tile<T, GW, L, 1>(X + s * d, d, k0, k1, scratch + s * GW, Gacc);
+  }
+}
+
+// Residuals of a block for a group of nb <= GW weight rows (scratch: z in, m o r out).  Y: the labels of the
+// block's first sample, y_cols = 1 (shared) or B (offset to the group's first column by the caller).
+template <typename T, int GW>
+CVX_RELU_INLINE void lanes_residual(double* scratch, Index rows, const T* Y, Index y_cols, int nb,
+                                    Modes modes, double* loss, double* rloss) {
+  constexpr int RW = GW < 8 ? GW : 8;  // lanes per residual vector
+  constexpr int NR = GW / RW;
+  using VR = Vec<double, RW>;
+  VR lsum[NR] = {}, rsum[NR] = {};
+  for (Index s = 0; s < rows; ++s) {
+    double* zs = scratch + s * GW;
+    double yt[GW] = {};
+    if (y_cols == 1) {
+      for (int j = 0; j < GW; ++j) yt[j] = static_cast<double>(Y[s]);
+    } else {
+      for (int j = 0; j < nb; ++j) yt[j] = static_cast<double>(Y[s * y_cols + j]);
+    }
+    for (int c = 0; c < NR; ++c)
+      store<VR>(zs + c * RW,
+                residual<RW>(load<VR>(zs + c * RW), load<VR>(yt + c * RW), modes, lsum[c], rsum[c]));
+  }
+  for (int j = 0; j < nb; ++j) {
+    loss[j] += lsum[j / RW][j % RW];
+    rloss[j] += rsum[j / RW][j % RW];
+  }
+}
+
+}  // namespace convexify::relu::blocks

@@ -1,0 +1,87 @@
+"""Lens 2 fused kernel at every SIMD level the CPU supports (SPEC 3.8), against the numpy reference.
+
+The sizes reach every path of the block loops: d below, at and above one vector (tails that overlap the
+previous vector), d above one k-tile (128), a lone weight row (B = 1 and the last of B = 17 / 33), groups
+of 4, 8 and 16 (zero padded), and sample counts that leave a remainder after the groups of 4 / 8.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import convexify
+from convexify import relu
+from convexify.reference import relu as ref
+
+_ALL = convexify._simd.SIMD_LEVELS
+LEVELS = list(_ALL[: _ALL.index(convexify.simd_supported()) + 1])
+
+
+@pytest.fixture
+def level_restored():
+    before = convexify.get_simd_level()
+    yield
+    convexify.set_simd_level(before)
+
+
+def _problem(rng, n, d, B, dtype, labels_per_run=False):
+    X = rng.standard_normal((n, d))
+    w = rng.standard_normal(d) / np.sqrt(d)
+    y = np.maximum(X @ w, 0.0) + 0.1 * np.abs(rng.standard_normal(n))
+    if labels_per_run:
+        y = np.maximum(X @ (rng.standard_normal((d, B)) / np.sqrt(d)), 0.0)
+    W = rng.standard_normal((B, d)) / np.sqrt(d)
+    return X.astype(dtype), y.astype(dtype), W.astype(dtype)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("n, d", [(203, 3), (203, 8), (211, 21), (64, 16), (307, 150), (90, 257)])
+@pytest.mark.parametrize("B", [1, 3, 8, 13, 16, 17, 33])
+def test_every_level_matches_reference(rng, level_restored, level, dtype, rtol, n, d, B):
+    convexify.set_simd_level(level)
+    assert convexify.get_simd_level() == level
+    X, y, W = _problem(rng, n, d, B, dtype)
+    X64, y64, W64 = X.astype(np.float64), y.astype(np.float64), W.astype(np.float64)
+    for relaxed, strict in [(False, False), (True, False), (False, True)]:
+        G = relu.gradient(W, X, y, relaxed=relaxed, strict=strict)  # float64 (documented)
+        G_ref = ref.gradient(W64, X64, y64, relaxed=relaxed, strict=strict)
+        np.testing.assert_allclose(G, G_ref, rtol=rtol, atol=rtol * np.abs(G_ref).max())
+    np.testing.assert_allclose(relu.loss(W, X, y), ref.loss(W64, X64, y64), rtol=rtol)
+    np.testing.assert_allclose(relu.relaxed_loss(W, X, y), ref.relaxed_loss(W64, X64, y64), rtol=rtol)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_every_level_gd_with_labels_per_run(rng, level_restored, level):
+    convexify.set_simd_level(level)
+    X, Y, W0 = _problem(rng, 517, 37, 13, np.float64, labels_per_run=True)
+    step = relu.default_step(X)
+    res = relu.gd(X, Y, W0, step=step, iters=40, record_every=10, check=False, classify=False)
+    want = ref.gd(X, Y, W0, step, 40, record_every=10)
+    np.testing.assert_allclose(res.W, want["W"], rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(res.train_loss, want["train_loss"], rtol=1e-11)
+
+
+def test_levels_agree_to_round_off(rng, level_restored):
+    X, y, W = _problem(rng, 1001, 100, 16, np.float64)
+    out = {}
+    for level in LEVELS:
+        convexify.set_simd_level(level)
+        out[level] = relu.gradient(W, X, y)
+    base = out[LEVELS[0]]
+    for level in LEVELS:
+        np.testing.assert_allclose(out[level], base, rtol=1e-13, atol=1e-13 * np.abs(base).max())
+
+
+def test_set_simd_level_rejects_bad_levels(level_restored):
+    with pytest.raises(ValueError, match="level must be one of"):
+        convexify.set_simd_level("sse9")
+    with pytest.raises(TypeError, match="level must be a string"):
+        convexify.set_simd_level(2)
+    if convexify.simd_supported() != "avx512":
+        with pytest.raises(ValueError, match="not supported by this CPU"):
+            convexify.set_simd_level("avx512")
+    info = convexify.build_info()
+    assert info["simd_level"] == convexify.get_simd_level()
+    assert info["simd_supported"] == convexify.simd_supported()
