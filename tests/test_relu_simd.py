@@ -85,3 +85,23 @@ def test_set_simd_level_rejects_bad_levels(level_restored):
     info = convexify.build_info()
     assert info["simd_level"] == convexify.get_simd_level()
     assert info["simd_supported"] == convexify.simd_supported()
+
+
+@pytest.mark.parametrize(
+    "kernel, B, dtype", [("fused", 1, np.float64), ("fused", 16, np.float32), ("gemm", 70, np.float32)]
+)
+@pytest.mark.parametrize("where", [(0, 0), (4500, 17), (8999, 29)])
+def test_kernel_checks_every_block_of_x_in_its_first_pass(rng, kernel, B, dtype, where):
+    # n = 9000: three sample chunks of several cache blocks each; X is checked block by block inside the
+    # kernel's first pass (SPEC 1.4: bad input raises, it never becomes a silent NaN result).
+    X, y, W = _problem(rng, 9000, 30, B, dtype)
+    Xb = X.copy()
+    Xb[where] = np.inf
+    with pytest.raises(ValueError, match="X contains NaN or Inf"):
+        relu.gd(Xb, y, W, step=1e-4, iters=3, kernel=kernel, check=False, classify=False)
+    with pytest.raises(ValueError, match="X contains NaN or Inf"):
+        relu.gradient(W, Xb, y)
+    with pytest.raises(ValueError, match="X_test contains NaN or Inf"):
+        relu.gd(X, y, W, step=1e-4, iters=3, X_test=Xb, y_test=y, kernel=kernel, check=False, classify=False)
+    ok = relu.gd(X, y, W, step=1e-4, iters=3, kernel=kernel, check=False, classify=False)
+    assert np.isfinite(ok.W).all()

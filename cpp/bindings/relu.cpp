@@ -1,10 +1,11 @@
 // Bindings for lens 2 (shallow ReLU, SPEC 3).  Names are prefixed relu_; the _f64/_f32 suffix is the dtype
 // of X and Y (weights are always float64 here: the core keeps a float64 master copy).
+#include "convexify/relu.hpp"
+
 #include <optional>
 #include <type_traits>
 
 #include "bindings.hpp"
-#include "convexify/relu.hpp"
 
 namespace convexify::bindings {
 
@@ -35,7 +36,7 @@ convexify::relu::BlasGemm<T> scipy_gemm() {
 
 template <typename T>
 convexify::relu::Problem<T> problem_of(const CArray<T>& X, const CArray<T>& Y, const char* xname,
-                                       const char* yname) {
+                                       const char* yname, bool kernel_checks_x = false) {
   if (X.ndim() != 2) fail(std::string(xname) + " must be 2-D, got ndim=" + std::to_string(X.ndim()));
   if (Y.ndim() != 1 && Y.ndim() != 2) fail(std::string(yname) + " must be 1-D or 2-D");
   convexify::relu::Problem<T> p;
@@ -47,9 +48,11 @@ convexify::relu::Problem<T> problem_of(const CArray<T>& X, const CArray<T>& Y, c
   p.gemm = scipy_gemm<T>();
   require(p.n >= 1 && p.d >= 1, std::string(xname) + " must be non-empty");
   require(Y.shape(0) == p.n, std::string(yname) + " must have as many rows as " + xname);
-  require(convexify::relu::all_finite(p.X, p.n * p.d), std::string(xname) + " contains NaN or Inf");
-  require(convexify::relu::all_finite(p.Y, p.n * p.y_cols),
-          std::string(yname) + " contains NaN or Inf");
+  if (kernel_checks_x)  // the gradient kernel checks X in its first pass over it (Problem::check_name)
+    p.check_name = xname;
+  else
+    require(convexify::relu::all_finite(p.X, p.n * p.d), std::string(xname) + " contains NaN or Inf");
+  require(convexify::relu::all_finite(p.Y, p.n * p.y_cols), std::string(yname) + " contains NaN or Inf");
   return p;
 }
 
@@ -68,7 +71,7 @@ KernelChoice kernel_of(const std::string& k) {
 template <typename T>
 py::tuple losses(const CArray<T>& X, const CArray<T>& Y, const CArray<double>& W, bool gradient, bool relaxed,
                  bool strict) {
-  auto p = problem_of<T>(X, Y, "X", "y");
+  auto p = problem_of<T>(X, Y, "X", "y", true);
   RowMatrix<double> Wm = weights_of(W, "w");
   require(Wm.cols() == p.d, "w must have d columns");
   require(p.y_cols == 1 || p.y_cols == Wm.rows(), "y must be (n,) or (n, B)");
@@ -87,13 +90,13 @@ py::dict gd(const CArray<T>& X, const CArray<T>& Y, const CArray<double>& W0, do
             bool relaxed, bool strict, long long record_every, std::optional<CArray<T>> X_test,
             std::optional<CArray<T>> Y_test, std::optional<CArray<double>> w_star, const std::string& kernel,
             double blowup) {
-  auto p = problem_of<T>(X, Y, "X", "y");
+  auto p = problem_of<T>(X, Y, "X", "y", true);
   RowMatrix<double> W = weights_of(W0, "W0");
   require(p.y_cols == 1 || p.y_cols == W.rows(), "y must be (n,) or (n, B) with B = rows of W0");
   std::optional<convexify::relu::Problem<T>> test;
   if (X_test.has_value() != Y_test.has_value()) fail("X_test and y_test must be given together");
   if (X_test) {
-    test = problem_of<T>(*X_test, *Y_test, "X_test", "y_test");
+    test = problem_of<T>(*X_test, *Y_test, "X_test", "y_test", true);
     require(test->y_cols == 1 || test->y_cols == W.rows(), "y_test must be (m,) or (m, B)");
   }
   RowMatrix<double> star;

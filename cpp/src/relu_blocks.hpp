@@ -129,6 +129,20 @@ CVX_RELU_INLINE Vec<double, 8> transpose_sum(const Vec<double, 8>* a) {
          __builtin_shufflevector(u[0], u[1], 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
+// True when no entry of a[0..size) is NaN or Inf: x * 0 is +-0 for finite x and NaN otherwise, and sums of
+// +-0 stay 0 (four independent L-lane sums).
+template <typename T, int L>
+CVX_RELU_INLINE bool all_finite(const T* a, Index size) {
+  using V = Vec<T, L>;
+  V acc[4] = {};
+  Index i = 0;
+  for (; i + 4 * L <= size; i += 4 * L)
+    for (int u = 0; u < 4; ++u) acc[u] += load<V>(a + i + u * L) * T(0);
+  T s = lane_sum<T, L>((acc[0] + acc[1]) + (acc[2] + acc[3]));
+  for (; i < size; ++i) s += a[i] * T(0);
+  return s == T(0);
+}
+
 struct Modes {
   bool relaxed;
   bool strict;

@@ -108,6 +108,8 @@ struct ChunkArgs {
   double* rloss;    // B
   double* scratch;  // block x 16
   float* gblk;      // float32 data: d x 16 block gradient
+  bool check;       // check each block of X for NaN/Inf first
+  char* bad;        // set when a block is not finite (the chunk's results are then not computed)
 };
 
 // Register tiles per SIMD level.  Wide (AVX-512): 32 registers of 8 doubles / 16 floats; otherwise 16
@@ -145,6 +147,10 @@ CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, In
                                                      T* gacc) {                                              \
       lanes_block<T, GW, L, S>(X, d, rows, Y, y_cols, nb, Wt, modes, loss, rloss, scratch, gacc);            \
     }                                                                                                        \
+    template <typename T>                                                                                    \
+    ATTR __attribute__((noinline)) static bool finite(const T* a, Index size) {                              \
+      return blocks::all_finite<T, (std::is_same_v<T, float> ? 16 : 8)>(a, size);                            \
+    }                                                                                                        \
   };
 CVX_RELU_BLOCK_ENTRIES(BlocksGeneric, )
 #ifdef CONVEXIFY_X86_DISPATCH
@@ -164,7 +170,11 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
   for (Index i = a.i0; i < a.i1; i += a.block) {
     const Index rows = std::min(a.block, a.i1 - i);
     const T* Xb = a.X + i * d;
-    const T* Yb = a.Y + i * a.y_cols + 0;
+    const T* Yb = a.Y + i * a.y_cols;
+    if (a.check && !Entry::template finite<T>(Xb, rows * d)) {
+      *a.bad = 1;
+      return;
+    }
     for (Index gi = 0; gi < a.ngroups; ++gi) {
       const Group& gr = a.groups[gi];
       const T* wp = a.Wp + gr.offset;
@@ -280,6 +290,8 @@ class ChunkedKernel : public GradientKernel<T> {
   Index batch() const override { return B_; }
 
   void evaluate(const double* W, Objective objective, bool strict, const Evaluation& out) override {
+    check_now_ = p_.check_name != nullptr && !checked_;
+    if (check_now_) bad_.assign(static_cast<std::size_t>(ch_.count), 0);
     prepare(W);
     const bool want_g = out.G != nullptr;
     std::fill(losses_.begin(), losses_.end(), 0.0);
@@ -298,6 +310,11 @@ class ChunkedKernel : public GradientKernel<T> {
       run_chunk(c, i0, i1, relaxed, strict, gpart, l, l + B_);
     }
     (void)nt;
+    if (check_now_) {
+      require(std::find(bad_.begin(), bad_.end(), 1) == bad_.end(),
+              std::string(p_.check_name) + " contains NaN or Inf");
+      checked_ = true;
+    }
     // Ordered reduction over chunks.
     if (out.loss || out.relaxed_loss) {
       for (Index b = 0; b < B_; ++b) {
@@ -325,6 +342,9 @@ class ChunkedKernel : public GradientKernel<T> {
   Index partial_size_ = 0;
   std::vector<double> partial_;
   std::vector<double> losses_;
+  bool check_now_ = false;  // this evaluation checks X (the first one, when p_.check_name is set)
+  bool checked_ = false;
+  std::vector<char> bad_;  // per chunk: X had NaN/Inf
 };
 
 template <typename T>
@@ -372,7 +392,9 @@ class FusedKernel final : public ChunkedKernel<T> {
                       loss,
                       rloss,
                       scratch_.data() + c * this->ch_.block * kMaxGroup,
-                      gblk_.empty() ? nullptr : gblk_.data() + c * p.d * kMaxGroup};
+                      gblk_.empty() ? nullptr : gblk_.data() + c * p.d * kMaxGroup,
+                      this->check_now_,
+                      this->bad_.empty() ? nullptr : this->bad_.data() + c};
     fused_chunk<T>(level_, args);
   }
   void reduce_gradient(double* G) override {
@@ -423,6 +445,10 @@ class GemmKernel final : public ChunkedKernel<T> {
     const Problem<T>& p = this->p_;
     const Index rows = i1 - i0;
     const Index B = this->B_;
+    if (this->check_now_ && !all_finite(p.X + i0 * p.d, rows * p.d)) {
+      this->bad_[static_cast<std::size_t>(c)] = 1;
+      return;
+    }
     DMap Xc(p.X + i0 * p.d, rows, p.d);
     Mat& Z = Z_[c];
     Z.resize(rows, B);

@@ -35,6 +35,10 @@ struct Problem {
   const T* Y = nullptr;
   Index y_cols = 1;
   BlasGemm<T> gemm = nullptr;  // optional: used by the gemm kernel (null: Eigen's GEMM)
+  // When set, a kernel checks X for NaN/Inf block by block during its first evaluation (while each block is
+  // in cache anyway) and throws std::invalid_argument("<check_name> contains NaN or Inf"): one pass over X
+  // instead of a separate check pass.  Null: the caller has checked X.
+  const char* check_name = nullptr;
 };
 
 // Caller-allocated outputs; any pointer may be null (not computed).  All sums accumulate in double.
