@@ -64,9 +64,15 @@ Chunking chunking_for(Index n, Index d, std::size_t elem_bytes) {
 struct Group {
   Index b0;
   int nb;
-  int width;     // 1 (a lone row), 4, 8 or 16
-  Index offset;  // into the packed arrays
+  int width;      // 1 (a lone row), 4, 8 or 16
+  Index offset;   // into the float64 gradient sums, d x width
+  Index woffset;  // into the packed weights (float groups of width > 1: pair layout, see relu_blocks.hpp)
 };
+
+// Packed weight floats or doubles of one group.
+Index packed_weights(Index d, int width, bool float_data) {
+  return float_data && width > 1 ? blocks::pair_rows(d) * 2 * width : d * width;
+}
 
 // Widest group: 16 weight rows with AVX-512 (float32: one 16-lane register; float64: two 8-lane registers,
 // which halves the loads per FMA and measured ~1.6x faster than groups of 8), else 8.
@@ -75,12 +81,13 @@ int max_group(Simd level) { return level == Simd::avx512 ? 16 : 8; }
 std::vector<Group> make_groups(Index B, Index d, bool float_data, Simd level) {
   std::vector<Group> groups;
   const int gmax = max_group(level);
-  Index offset = 0;
+  Index offset = 0, woffset = 0;
   for (Index b0 = 0; b0 < B; b0 += gmax) {
     const int nb = static_cast<int>(std::min<Index>(gmax, B - b0));
     int width = nb == 1 ? 1 : (nb <= 4 && !float_data ? 4 : (nb <= 8 ? 8 : 16));
-    groups.push_back({b0, nb, width, offset});
+    groups.push_back({b0, nb, width, offset, woffset});
     offset += d * width;
+    woffset += packed_weights(d, width, float_data);
   }
   return groups;
 }
@@ -107,7 +114,7 @@ struct ChunkArgs {
   double* loss;     // B
   double* rloss;    // B
   double* scratch;  // block x 16
-  float* gblk;      // float32 data: d x 16 block gradient
+  float* gblk;      // float32 data: this block's gradient sums (pair layout for groups)
   bool check;       // check each block of X for NaN/Inf first
   char* bad;        // set when a block is not finite (the chunk's results are then not computed)
 };
@@ -119,6 +126,7 @@ struct Tiles {
   static constexpr int kLane = (std::is_same_v<T, float> ? 8 : 4) * (Wide ? 2 : 1);  // lanes per register
   static constexpr int kRows = Wide ? 8 : 4;                                 // lone row: samples per step
   static constexpr int kSamples = Wide || std::is_same_v<T, float> ? 8 : 4;  // groups: samples per tile
+  static constexpr int kPairSamples = Wide ? 8 : 4;                          // float pair tiles
 };
 
 template <typename T, int GW, int L, int S>
@@ -147,6 +155,18 @@ CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, In
                                                      T* gacc) {                                              \
       lanes_block<T, GW, L, S>(X, d, rows, Y, y_cols, nb, Wt, modes, loss, rloss, scratch, gacc);            \
     }                                                                                                        \
+    template <int L, int S>                                                                                  \
+    ATTR __attribute__((noinline)) static void pairs(const float* X, Index d, Index rows, const float* Y,    \
+                                                     Index y_cols, int nb, const float* Wp, Modes modes,     \
+                                                     double* loss, double* rloss, double* scratch,           \
+                                                     float* gacc, double* gt) {                              \
+      blocks::pair_forward<L, S>(X, d, rows, Wp, scratch);                                                   \
+      blocks::lanes_residual<float, L>(scratch, rows, Y, y_cols, nb, modes, loss, rloss);                    \
+      if (gt == nullptr) return;                                                                             \
+      std::memset(gacc, 0, sizeof(float) * static_cast<std::size_t>(blocks::pair_rows(d) * 2 * L));          \
+      blocks::pair_gradient<L, S>(X, d, rows, scratch, gacc);                                                \
+      blocks::pair_flush<L>(gacc, d, gt);                                                                    \
+    }                                                                                                        \
     template <typename T>                                                                                    \
     ATTR __attribute__((noinline)) static bool finite(const T* a, Index size) {                              \
       return blocks::all_finite<T, (std::is_same_v<T, float> ? 16 : 8)>(a, size);                            \
@@ -166,6 +186,7 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
   constexpr bool kF32 = std::is_same_v<T, float>;
   constexpr int L8 = Tl::kLane < 8 ? Tl::kLane : 8;
   constexpr int S = Tl::kSamples;
+  constexpr int SP = Tl::kPairSamples;
   const Index d = a.d;
   for (Index i = a.i0; i < a.i1; i += a.block) {
     const Index rows = std::min(a.block, a.i1 - i);
@@ -177,7 +198,7 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
     }
     for (Index gi = 0; gi < a.ngroups; ++gi) {
       const Group& gr = a.groups[gi];
-      const T* wp = a.Wp + gr.offset;
+      const T* wp = a.Wp + gr.woffset;
       double* gt = a.Gt != nullptr ? a.Gt + gr.offset : nullptr;
       const T* yg = Yb + (a.y_cols == 1 ? 0 : gr.b0);
       double* l = a.loss + gr.b0;
@@ -186,34 +207,34 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
       if (gt != nullptr) {
         if constexpr (kF32) {
           gacc = a.gblk;
-          std::memset(gacc, 0, sizeof(float) * static_cast<std::size_t>(d * gr.width));
+          if (gr.width == 1) std::memset(gacc, 0, sizeof(float) * static_cast<std::size_t>(d));
         } else {
           gacc = gt;
         }
       }
-      switch (gr.width) {
-        case 1:
-          Entry::template single<T, Tl::kLane, Tl::kRows>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr,
-                                                          gacc);
-          break;
-        case 4:
-          if constexpr (!kF32)
-            Entry::template lanes<T, 4, 4, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
-                                              gacc);
-          break;
-        case 8:
+      if (gr.width == 1) {
+        Entry::template single<T, Tl::kLane, Tl::kRows>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr, gacc);
+      } else if constexpr (kF32) {
+        if (gr.width == 8)
+          Entry::template pairs<8, SP>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
+                                       a.gblk, gt);
+        else if constexpr (Wide)
+          Entry::template pairs<16, SP>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
+                                        a.gblk, gt);
+      } else {
+        if (gr.width == 4)
+          Entry::template lanes<T, 4, 4, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
+                                            gacc);
+        else if (gr.width == 8)
           Entry::template lanes<T, 8, L8, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
                                              gacc);
-          break;
-        default:
-          if constexpr (Wide)
-            Entry::template lanes<T, 16, Tl::kLane, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr,
-                                                       a.scratch, gacc);
-          break;
+        else if constexpr (Wide)
+          Entry::template lanes<T, 16, Tl::kLane, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr,
+                                                     a.scratch, gacc);
       }
-      if constexpr (kF32)
-        if (gt != nullptr)
-          for (Index k = 0; k < d * gr.width; ++k) gt[k] += static_cast<double>(gacc[k]);
+      if constexpr (kF32)  // a lone row's float block sums; groups flush their own (pair layout)
+        if (gt != nullptr && gr.width == 1)
+          for (Index k = 0; k < d; ++k) gt[k] += static_cast<double>(gacc[k]);
     }
   }
 }
@@ -356,9 +377,12 @@ class FusedKernel final : public ChunkedKernel<T> {
       : Base(p, B, packed_size(B, p.d, kFloat, level)),
         level_(level),
         groups_(make_groups(B, p.d, kFloat, level)) {
-    Wp_.assign(static_cast<std::size_t>(this->partial_size_), T(0));
+    Index packed = 0;
+    for (const Group& g : groups_) packed += packed_weights(p.d, g.width, kFloat);
+    Wp_.assign(static_cast<std::size_t>(packed), T(0));
     scratch_.assign(static_cast<std::size_t>(this->ch_.count * this->ch_.block * kMaxGroup), 0.0);
-    if (kFloat) gblk_.assign(static_cast<std::size_t>(this->ch_.count * p.d * kMaxGroup), 0.0f);
+    if (kFloat)
+      gblk_.assign(static_cast<std::size_t>(this->ch_.count * blocks::pair_rows(p.d) * 2 * kMaxGroup), 0.0f);
   }
   const char* name() const override { return "fused"; }
 
@@ -368,10 +392,16 @@ class FusedKernel final : public ChunkedKernel<T> {
   void prepare(const double* W) override {
     const Index d = this->p_.d;
     for (const Group& g : groups_) {
-      T* wp = Wp_.data() + g.offset;
+      T* wp = Wp_.data() + g.woffset;
+      const int w = g.width, h = w / 2;
       for (Index k = 0; k < d; ++k)
-        for (int j = 0; j < g.width; ++j)
-          wp[k * g.width + j] = j < g.nb ? static_cast<T>(W[(g.b0 + j) * d + k]) : T(0);
+        for (int j = 0; j < w; ++j) {
+          const T v = j < g.nb ? static_cast<T>(W[(g.b0 + j) * d + k]) : T(0);
+          if (kFloat && w > 1)  // pair layout (relu_blocks.hpp); the odd lanes of an odd d's last pair stay 0
+            wp[(k / 2) * 2 * w + (j / h) * w + 2 * (j % h) + (k % 2)] = v;
+          else
+            wp[k * w + j] = v;
+        }
     }
   }
   void run_chunk(Index c, Index i0, Index i1, bool relaxed, bool strict, double* gpart, double* loss,
@@ -392,7 +422,7 @@ class FusedKernel final : public ChunkedKernel<T> {
                       loss,
                       rloss,
                       scratch_.data() + c * this->ch_.block * kMaxGroup,
-                      gblk_.empty() ? nullptr : gblk_.data() + c * p.d * kMaxGroup,
+                      gblk_.empty() ? nullptr : gblk_.data() + c * blocks::pair_rows(p.d) * 2 * kMaxGroup,
                       this->check_now_,
                       this->bad_.empty() ? nullptr : this->bad_.data() + c};
     fused_chunk<T>(level_, args);
