@@ -254,7 +254,7 @@ CVX_RELU_INLINE void sweep_rows(const T* xd, const T* xa, Index d, const T* w, c
 // with group j also computes the dot products of group j + 1.
 template <typename T, int L, int Q>
 CVX_RELU_INLINE void single_block(const T* X, Index d, Index rows, const T* y, Index y_stride, const T* w,
-                                  Modes modes, double* loss, double* rloss, T* g) {
+                                  Modes modes, double* loss, double* rloss, T* g, Index rows_ahead = 0) {
   using V = Vec<T, L>;
   V wtail = {}, tmask = {};
   const Index rem = d % L;
@@ -280,7 +280,7 @@ CVX_RELU_INLINE void single_block(const T* X, Index d, Index rows, const T* y, I
       const T* xc = X + j * Q * d;
       residuals(j);
       const bool more = j + 1 < groups;
-      const T* pf = j + 2 < groups ? xc + 2 * Q * d : nullptr;
+      const T* pf = (j + 3) * Q <= rows + rows_ahead ? xc + 2 * Q * d : nullptr;  // may be the next block's
       if (more && g != nullptr)
         sweep_rows<T, L, Q, true, true>(xc + Q * d, xc, d, w, wtail, tmask, m, g, z, pf);
       else if (more)
@@ -292,7 +292,7 @@ CVX_RELU_INLINE void single_block(const T* X, Index d, Index rows, const T* y, I
     // Long rows: dot products, then the update while the group is still in L2, prefetching the next group.
     for (Index j = 0; j < groups; ++j) {
       const T* xc = X + j * Q * d;
-      const T* pf = j + 1 < groups ? xc + Q * d : nullptr;
+      const T* pf = (j + 2) * Q <= rows + rows_ahead ? xc + Q * d : nullptr;  // may be the next block's
       sweep_rows<T, L, Q, true, false>(xc, nullptr, d, w, wtail, tmask, nullptr, nullptr, z,
                                        g ? nullptr : pf);
       residuals(j);

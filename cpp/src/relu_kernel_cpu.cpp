@@ -145,8 +145,8 @@ CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, In
     template <typename T, int L, int Q>                                                                      \
     ATTR __attribute__((noinline)) static void single(const T* X, Index d, Index rows, const T* y,           \
                                                       Index y_stride, const T* w, Modes modes, double* loss, \
-                                                      double* rloss, T* g) {                                 \
-      blocks::single_block<T, L, Q>(X, d, rows, y, y_stride, w, modes, loss, rloss, g);                      \
+                                                      double* rloss, T* g, Index rows_ahead) {               \
+      blocks::single_block<T, L, Q>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);          \
     }                                                                                                        \
     template <typename T, int GW, int L, int S>                                                              \
     ATTR __attribute__((noinline)) static void lanes(const T* X, Index d, Index rows, const T* Y,            \
@@ -213,7 +213,8 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
         }
       }
       if (gr.width == 1) {
-        Entry::template single<T, Tl::kLane, Tl::kRows>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr, gacc);
+        Entry::template single<T, Tl::kLane, Tl::kRows>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr, gacc,
+                                                        a.i1 - i - rows);
       } else if constexpr (kF32) {
         if (gr.width == 8)
           Entry::template pairs<8, SP>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
