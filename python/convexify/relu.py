@@ -14,6 +14,9 @@ For data ``X`` (n, d) with samples as rows, labels ``y`` (n,) and a weight ``w``
 generally; that is false: with non-negative non-realizable labels (``X = [[1], [-1]], y = (1, 1)``), with
 noise, and with negative labels (``L_r`` may be unbounded below) the two problems differ.
 
+Shapes (SPEC 3.1): one problem, or B runs sharing ``X`` (``W`` (B, d), ``y`` (n,) or (n, B)) in :func:`gd`;
+B problems with their own data (``X`` (B, n, d), ``Y`` (B, n)) in :func:`gd_stacked`.
+
 A bias is an explicit constant-1 column of ``X`` (:func:`add_bias_column`), never implicit.
 float64 by default; float32 data is kept end to end in :func:`gd`: the core multiplies in float32 and keeps
 partial sums in float32 only over at most 128 features or 512 samples, accumulating in float64 beyond that;
@@ -33,6 +36,7 @@ from ._cuda import resolve_device
 from ._errors import DivergenceError, InputError
 from ._relu_cuda import relu_gd_cuda
 from ._relu_guards import polish_vanilla, positive_rank, unbounded_direction
+from ._relu_stacked import gd_stacked
 from ._validate import as_array, as_choice, as_int, as_real, same_rows
 
 __all__ = [
@@ -40,6 +44,7 @@ __all__ = [
     "relaxed_loss",
     "gradient",
     "gd",
+    "gd_stacked",
     "GDResult",
     "newton",
     "NewtonResult",
