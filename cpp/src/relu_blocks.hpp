@@ -98,7 +98,10 @@ template <typename T, int L>
 CVX_RELU_INLINE void widen_add(double* out, const Vec<T, L>& a, bool first) {
   if constexpr (L <= 8) {
     const Vec<double, L> w = __builtin_convertvector(a, Vec<double, L>);
-    store<Vec<double, L>>(out, first ? w : load<Vec<double, L>>(out) + w);
+    if (first)  // (a run-time choice between whole vectors is written as branches: see residual)
+      store<Vec<double, L>>(out, w);
+    else
+      store<Vec<double, L>>(out, load<Vec<double, L>>(out) + w);
   } else {
     Vec<T, L / 2> lo, hi;
     std::memcpy(&lo, &a, sizeof lo);
@@ -159,8 +162,11 @@ CVX_RELU_INLINE Vec<double, N> residual(const Vec<double, N>& z, const Vec<doubl
   const V r = p - y;
   lsum += r * r;
   rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;  // SPEC 3.2: L_r per sample
+  // Scalar branches around whole-vector selects (a select between two mask vectors on a run-time flag was
+  // compiled lane by lane).
   if (m.relaxed) return r;
-  return (m.strict ? (z > zero) : (z >= zero)) ? r : zero;
+  if (m.strict) return (z > zero) ? r : zero;
+  return (z >= zero) ? r : zero;
 }
 
 // ---- single weight row ------------------------------------------------------------------------------
@@ -326,7 +332,10 @@ CVX_RELU_INLINE void lanes_forward_tile(const T* x0, Index d, Index k0, Index k1
   for (int q = 0; q < Q; ++q)
     for (int v = 0; v < NV; ++v) {
       if constexpr (std::is_same_v<T, double>)
-        a[q][v] = k0 == 0 ? V{} : load<V>(sc + q * GW + v * L);  // the chain continues over k tiles
+        if (k0 == 0)
+          a[q][v] = V{};
+        else
+          a[q][v] = load<V>(sc + q * GW + v * L);  // the chain continues over k tiles
       else
         a[q][v] = V{};
     }
@@ -487,7 +496,10 @@ CVX_RELU_INLINE void pair_forward_tile(const float* x0, Index d, Index k0, Index
     for (int v = 0; v < 2; ++v) {
       double* out = sc + q * L + v * (L / 2);
       const VH z = __builtin_convertvector(pair_sum<L>(a[q][v]), VH);
-      store<VH>(out, k0 == 0 ? z : load<VH>(out) + z);
+      if (k0 == 0)
+        store<VH>(out, z);
+      else
+        store<VH>(out, load<VH>(out) + z);
     }
 }
 

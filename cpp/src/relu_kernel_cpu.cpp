@@ -268,7 +268,11 @@ CVX_RELU_INLINE void residual_block_impl(T* Z, Index rows, Index B, const T* Y, 
     const T* ys = Y + s * y_cols;
     Index b = 0;
     for (; b < B4; b += 4) {
-      const V y = y_cols == 1 ? blocks::splat<V>(static_cast<double>(ys[0])) : load_double4(ys + b);
+      V y;
+      if (y_cols == 1)  // branches, not ?: between whole vectors (see blocks::residual)
+        y = blocks::splat<V>(static_cast<double>(ys[0]));
+      else
+        y = load_double4(ys + b);
       V ls = blocks::load<V>(loss + b), rs = blocks::load<V>(rloss + b);
       const V m = blocks::residual<4>(load_double4(zs + b), y, modes, ls, rs);
       blocks::store<V>(loss + b, ls);
@@ -395,14 +399,15 @@ class FusedKernel final : public ChunkedKernel<T> {
     for (const Group& g : groups_) {
       T* wp = Wp_.data() + g.woffset;
       const int w = g.width, h = w / 2;
-      for (Index k = 0; k < d; ++k)
-        for (int j = 0; j < w; ++j) {
-          const T v = j < g.nb ? static_cast<T>(W[(g.b0 + j) * d + k]) : T(0);
-          if (kFloat && w > 1)  // pair layout (relu_blocks.hpp); the odd lanes of an odd d's last pair stay 0
-            wp[(k / 2) * 2 * w + (j / h) * w + 2 * (j % h) + (k % 2)] = v;
-          else
-            wp[k * w + j] = v;
+      for (int j = 0; j < w; ++j) {
+        const double* row = j < g.nb ? W + (g.b0 + j) * d : nullptr;
+        if (kFloat && w > 1) {  // pair layout (relu_blocks.hpp); the odd lanes of an odd d's last pair stay 0
+          T* dst = wp + (j / h) * w + 2 * (j % h);
+          for (Index k = 0; k < d; ++k) dst[(k / 2) * 2 * w + (k % 2)] = row ? static_cast<T>(row[k]) : T(0);
+        } else {
+          for (Index k = 0; k < d; ++k) wp[k * w + j] = row ? static_cast<T>(row[k]) : T(0);
         }
+      }
     }
   }
   void run_chunk(Index c, Index i0, Index i1, bool relaxed, bool strict, double* gpart, double* loss,
