@@ -403,10 +403,9 @@ CVX_RELU_INLINE void lanes_gradient(const T* X, Index d, Index rows, const doubl
 
 // Residuals of a block for a group of nb <= GW weight rows (scratch: z in, m o r out).  Y: the labels of the
 // block's first sample, y_cols = 1 (shared) or B (offset to the group's first column by the caller).
-template <typename T, int GW>
+template <typename T, int GW, int RW>  // RW: float64 lanes per residual vector (one register)
 CVX_RELU_INLINE void lanes_residual(double* scratch, Index rows, const T* Y, Index y_cols, int nb,
                                     Modes modes, double* loss, double* rloss) {
-  constexpr int RW = GW < 8 ? GW : 8;  // lanes per residual vector
   constexpr int NR = GW / RW;
   using VR = Vec<double, RW>;
   VR lsum[NR] = {}, rsum[NR] = {};

@@ -69,14 +69,14 @@ struct Group {
   Index woffset;  // into the packed weights (float groups of width > 1: pair layout, see relu_blocks.hpp)
 };
 
-// Packed weight floats or doubles of one group.
-Index packed_weights(Index d, int width, bool float_data) {
-  return float_data && width > 1 ? blocks::pair_rows(d) * 2 * width : d * width;
-}
-
 // Widest group: 16 weight rows with AVX-512 (float32: one 16-lane register; float64: two 8-lane registers,
 // which halves the loads per FMA and measured ~1.6x faster than groups of 8), else 8.
 int max_group(Simd level) { return level == Simd::avx512 ? 16 : 8; }
+
+// Packed weights of one group: float groups by pairs of k where the level uses pair tiles.
+Index packed_weights(Index d, int width, bool float_data, Simd level) {
+  return float_data && width > 1 && level != Simd::generic ? blocks::pair_rows(d) * 2 * width : d * width;
+}
 
 std::vector<Group> make_groups(Index B, Index d, bool float_data, Simd level) {
   std::vector<Group> groups;
@@ -87,7 +87,7 @@ std::vector<Group> make_groups(Index B, Index d, bool float_data, Simd level) {
     int width = nb == 1 ? 1 : (nb <= 4 && !float_data ? 4 : (nb <= 8 ? 8 : 16));
     groups.push_back({b0, nb, width, offset, woffset});
     offset += d * width;
-    woffset += packed_weights(d, width, float_data);
+    woffset += packed_weights(d, width, float_data, level);
   }
   return groups;
 }
@@ -119,22 +119,28 @@ struct ChunkArgs {
   char* bad;        // set when a block is not finite (the chunk's results are then not computed)
 };
 
-// Register tiles per SIMD level.  Wide (AVX-512): 32 registers of 8 doubles / 16 floats; otherwise 16
-// registers of 4 doubles / 8 floats (AVX2; the generic build splits them into SSE2 halves).
-template <typename T, bool Wide>
+// Register tiles per SIMD level: AVX-512 has 32 registers of 64 bytes, AVX2 16 of 32 bytes, the generic
+// (SSE2) build 16 of 16 bytes.  Vectors are kept at most one register wide where they are compared or
+// blended (wider ones were compiled lane by lane).
+template <typename T, Simd kLevel>
 struct Tiles {
-  static constexpr int kLane = (std::is_same_v<T, float> ? 8 : 4) * (Wide ? 2 : 1);  // lanes per register
-  static constexpr int kRows = Wide ? 8 : 4;                                 // lone row: samples per step
-  static constexpr int kSamples = Wide || std::is_same_v<T, float> ? 8 : 4;  // groups: samples per tile
-  static constexpr int kPairSamples = Wide ? 8 : 4;                          // float pair tiles
+  static constexpr bool kF32 = std::is_same_v<T, float>;
+  static constexpr int kBytes = kLevel == Simd::avx512 ? 64 : (kLevel == Simd::avx2 ? 32 : 16);
+  static constexpr int kLane = kBytes / static_cast<int>(sizeof(T));  // lanes of T per register
+  static constexpr int kLane64 = kBytes / 8;                          // float64 lanes (residuals)
+  static constexpr int kRows = kLevel == Simd::avx512 ? 8 : (kLevel == Simd::avx2 ? 4 : 2);  // lone row
+  static constexpr int kSamples =
+      kLevel == Simd::avx512 ? 8 : (kLevel == Simd::avx2 ? (kF32 ? 8 : 4) : (kF32 ? 4 : 2));
+  static constexpr int kPairSamples = kLevel == Simd::avx512 ? 8 : 4;  // float pair tiles
+  static constexpr bool kPairs = kF32 && kLevel != Simd::generic;      // float groups packed by pairs of k
 };
 
-template <typename T, int GW, int L, int S>
+template <typename T, int GW, int L, int S, int RW>
 CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, Index y_cols, int nb,
                                  const T* Wt, Modes modes, double* loss, double* rloss, double* scratch,
                                  T* gacc) {
   blocks::lanes_forward<T, GW, L, S>(X, d, rows, Wt, scratch);
-  blocks::lanes_residual<T, GW>(scratch, rows, Y, y_cols, nb, modes, loss, rloss);
+  blocks::lanes_residual<T, GW, RW>(scratch, rows, Y, y_cols, nb, modes, loss, rloss);
   if (gacc != nullptr) blocks::lanes_gradient<T, GW, L, S>(X, d, rows, scratch, gacc);
 }
 
@@ -148,20 +154,20 @@ CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, In
                                                       double* rloss, T* g, Index rows_ahead) {               \
       blocks::single_block<T, L, Q>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);          \
     }                                                                                                        \
-    template <typename T, int GW, int L, int S>                                                              \
+    template <typename T, int GW, int L, int S, int RW>                                                      \
     ATTR __attribute__((noinline)) static void lanes(const T* X, Index d, Index rows, const T* Y,            \
                                                      Index y_cols, int nb, const T* Wt, Modes modes,         \
                                                      double* loss, double* rloss, double* scratch,           \
                                                      T* gacc) {                                              \
-      lanes_block<T, GW, L, S>(X, d, rows, Y, y_cols, nb, Wt, modes, loss, rloss, scratch, gacc);            \
+      lanes_block<T, GW, L, S, RW>(X, d, rows, Y, y_cols, nb, Wt, modes, loss, rloss, scratch, gacc);        \
     }                                                                                                        \
-    template <int L, int S>                                                                                  \
+    template <int L, int S, int RW>                                                                          \
     ATTR __attribute__((noinline)) static void pairs(const float* X, Index d, Index rows, const float* Y,    \
                                                      Index y_cols, int nb, const float* Wp, Modes modes,     \
                                                      double* loss, double* rloss, double* scratch,           \
                                                      float* gacc, double* gt) {                              \
       blocks::pair_forward<L, S>(X, d, rows, Wp, scratch);                                                   \
-      blocks::lanes_residual<float, L>(scratch, rows, Y, y_cols, nb, modes, loss, rloss);                    \
+      blocks::lanes_residual<float, L, RW>(scratch, rows, Y, y_cols, nb, modes, loss, rloss);                \
       if (gt == nullptr) return;                                                                             \
       std::memset(gacc, 0, sizeof(float) * static_cast<std::size_t>(blocks::pair_rows(d) * 2 * L));          \
       blocks::pair_gradient<L, S>(X, d, rows, scratch, gacc);                                                \
@@ -180,13 +186,15 @@ CVX_RELU_BLOCK_ENTRIES(BlocksAvx512, CONVEXIFY_TARGET_AVX512)
 #undef CVX_RELU_BLOCK_ENTRIES
 
 // One chunk [i0, i1): every cache block of samples against every group of weight rows.
-template <typename T, bool Wide, typename Entry>
+template <typename T, Simd kLevel, typename Entry>
 void fused_chunk_impl(const ChunkArgs<T>& a) {
-  using Tl = Tiles<T, Wide>;
-  constexpr bool kF32 = std::is_same_v<T, float>;
-  constexpr int L8 = Tl::kLane < 8 ? Tl::kLane : 8;
+  using Tl = Tiles<T, kLevel>;
+  constexpr bool kF32 = Tl::kF32;
   constexpr int S = Tl::kSamples;
   constexpr int SP = Tl::kPairSamples;
+  constexpr int RW = Tl::kLane64;
+  constexpr int L4 = Tl::kLane < 4 ? Tl::kLane : 4;
+  constexpr int L8 = Tl::kLane < 8 ? Tl::kLane : 8;
   const Index d = a.d;
   for (Index i = a.i0; i < a.i1; i += a.block) {
     const Index rows = std::min(a.block, a.i1 - i);
@@ -203,11 +211,13 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
       const T* yg = Yb + (a.y_cols == 1 ? 0 : gr.b0);
       double* l = a.loss + gr.b0;
       double* lr = a.rloss + gr.b0;
-      T* gacc = nullptr;  // float64: the chunk's sums; float32: this block's float sums
+      // float64: the chunk's sums; float32: this block's float sums (pair groups flush their own)
+      T* gacc = nullptr;
+      const bool plain_float = kF32 && (gr.width == 1 || !Tl::kPairs);
       if (gt != nullptr) {
         if constexpr (kF32) {
           gacc = a.gblk;
-          if (gr.width == 1) std::memset(gacc, 0, sizeof(float) * static_cast<std::size_t>(d));
+          if (plain_float) std::memset(gacc, 0, sizeof(float) * static_cast<std::size_t>(d * gr.width));
         } else {
           gacc = gt;
         }
@@ -215,27 +225,29 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
       if (gr.width == 1) {
         Entry::template single<T, Tl::kLane, Tl::kRows>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr, gacc,
                                                         a.i1 - i - rows);
-      } else if constexpr (kF32) {
+      } else if constexpr (Tl::kPairs) {
         if (gr.width == 8)
-          Entry::template pairs<8, SP>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
-                                       a.gblk, gt);
-        else if constexpr (Wide)
-          Entry::template pairs<16, SP>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
-                                        a.gblk, gt);
+          Entry::template pairs<8, SP, (RW < 8 ? RW : 8)>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l,
+                                                          lr, a.scratch, a.gblk, gt);
+        else if constexpr (kLevel == Simd::avx512)
+          Entry::template pairs<16, SP, RW>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
+                                            a.gblk, gt);
       } else {
+        constexpr int R4 = RW < 4 ? RW : 4;
+        constexpr int R8 = RW < 8 ? RW : 8;
         if (gr.width == 4)
-          Entry::template lanes<T, 4, 4, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
-                                            gacc);
+          Entry::template lanes<T, 4, L4, S, R4>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr,
+                                                 a.scratch, gacc);
         else if (gr.width == 8)
-          Entry::template lanes<T, 8, L8, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr, a.scratch,
-                                             gacc);
-        else if constexpr (Wide)
-          Entry::template lanes<T, 16, Tl::kLane, S>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr,
-                                                     a.scratch, gacc);
+          Entry::template lanes<T, 8, L8, S, R8>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr,
+                                                 a.scratch, gacc);
+        else if constexpr (kLevel == Simd::avx512)
+          Entry::template lanes<T, 16, Tl::kLane, S, RW>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l, lr,
+                                                         a.scratch, gacc);
       }
-      if constexpr (kF32)  // a lone row's float block sums; groups flush their own (pair layout)
-        if (gt != nullptr && gr.width == 1)
-          for (Index k = 0; k < d; ++k) gt[k] += static_cast<double>(gacc[k]);
+      if constexpr (kF32)
+        if (gt != nullptr && plain_float)
+          for (Index k = 0; k < d * gr.width; ++k) gt[k] += static_cast<double>(gacc[k]);
     }
   }
 }
@@ -243,11 +255,11 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
 template <typename T>
 void fused_chunk(Simd level, const ChunkArgs<T>& a) {
 #ifdef CONVEXIFY_X86_DISPATCH
-  if (level == Simd::avx512) return fused_chunk_impl<T, true, BlocksAvx512>(a);
-  if (level == Simd::avx2) return fused_chunk_impl<T, false, BlocksAvx2>(a);
+  if (level == Simd::avx512) return fused_chunk_impl<T, Simd::avx512, BlocksAvx512>(a);
+  if (level == Simd::avx2) return fused_chunk_impl<T, Simd::avx2, BlocksAvx2>(a);
 #endif
   (void)level;
-  fused_chunk_impl<T, false, BlocksGeneric>(a);
+  fused_chunk_impl<T, Simd::generic, BlocksGeneric>(a);
 }
 
 // GEMM kernel: residuals and masks of a rows x B block of Z (row-major) in place, 4 weight rows per vector;
@@ -383,7 +395,7 @@ class FusedKernel final : public ChunkedKernel<T> {
         level_(level),
         groups_(make_groups(B, p.d, kFloat, level)) {
     Index packed = 0;
-    for (const Group& g : groups_) packed += packed_weights(p.d, g.width, kFloat);
+    for (const Group& g : groups_) packed += packed_weights(p.d, g.width, kFloat, level);
     Wp_.assign(static_cast<std::size_t>(packed), T(0));
     scratch_.assign(static_cast<std::size_t>(this->ch_.count * this->ch_.block * kMaxGroup), 0.0);
     if (kFloat)
@@ -401,7 +413,8 @@ class FusedKernel final : public ChunkedKernel<T> {
       const int w = g.width, h = w / 2;
       for (int j = 0; j < w; ++j) {
         const double* row = j < g.nb ? W + (g.b0 + j) * d : nullptr;
-        if (kFloat && w > 1) {  // pair layout (relu_blocks.hpp); the odd lanes of an odd d's last pair stay 0
+        if (kFloat && w > 1 && level_ != Simd::generic) {  // pair layout (relu_blocks.hpp); the odd lanes of
+                                                           // an odd d's last pair stay 0
           T* dst = wp + (j / h) * w + 2 * (j % h);
           for (Index k = 0; k < d; ++k) dst[(k / 2) * 2 * w + (k % 2)] = row ? static_cast<T>(row[k]) : T(0);
         } else {
