@@ -23,6 +23,7 @@ def test_readme_api_tour_runs():
     for I in (1, 4, 16):
         assert b[I].lower <= b[I].upper + 1e-9
     assert ns["s"].lambda_min > 0
+    assert ns["st"].W.shape == (2, 50) and ns["st"].train_loss.shape[1] == 2
     first = README.read_text().split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()
     assert first[0].startswith("pip install . && convexify reproduce --quick")
     assert first[1].startswith('pip install ".[test]" && python -m pytest')

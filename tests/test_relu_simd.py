@@ -105,3 +105,15 @@ def test_kernel_checks_every_block_of_x_in_its_first_pass(rng, kernel, B, dtype,
         relu.gd(X, y, W, step=1e-4, iters=3, X_test=Xb, y_test=y, kernel=kernel, check=False, classify=False)
     ok = relu.gd(X, y, W, step=1e-4, iters=3, kernel=kernel, check=False, classify=False)
     assert np.isfinite(ok.W).all()
+
+
+def test_auto_kernel_follows_the_level(rng, level_restored):
+    X, y, W = _problem(rng, 500, 20, 70, np.float32)
+    kw = dict(step=1e-4, iters=2, check=False, classify=False)
+    for level in LEVELS:
+        convexify.set_simd_level(level)
+        want = "fused" if level == "avx512" else "gemm"  # measured choice for float32, B >= 64
+        assert relu.gd(X, y, W, **kw).kernel == want
+        assert (
+            relu.gd(X.astype(np.float64), y.astype(np.float64), W.astype(np.float64), **kw).kernel == "fused"
+        )

@@ -561,22 +561,21 @@ template bool all_finite(const float*, Index);
 
 template <typename T>
 std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, Index B, KernelChoice choice) {
-  // Measured on one core (AMD EPYC Zen 4, portable build, min-of-3 timings per GD iteration on a busy
-  // machine):
-  // - the fused kernel beats Eigen's GEMM pair at every measured size and B, in both dtypes (e.g. n = 2e4,
-  //   d = 1000, B = 256: 424 vs 951 ms in float64, 319 vs 488 ms in float32), because the portable Eigen
-  //   build has SSE2 kernels only while the fused loops are also compiled for AVX2/FMA;
-  // - with a BLAS GEMM (SciPy's OpenBLAS, AVX2) the GEMM pair wins in float32 from B = 64 on
-  //   ((n, d) = (1e4, 100): B = 64 3.8 vs 4.3 ms, B = 256 13.5 vs 17.6 ms; (1e5, 1000): B = 64 334 vs
-  //   430 ms, B = 256 ~1.1 vs 1.7 s) and is even with the fused kernel below (B = 16: 1.06 vs 1.02 ms);
-  // - in float64 it is within noise of the fused kernel (B = 64: 636 vs 568 ms, B = 256: 2.0 vs 2.2 s at
-  //   (1e5, 1000); 24.8 vs 22.9 ms at (1e4, 100)), so float64 stays fused: a weight row then gets the same
-  //   numbers (to round-off) alone or in any batch.
+  // Measured on one core (AMD EPYC with AVX-512, portable build, SciPy's OpenBLAS using AVX2), per GD
+  // iteration, fused vs BLAS GEMM pair:
+  // - AVX-512 level: the fused kernel wins at every measured size and B, in both dtypes, by 1.5-2.7x
+  //   ((1e4, 100), B = 256: float32 5.7 vs 11.2 ms, float64 10.3 vs 23.6 ms; (1e5, 1000), B = 256: float32
+  //   0.93 vs 1.47 s, float64 1.49 vs 2.90 s).
+  // - AVX2 level: even in float64 (B = 256: 23.1 vs 22.6 ms at (1e4, 100)), while in float32 the GEMM pair
+  //   wins from B = 64 on ((3e4, 1000), B = 256: 546 vs 432 ms), so float32 with B >= 64 takes the GEMM pair
+  //   there.  float64 stays fused: a weight row then gets the same numbers alone or in any batch.
+  const Simd level = simd_level();
   if (choice == KernelChoice::automatic) {
-    const bool blas_f32 = std::is_same_v<T, float> && problem.gemm != nullptr && B >= 64;
+    const bool blas_f32 =
+        std::is_same_v<T, float> && problem.gemm != nullptr && B >= 64 && level != Simd::avx512;
     choice = blas_f32 ? KernelChoice::gemm : KernelChoice::fused;
   }
-  if (choice == KernelChoice::fused) return std::make_unique<FusedKernel<T>>(problem, B, simd_level());
+  if (choice == KernelChoice::fused) return std::make_unique<FusedKernel<T>>(problem, B, level);
   return std::make_unique<GemmKernel<T>>(problem, B);
 }
 

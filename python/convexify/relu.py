@@ -254,7 +254,8 @@ def gd(
         classify: compute ``stationary`` for vanilla runs (Gauss-Newton polishing in numpy, O(B n d^2)).
         kernel: core kernel, "auto", "fused" or "gemm" (all give the same numbers up to round-off).
             "gemm" uses SciPy's BLAS (sgemm/dgemm) when available, else Eigen's GEMM; "auto" picks the
-            fused single pass, except float32 data with ``B >= 64`` (the BLAS GEMM pair, measured faster).
+            fused single pass, except float32 data with ``B >= 64`` below the AVX-512 level (see
+            :func:`convexify.get_simd_level`), where the BLAS GEMM pair measured faster.
         check: run the guards of SPEC 3.6 (negative labels, unbounded ``L_r``, ``rank(X_+) < d``).
         device: "cpu" (default), "cuda" (the optional CUDA kernels: data stay on the GPU for the whole run,
             only histories come back; ``RuntimeError`` saying why when no GPU or CUDA build is usable) or
