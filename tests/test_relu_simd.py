@@ -1,8 +1,9 @@
 """Lens 2 fused kernel at every SIMD level the CPU supports (SPEC 3.8), against the numpy reference.
 
 The sizes reach every path of the block loops: d below, at and above one vector (tails that overlap the
-previous vector), d above one k-tile (128), a lone weight row (B = 1 and the last of B = 17 / 33), groups
-of 4, 8 and 16 (zero padded), and sample counts that leave a remainder after the groups of 4 / 8.
+previous vector), d above one k-tile (128) and above 512 (the long-row float32 tiles), a lone weight row
+(B = 1 and the last of B = 17 / 33), groups of 4, 8 and 16 (zero padded), and sample counts that leave a
+remainder after the groups of 4 / 8.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _problem(rng, n, d, B, dtype, labels_per_run=False):
 
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
-@pytest.mark.parametrize("n, d", [(203, 3), (203, 8), (211, 21), (64, 16), (307, 150), (90, 257)])
+@pytest.mark.parametrize("n, d", [(203, 3), (203, 8), (211, 21), (64, 16), (307, 150), (90, 257), (45, 603)])
 @pytest.mark.parametrize("B", [1, 3, 8, 13, 16, 17, 33])
 def test_every_level_matches_reference(rng, level_restored, level, dtype, rtol, n, d, B):
     convexify.set_simd_level(level)

@@ -223,8 +223,18 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
         }
       }
       if (gr.width == 1) {
-        Entry::template single<T, Tl::kLane, Tl::kRows>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr, gacc,
-                                                        a.i1 - i - rows);
+        // AVX-512, float32, long rows: 8-lane vectors and 4-row groups stream X ~15% faster than 16 x 8
+        // (measured at d = 1000, X from DRAM; at d = 100 the 16 x 8 tiles are faster).
+        bool done = false;
+        if constexpr (kLevel == Simd::avx512 && kF32)
+          if (d >= 512) {
+            Entry::template single<T, 8, 4>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr, gacc,
+                                            a.i1 - i - rows);
+            done = true;
+          }
+        if (!done)
+          Entry::template single<T, Tl::kLane, Tl::kRows>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr, gacc,
+                                                          a.i1 - i - rows);
       } else if constexpr (Tl::kPairs) {
         if (gr.width == 8)
           Entry::template pairs<8, SP, (RW < 8 ? RW : 8)>(Xb, d, rows, yg, a.y_cols, gr.nb, wp, a.modes, l,
