@@ -1,16 +1,18 @@
 // Per-block loops of the fused ReLU gradient kernel (SPEC 3.4, 3.8), written once with GCC/Clang vector
-// extensions.  relu_kernel_cpu.cpp instantiates them once per instruction set (generic, AVX2+FMA, AVX-512)
-// with vector lengths that fill that set's registers: a Vec<double, 8> is one AVX-512 register, two AVX2
-// registers, or four SSE2 ones.
+// extensions.  relu_kernel_cpu.cpp instantiates them once per SIMD level (generic SSE2, AVX2+FMA, AVX-512)
+// with vector lengths of one register of that level.  (GCC compiles compares and blends of wider generic
+// vectors, and ?: choices between whole vectors on a run-time flag, lane by lane: those are avoided.)
 //
 // For one cache block of samples X_blk (rows x d, row-major) they compute, per weight row w_b,
 //   z_sb = x_s . w_b,  r_sb = relu(z_sb) - y_sb,  the two loss sums, and  G_b += sum_s m_sb r_sb x_s.
 //
 // Single weight row (B = 1 or a last group of one): Q samples at a time, the Q dot products vectorised over
-//   k, their residuals, and the update g += sum_q m_q x_q while the Q rows are still in L1.
-// Groups of GW weight rows (zero padded): lanes are weight rows and every (sample, weight) dot product is
-//   one sequential chain over k (float64), so a weight row gets the same numbers in any group; register
+//   k, their residuals, and the update g += sum_q m_q x_q while the Q rows are still in cache; the sweep
+//   that updates g with one group computes the next group's dot products and prefetches a later one.
+// Groups of GW float64 weight rows (zero padded): lanes are weight rows and every (sample, weight) dot
+//   product is one sequential chain over k, so a weight row gets the same numbers in any group; register
 //   tiles of S samples x GW lanes, k cut into tiles whose slices of W^T and G^T stay in L1.
+// Groups of float32 weight rows: the same, with the weights packed by pairs of k (see pair_forward).
 // float32 data: products and partial sums are float over at most kTile terms of k or one cache block of
 //   samples (<= 512 rows) and float64 beyond, so the float rounding does not grow with d or n.
 #pragma once
