@@ -277,7 +277,11 @@ CVX_RELU_INLINE void single_block(const T* X, Index d, Index rows, const T* y, I
   double z[Q], m[Q];
   auto residuals = [&](Index j) {
     VQ yv;
-    for (int q = 0; q < Q; ++q) yv[q] = static_cast<double>(y[(j * Q + q) * y_stride]);
+    if (y_stride == 1) {
+      yv = __builtin_convertvector(load<Vec<T, Q>>(y + j * Q), VQ);
+    } else {
+      for (int q = 0; q < Q; ++q) yv[q] = static_cast<double>(y[(j * Q + q) * y_stride]);
+    }
     store<VQ>(m, residual<Q>(load<VQ>(z), yv, modes, lsum, rsum));
   };
   if (static_cast<std::size_t>(Q * d) * sizeof(T) <= 16384) {
