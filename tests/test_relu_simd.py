@@ -118,3 +118,31 @@ def test_auto_kernel_follows_the_level(rng, level_restored):
         assert (
             relu.gd(X.astype(np.float64), y.astype(np.float64), W.astype(np.float64), **kw).kernel == "fused"
         )
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-11), (np.float32, 2e-5)])
+@pytest.mark.parametrize("d", [3, 8, 21, 150])
+def test_lone_row_gd_on_padded_copy_matches_reference(rng, dtype, rtol, d):
+    # B = 1 on small X runs on a 64-byte aligned copy with zero-padded rows (relu_gd.cpp): same numbers.
+    X, y, W = _problem(rng, 333, d, 1, dtype)
+    Xt, yt, _ = _problem(rng, 50, d, 1, dtype)
+    step = relu.default_step(X)
+    res = relu.gd(X, y, W, step=step, iters=30, X_test=Xt, y_test=yt, record_every=10, classify=False)
+    X64, y64 = X.astype(np.float64), y.astype(np.float64)
+    want = ref.gd(
+        X64,
+        y64,
+        W.astype(np.float64),
+        step,
+        30,
+        X_test=Xt.astype(np.float64),
+        y_test=yt.astype(np.float64),
+        record_every=10,
+    )
+    np.testing.assert_allclose(res.W, want["W"], rtol=rtol, atol=rtol * np.abs(want["W"]).max())
+    np.testing.assert_allclose(res.train_loss, want["train_loss"], rtol=10 * rtol)
+    np.testing.assert_allclose(res.test_loss, want["test_loss"], rtol=10 * rtol)
+    Xb = X.copy()
+    Xb[-1, -1] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or Inf"):
+        relu.gd(Xb, y, W, step=step, iters=3, classify=False)
