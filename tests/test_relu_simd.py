@@ -146,3 +146,38 @@ def test_lone_row_gd_on_padded_copy_matches_reference(rng, dtype, rtol, d):
     Xb[-1, -1] = np.nan
     with pytest.raises(ValueError, match="X contains NaN or Inf"):
         relu.gd(Xb, y, W, step=step, iters=3, classify=False)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize(
+    "dtype, d, rtol", [(np.float64, 16, 1e-12), (np.float64, 72, 1e-12), (np.float32, 32, 2e-5)]
+)
+def test_lone_row_at_every_alignment_of_x(rng, level_restored, level, dtype, d, rtol):
+    # The lone-row kernel's vector loads, overlapping tails and prefetches at every offset of X within a
+    # cache line (rows of a multiple of 64 bytes keep that offset on every row).
+    convexify.set_simd_level(level)
+    n = 61
+    X0, y, W = _problem(rng, n, d, 1, dtype)
+    per_line = 64 // np.dtype(dtype).itemsize
+    buf = np.empty(n * d + 2 * per_line, dtype=dtype)
+    base = (-(buf.ctypes.data // np.dtype(dtype).itemsize)) % per_line
+    G_ref = ref.gradient(W.astype(np.float64), X0.astype(np.float64), y.astype(np.float64))
+    for shift in range(per_line):
+        X = buf[base + shift : base + shift + n * d].reshape(n, d)
+        X[...] = X0
+        assert (X.ctypes.data % 64) // np.dtype(dtype).itemsize == shift
+        for relaxed in (False, True):
+            G = relu.gradient(W, X, y, relaxed=relaxed)
+            want = (
+                G_ref
+                if not relaxed
+                else ref.gradient(
+                    W.astype(np.float64), X0.astype(np.float64), y.astype(np.float64), relaxed=True
+                )
+            )
+            np.testing.assert_allclose(G, want, rtol=rtol, atol=rtol * np.abs(want).max())
+        np.testing.assert_allclose(
+            relu.loss(W, X, y),
+            ref.loss(W.astype(np.float64), X0.astype(np.float64), y.astype(np.float64)),
+            rtol=rtol,
+        )
