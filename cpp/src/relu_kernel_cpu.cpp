@@ -543,21 +543,13 @@ class GemmKernel final : public ChunkedKernel<T> {
   std::vector<Mat> Z_;
 };
 
-template <typename T>
-CVX_RELU_INLINE bool all_finite_impl(const T* a, Index size) {
-  // x * 0 is +-0 for finite x and NaN for NaN/Inf; +-0 sums stay 0.  Eight independent lanes.
-  T acc[8] = {};
-  Index i = 0;
-  for (; i + 8 <= size; i += 8)
-    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * T(0);
-  for (; i < size; ++i) acc[0] += a[i] * T(0);
-  bool ok = true;
-  for (int j = 0; j < 8; ++j) ok = ok && acc[j] == T(0);
-  return ok;
+// The up-front check (newton, lambda_max): the block kernels' routine, one AVX2 register wide.
+CVX_RELU_CLONES bool all_finite_of(const double* a, Index size) {
+  return blocks::all_finite<double, 4>(a, size);
 }
-
-CVX_RELU_CLONES bool all_finite_of(const double* a, Index size) { return all_finite_impl(a, size); }
-CVX_RELU_CLONES bool all_finite_of(const float* a, Index size) { return all_finite_impl(a, size); }
+CVX_RELU_CLONES bool all_finite_of(const float* a, Index size) {
+  return blocks::all_finite<float, 8>(a, size);
+}
 
 }  // namespace
 
