@@ -181,3 +181,22 @@ def test_lone_row_at_every_alignment_of_x(rng, level_restored, level, dtype, d, 
             ref.loss(W.astype(np.float64), X0.astype(np.float64), y.astype(np.float64)),
             rtol=rtol,
         )
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("n", [5, 13, 300, 1203])
+@pytest.mark.parametrize("d", [16, 32, 48, 64, 112, 128])
+def test_short_rows_match_reference(rng, level_restored, level, dtype, rtol, n, d):
+    # Lone rows of at most 8 whole registers (relu_blocks.hpp, short_block): fewer rows than one group or
+    # two, a remainder after the groups, several cache blocks; a lone row alone and after a group of 16.
+    convexify.set_simd_level(level)
+    for B in (1, 17):
+        X, y, W = _problem(rng, n, d, B, dtype)
+        X64, y64, W64 = X.astype(np.float64), y.astype(np.float64), W.astype(np.float64)
+        for relaxed, strict in [(False, False), (True, False), (False, True)]:
+            G = relu.gradient(W, X, y, relaxed=relaxed, strict=strict)
+            G_ref = ref.gradient(W64, X64, y64, relaxed=relaxed, strict=strict)
+            np.testing.assert_allclose(G, G_ref, rtol=rtol, atol=rtol * np.abs(G_ref).max())
+        np.testing.assert_allclose(relu.loss(W, X, y), ref.loss(W64, X64, y64), rtol=rtol)
+        np.testing.assert_allclose(relu.relaxed_loss(W, X, y), ref.relaxed_loss(W64, X64, y64), rtol=rtol)

@@ -135,6 +135,46 @@ CVX_RELU_INLINE Vec<double, 8> transpose_sum(const Vec<double, 8>* a) {
          __builtin_shufflevector(u[0], u[1], 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
+// Row sums of Q float vectors of L lanes as Q float64 values, (L, Q) = (16, 8) or (8, 4): a transposed
+// reduction in float (pairs of lanes of two rows, then of four, ...) that ends with row q in lane q, then
+// one widening.  In-lane unpacks first, so few cross-lane shuffles.
+template <int L, int Q>
+CVX_RELU_INLINE Vec<double, Q> transpose_sum_widen(const Vec<float, L>* a) {
+  using V = Vec<float, L>;
+  static_assert((L == 16 && Q == 8) || (L == 8 && Q == 4), "transpose_sum_widen: unsupported shape");
+  // Level 1: rows 2i, 2i+1 -> lane % 2 (unpack of 32-bit lanes within 128-bit blocks).
+  auto c1 = [](const V& x, const V& y) -> V {
+    if constexpr (L == 16)
+      return __builtin_shufflevector(x, y, 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29) +
+             __builtin_shufflevector(x, y, 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31);
+    else
+      return __builtin_shufflevector(x, y, 0, 8, 1, 9, 4, 12, 5, 13) +
+             __builtin_shufflevector(x, y, 2, 10, 3, 11, 6, 14, 7, 15);
+  };
+  // Level 2: rows (0, 1), (2, 3) -> lane % 4 (unpack of 64-bit pairs within 128-bit blocks).
+  auto c2 = [](const V& x, const V& y) -> V {
+    if constexpr (L == 16)
+      return __builtin_shufflevector(x, y, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29) +
+             __builtin_shufflevector(x, y, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+    else
+      return __builtin_shufflevector(x, y, 0, 1, 8, 9, 4, 5, 12, 13) +
+             __builtin_shufflevector(x, y, 2, 3, 10, 11, 6, 7, 14, 15);
+  };
+  Vec<float, Q> r;
+  if constexpr (L == 16) {
+    const V u0 = c2(c1(a[0], a[1]), c1(a[2], a[3])), u1 = c2(c1(a[4], a[5]), c1(a[6], a[7]));
+    // Level 3: 256-bit halves; block 0, 1 hold rows 0-3, blocks 2, 3 rows 4-7.
+    const V v = __builtin_shufflevector(u0, u1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
+                __builtin_shufflevector(u0, u1, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    r = __builtin_shufflevector(v, v, 0, 1, 2, 3, 8, 9, 10, 11) +
+        __builtin_shufflevector(v, v, 4, 5, 6, 7, 12, 13, 14, 15);
+  } else {
+    const V u = c2(c1(a[0], a[1]), c1(a[2], a[3]));
+    r = __builtin_shufflevector(u, u, 0, 1, 2, 3) + __builtin_shufflevector(u, u, 4, 5, 6, 7);
+  }
+  return __builtin_convertvector(r, Vec<double, Q>);
+}
+
 // True when no entry of a[0..size) is NaN or Inf: x * 0 is +-0 for finite x and NaN otherwise, and sums of
 // +-0 stay 0 (four independent L-lane sums).
 template <typename T, int L>
@@ -201,6 +241,9 @@ CVX_RELU_INLINE void sweep_rows(const T* xd, const T* xa, Index d, const T* w, c
   const Index dv = d / L * L;
   V mv[Q], a[Q];
   VD acc[Q];
+  // float, (L, Q) = (16, 8) or (8, 4): a k-tile's Q sums by one transposed reduction instead of Q folds
+  constexpr bool kFloatTranspose = kF32 && ((L == 16 && Q == 8) || (L == 8 && Q == 4));
+  Vec<double, Q> zacc = {};
   for (int q = 0; q < Q; ++q) {
     if constexpr (kAxpy) mv[q] = splat<V>(static_cast<T>(m[q]));
     a[q] = V{};
@@ -232,16 +275,24 @@ CVX_RELU_INLINE void sweep_rows(const T* xd, const T* xa, Index d, const T* w, c
         store<V>(g + k, load<V>(g + k) + tree_sum<V, Q>(p));
       }
     }
-    if constexpr (kDot && kF32)
-      for (int q = 0; q < Q; ++q) {
-        acc[q] += fold_widen<L>(a[q]);
-        a[q] = V{};
+    if constexpr (kDot && kF32) {
+      if constexpr (kFloatTranspose) {
+        zacc += transpose_sum_widen<L, Q>(a);
+        for (int q = 0; q < Q; ++q) a[q] = V{};
+      } else {
+        for (int q = 0; q < Q; ++q) {
+          acc[q] += fold_widen<L>(a[q]);
+          a[q] = V{};
+        }
       }
+    }
   }
   if constexpr (kDot) {
     if constexpr (!kF32)
       for (int q = 0; q < Q; ++q) acc[q] = a[q];
-    if constexpr (Q == NL && (Q == 4 || Q == 8)) {
+    if constexpr (kFloatTranspose) {
+      store<Vec<double, Q>>(z, zacc);
+    } else if constexpr (Q == NL && (Q == 4 || Q == 8)) {
       store<VD>(z, transpose_sum(acc));
     } else {
       for (int q = 0; q < Q; ++q) z[q] = lane_sum<double, NL>(acc[q]);
@@ -325,6 +376,112 @@ CVX_RELU_INLINE void single_block(const T* X, Index d, Index rows, const T* y, I
   }
   loss[0] += l;
   rloss[0] += lr;
+}
+
+// ---- single weight row, short rows -----------------------------------------------------------------------
+
+// Q row sums of Q vectors of L lanes, row q in lane q: float (L = 2Q) and float64 (L = Q) tiles.
+template <typename T, int L, int Q>
+CVX_RELU_INLINE Vec<double, Q> row_sums(const Vec<T, L>* a) {
+  if constexpr (std::is_same_v<T, float>)
+    return transpose_sum_widen<L, Q>(a);
+  else
+    return transpose_sum(a);
+}
+
+// One block, one weight row w, rows of exactly NV vectors (d = NV * L: the zero-padded copy gd makes for
+// one weight row, or data of that width).  Same arguments and results as single_block; g: the row's gradient
+// accumulator, or null.  w is read from L1, g stays in NV registers over the block, and the residuals run
+// ahead of the update: the pass that adds group j to g also computes the dot products of group j + 2, and
+// group j + 1's residuals are formed before it, so no update waits for its own residuals.  Each float32
+// dot product is one float sum of d <= 8 L terms.
+template <typename T, int L, int Q, int NV>
+CVX_RELU_INLINE void short_block(const T* X, Index rows, const T* y, Index y_stride, const T* w, Modes modes,
+                                 double* loss, double* rloss, T* gout, Index rows_ahead) {
+  using V = Vec<T, L>;
+  using VQ = Vec<double, Q>;
+  constexpr Index d = NV * L;
+  constexpr int kLines = Q * d * static_cast<int>(sizeof(T)) / 64;  // cache lines of a group
+  constexpr int kAhead = 4;  // groups from the one being added to g to the one being prefetched
+  V g[NV];
+  for (int v = 0; v < NV; ++v) g[v] = V{};
+  VQ lsum = {}, rsum = {};
+  const Index groups = rows / Q;
+  double zr[3][Q];  // dot products of groups j, j + 1, j + 2 (by j mod 3)
+  T mr[2][Q];       // gradient weights of groups j, j + 1 (by j mod 2)
+  auto dots = [&](const T* x, double* z) {
+    V a[Q];
+    for (int q = 0; q < Q; ++q) a[q] = load<V>(x + q * d) * load<V>(w);
+    for (int v = 1; v < NV; ++v) {
+      const V wv = load<V>(w + v * L);
+      for (int q = 0; q < Q; ++q) a[q] += load<V>(x + q * d + v * L) * wv;
+    }
+    store<VQ>(z, row_sums<T, L, Q>(a));
+  };
+  auto residuals = [&](Index j) {
+    VQ yv;
+    if (y_stride == 1) {
+      yv = __builtin_convertvector(load<Vec<T, Q>>(y + j * Q), VQ);
+    } else {
+      for (int q = 0; q < Q; ++q) yv[q] = static_cast<double>(y[(j * Q + q) * y_stride]);
+    }
+    const VQ m = residual<Q>(load<VQ>(zr[j % 3]), yv, modes, lsum, rsum);
+    store<Vec<T, Q>>(mr[j % 2], __builtin_convertvector(m, Vec<T, Q>));
+  };
+  for (Index j = 0; j < std::min<Index>(groups, 2); ++j) dots(X + j * Q * d, zr[j]);
+  if (groups > 0) residuals(0);
+  for (Index j = 0; j < groups; ++j) {
+    const T* xc = X + j * Q * d;
+    if (j + 1 < groups) residuals(j + 1);
+    if ((j + kAhead + 1) * Q <= rows + rows_ahead)  // may be the next block's
+      for (int i = 0; i < kLines; ++i) __builtin_prefetch(xc + kAhead * Q * d + i * (64 / sizeof(T)), 0, 3);
+    if (j + 2 < groups) dots(xc + 2 * Q * d, zr[(j + 2) % 3]);
+    if (gout != nullptr) {
+      const T* m = mr[j % 2];
+      for (int v = 0; v < NV; ++v)
+        for (int q = 0; q < Q; ++q) g[v] += splat<V>(m[q]) * load<V>(xc + q * d + v * L);
+    }
+  }
+  double l = lane_sum<double, Q>(lsum), lr = lane_sum<double, Q>(rsum);
+  for (Index s = groups * Q; s < rows; ++s) {  // the last rows % Q rows, one at a time
+    const T* x = X + s * d;
+    V a = load<V>(x) * load<V>(w);
+    for (int v = 1; v < NV; ++v) a += load<V>(x + v * L) * load<V>(w + v * L);
+    Vec<double, 2> zv = {lane_sum<T, L>(a), 0.0}, yv = {static_cast<double>(y[s * y_stride]), 0.0}, ls = {},
+                   rs = {};
+    const T m = static_cast<T>(residual<2>(zv, yv, modes, ls, rs)[0]);
+    l += ls[0];
+    lr += rs[0];
+    for (int v = 0; v < NV; ++v) g[v] += splat<V>(m) * load<V>(x + v * L);
+  }
+  if (gout != nullptr)
+    for (int v = 0; v < NV; ++v) store<V>(gout + v * L, load<V>(gout + v * L) + g[v]);
+  loss[0] += l;
+  rloss[0] += lr;
+}
+
+// short_block for a run-time NV in 1..8.
+template <typename T, int L, int Q>
+CVX_RELU_INLINE void short_rows(int nv, const T* X, Index rows, const T* y, Index y_stride, const T* w,
+                                Modes modes, double* loss, double* rloss, T* g, Index rows_ahead) {
+  switch (nv) {
+    case 1:
+      return short_block<T, L, Q, 1>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+    case 2:
+      return short_block<T, L, Q, 2>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+    case 3:
+      return short_block<T, L, Q, 3>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+    case 4:
+      return short_block<T, L, Q, 4>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+    case 5:
+      return short_block<T, L, Q, 5>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+    case 6:
+      return short_block<T, L, Q, 6>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+    case 7:
+      return short_block<T, L, Q, 7>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+    default:
+      return short_block<T, L, Q, 8>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+  }
 }
 
 // ---- groups of weight rows (lanes) --------------------------------------------------------------------

@@ -129,6 +129,9 @@ struct Tiles {
   static constexpr int kLane = kBytes / static_cast<int>(sizeof(T));  // lanes of T per register
   static constexpr int kLane64 = kBytes / 8;                          // float64 lanes (residuals)
   static constexpr int kRows = kLevel == Simd::avx512 ? 8 : (kLevel == Simd::avx2 ? 4 : 2);  // lone row
+  // Lone rows of at most 8 registers (d % kLane == 0) take short_block, whose row sums need kRows = kLane
+  // (float64) or kLane / 2 (float32): the AVX2 and AVX-512 tiles.
+  static constexpr bool kShortRows = kLevel != Simd::generic;
   static constexpr int kSamples =
       kLevel == Simd::avx512 ? 8 : (kLevel == Simd::avx2 ? (kF32 ? 8 : 4) : (kF32 ? 4 : 2));
   static constexpr int kPairSamples = kLevel == Simd::avx512 ? 8 : 4;  // float pair tiles
@@ -153,6 +156,13 @@ CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, In
                                                       Index y_stride, const T* w, Modes modes, double* loss, \
                                                       double* rloss, T* g, Index rows_ahead) {               \
       blocks::single_block<T, L, Q>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);          \
+    }                                                                                                        \
+    template <typename T, int L, int Q>                                                                      \
+    ATTR __attribute__((noinline)) static void short_rows(int nv, const T* X, Index rows, const T* y,        \
+                                                          Index y_stride, const T* w, Modes modes,           \
+                                                          double* loss, double* rloss, T* g,                 \
+                                                          Index rows_ahead) {                                \
+      blocks::short_rows<T, L, Q>(nv, X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);           \
     }                                                                                                        \
     template <typename T, int GW, int L, int S, int RW>                                                      \
     ATTR __attribute__((noinline)) static void lanes(const T* X, Index d, Index rows, const T* Y,            \
@@ -223,11 +233,20 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
         }
       }
       if (gr.width == 1) {
+        bool done = false;
+        // Rows of at most 8 whole registers (gd's padded copy at d <= 128 in float32, 64 in float64):
+        // short_block, measured 1.1-1.3x faster than single_block at d = 64 and 112.
+        if constexpr (Tl::kShortRows)
+          if (d % Tl::kLane == 0 && d <= 8 * Tl::kLane) {
+            Entry::template short_rows<T, Tl::kLane, Tl::kRows>(static_cast<int>(d / Tl::kLane), Xb, rows, yg,
+                                                                a.y_cols, wp, a.modes, l, lr, gacc,
+                                                                a.i1 - i - rows);
+            done = true;
+          }
         // AVX-512, float32, long rows: 8-lane vectors and 4-row groups stream X ~15% faster than 16 x 8
         // (measured at d = 1000, X from DRAM; at d = 100 the 16 x 8 tiles are faster).
-        bool done = false;
         if constexpr (kLevel == Simd::avx512 && kF32)
-          if (d >= 512) {
+          if (!done && d >= 512) {
             Entry::template single<T, 8, 4>(Xb, d, rows, yg, a.y_cols, wp, a.modes, l, lr, gacc,
                                             a.i1 - i - rows);
             done = true;
