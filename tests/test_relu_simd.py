@@ -200,3 +200,20 @@ def test_short_rows_match_reference(rng, level_restored, level, dtype, rtol, n, 
             np.testing.assert_allclose(G, G_ref, rtol=rtol, atol=rtol * np.abs(G_ref).max())
         np.testing.assert_allclose(relu.loss(W, X, y), ref.loss(W64, X64, y64), rtol=rtol)
         np.testing.assert_allclose(relu.relaxed_loss(W, X, y), ref.relaxed_loss(W64, X64, y64), rtol=rtol)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-11), (np.float32, 2e-5)])
+@pytest.mark.parametrize("d", [9, 13, 21, 30, 37, 50, 67, 100, 113, 126])
+def test_lone_row_gd_on_packed_copy_matches_reference(rng, level_restored, level, dtype, rtol, d):
+    # B = 1: gd copies X into groups of samples packed for short_block (AVX2 / AVX-512 and d not a whole
+    # number of registers: every count of remainder vectors), the last n mod 8 samples as plain rows.
+    convexify.set_simd_level(level)
+    for n in (5, 21, 1003):
+        X, y, W = _problem(rng, n, d, 1, dtype)
+        step = relu.default_step(X)
+        res = relu.gd(X, y, W, step=step, iters=4, record_every=2, check=False, classify=False)
+        X64, y64, W64 = X.astype(np.float64), y.astype(np.float64), W.astype(np.float64)
+        want = ref.gd(X64, y64, W64, step, 4, record_every=2)
+        np.testing.assert_allclose(res.W, want["W"], rtol=rtol, atol=rtol * np.abs(want["W"]).max())
+        np.testing.assert_allclose(res.train_loss, want["train_loss"], rtol=10 * rtol)

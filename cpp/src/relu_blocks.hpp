@@ -389,20 +389,68 @@ CVX_RELU_INLINE Vec<double, Q> row_sums(const Vec<T, L>* a) {
     return transpose_sum(a);
 }
 
-// One block, one weight row w, rows of exactly NV vectors (d = NV * L: the zero-padded copy gd makes for
-// one weight row, or data of that width).  Same arguments and results as single_block; g: the row's gradient
-// accumulator, or null.  w is read from L1, g stays in NV registers over the block, and the residuals run
-// ahead of the update: the pass that adds group j to g also computes the dot products of group j + 2, and
-// group j + 1's residuals are formed before it, so no update waits for its own residuals.  Each float32
-// dot product is one float sum of d <= 8 L terms.
+// Q row sums of a vector whose lane h Q + q holds a partial sum of row q (L = Q or 2 Q), as Q float64 lanes.
+template <typename T, int L, int Q>
+CVX_RELU_INLINE Vec<double, Q> fold_rows(const Vec<T, L>& a) {
+  if constexpr (L == Q) {
+    return __builtin_convertvector(a, Vec<double, Q>);
+  } else {
+    Vec<T, Q> lo, hi;
+    std::memcpy(&lo, &a, sizeof lo);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
+    return __builtin_convertvector(lo + hi, Vec<double, Q>);
+  }
+}
+
+// a in lanes [0, Q), b in lanes [Q, 2 Q).
+template <typename T, int Q>
+CVX_RELU_INLINE Vec<T, 2 * Q> concat(const Vec<T, Q>& a, const Vec<T, Q>& b) {
+  static_assert(Q == 2 || Q == 4 || Q == 8, "concat: unsupported width");
+  if constexpr (Q == 8)
+    return __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  else if constexpr (Q == 4)
+    return __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7);
+  else
+    return __builtin_shufflevector(a, b, 0, 1, 2, 3);
+}
+
+// One block, one weight row w, short rows: the first F = NV L entries of a row are NV whole vectors and the
+// other d - F (fewer than L) are the remainder.  Same arguments and results as single_block; g: the row's
+// gradient accumulator, or null.
+//
+// Layout: with d = F, plain rows.  With d > F, every group of Q samples is packed (gd's copy for one weight
+// row, relu_gd.cpp): its Q rows' first F entries row by row, then the remainder columns, L / Q per vector:
+// lane h Q + q of remainder vector t holds x_q[F + t L / Q + h].  Both take Q d entries per group; samples
+// after the last whole group (n mod Q) are plain rows of length d.
+//
+// w is read from L1, g stays in NV registers over the block (the remainder's in rv more, by lane), and the
+// residuals run ahead of the update: the pass that adds group j to g also computes the dot products
+// of group j + 2, and group j + 1's residuals are formed before it, so no update waits for its own
+// residuals.  Each float32 dot product is float sums of at most 8 L terms, then float64.
 template <typename T, int L, int Q, int NV>
-CVX_RELU_INLINE void short_block(const T* X, Index rows, const T* y, Index y_stride, const T* w, Modes modes,
-                                 double* loss, double* rloss, T* gout, Index rows_ahead) {
+CVX_RELU_INLINE void short_block(const T* X, Index d, Index rows, const T* y, Index y_stride, const T* w,
+                                 Modes modes, double* loss, double* rloss, T* gout, Index rows_ahead) {
   using V = Vec<T, L>;
   using VQ = Vec<double, Q>;
-  constexpr Index d = NV * L;
-  constexpr int kLines = Q * d * static_cast<int>(sizeof(T)) / 64;  // cache lines of a group
+  constexpr int kPer = L / Q;  // remainder columns per remainder vector
+  constexpr Index F = NV * L;
   constexpr int kAhead = 4;  // groups from the one being added to g to the one being prefetched
+  const int rv = static_cast<int>((d - F + kPer - 1) / kPer);  // remainder vectors per group (< Q)
+  const int lines = static_cast<int>(Q * d * static_cast<Index>(sizeof(T)) / 64);  // of a group
+  // Remainder weights (w_k in every lane of column k, in the packed order) and gradient sums, rv vectors.
+  // (Whole-vector operations only: GCC 12.2's loop vectorizer at -O3 miscompiled a lane-by-lane fill of
+  // wr, with or without vector types; -fno-tree-loop-vectorize or -O2 gave the right numbers, UBSan/ASan
+  // found nothing.)
+  using VH = Vec<T, Q>;
+  auto weight = [&](Index k) { return k < d ? w[k] : T(0); };
+  V wr[Q], gr[Q];
+  for (int t = 0; t < rv; ++t) {
+    gr[t] = V{};
+    if constexpr (kPer == 1)
+      wr[t] = splat<V>(weight(F + t));
+    else
+      wr[t] = concat<T, Q>(splat<VH>(weight(F + 2 * t)), splat<VH>(weight(F + 2 * t + 1)));
+  }
   V g[NV];
   for (int v = 0; v < NV; ++v) g[v] = V{};
   VQ lsum = {}, rsum = {};
@@ -411,12 +459,18 @@ CVX_RELU_INLINE void short_block(const T* X, Index rows, const T* y, Index y_str
   T mr[2][Q];       // gradient weights of groups j, j + 1 (by j mod 2)
   auto dots = [&](const T* x, double* z) {
     V a[Q];
-    for (int q = 0; q < Q; ++q) a[q] = load<V>(x + q * d) * load<V>(w);
+    for (int q = 0; q < Q; ++q) a[q] = load<V>(x + q * F) * load<V>(w);
     for (int v = 1; v < NV; ++v) {
       const V wv = load<V>(w + v * L);
-      for (int q = 0; q < Q; ++q) a[q] += load<V>(x + q * d + v * L) * wv;
+      for (int q = 0; q < Q; ++q) a[q] += load<V>(x + q * F + v * L) * wv;
     }
-    store<VQ>(z, row_sums<T, L, Q>(a));
+    VQ zq = row_sums<T, L, Q>(a);
+    if (rv > 0) {
+      V ar = load<V>(x + Q * F) * wr[0];
+      for (int t = 1; t < rv; ++t) ar += load<V>(x + Q * F + t * L) * wr[t];
+      zq += fold_rows<T, L, Q>(ar);
+    }
+    store<VQ>(z, zq);
   };
   auto residuals = [&](Index j) {
     VQ yv;
@@ -434,53 +488,73 @@ CVX_RELU_INLINE void short_block(const T* X, Index rows, const T* y, Index y_str
     const T* xc = X + j * Q * d;
     if (j + 1 < groups) residuals(j + 1);
     if ((j + kAhead + 1) * Q <= rows + rows_ahead)  // may be the next block's
-      for (int i = 0; i < kLines; ++i) __builtin_prefetch(xc + kAhead * Q * d + i * (64 / sizeof(T)), 0, 3);
+      for (int i = 0; i < lines; ++i) __builtin_prefetch(xc + kAhead * Q * d + i * (64 / sizeof(T)), 0, 3);
     if (j + 2 < groups) dots(xc + 2 * Q * d, zr[(j + 2) % 3]);
     if (gout != nullptr) {
       const T* m = mr[j % 2];
       for (int v = 0; v < NV; ++v)
-        for (int q = 0; q < Q; ++q) g[v] += splat<V>(m[q]) * load<V>(xc + q * d + v * L);
+        for (int q = 0; q < Q; ++q) g[v] += splat<V>(m[q]) * load<V>(xc + q * F + v * L);
+      if (rv > 0) {
+        V mrep;  // m_q in lanes h Q + q
+        if constexpr (kPer == 1)
+          mrep = load<V>(m);
+        else
+          mrep = concat<T, Q>(load<VH>(m), load<VH>(m));
+        for (int t = 0; t < rv; ++t) gr[t] += mrep * load<V>(xc + Q * F + t * L);
+      }
     }
   }
   double l = lane_sum<double, Q>(lsum), lr = lane_sum<double, Q>(rsum);
-  for (Index s = groups * Q; s < rows; ++s) {  // the last rows % Q rows, one at a time
+  for (Index s = groups * Q; s < rows; ++s) {  // the last rows % Q rows (plain rows), one at a time
     const T* x = X + s * d;
     V a = load<V>(x) * load<V>(w);
     for (int v = 1; v < NV; ++v) a += load<V>(x + v * L) * load<V>(w + v * L);
-    Vec<double, 2> zv = {lane_sum<T, L>(a), 0.0}, yv = {static_cast<double>(y[s * y_stride]), 0.0}, ls = {},
-                   rs = {};
+    T zrem = 0;
+    for (Index k = F; k < d; ++k) zrem += x[k] * w[k];
+    Vec<double, 2> zv = {static_cast<double>(lane_sum<T, L>(a)) + static_cast<double>(zrem), 0.0},
+                   yv = {static_cast<double>(y[s * y_stride]), 0.0}, ls = {}, rs = {};
     const T m = static_cast<T>(residual<2>(zv, yv, modes, ls, rs)[0]);
     l += ls[0];
     lr += rs[0];
     for (int v = 0; v < NV; ++v) g[v] += splat<V>(m) * load<V>(x + v * L);
+    if (gout != nullptr)
+      for (Index k = F; k < d; ++k) gout[k] += m * x[k];
   }
-  if (gout != nullptr)
+  if (gout != nullptr) {
     for (int v = 0; v < NV; ++v) store<V>(gout + v * L, load<V>(gout + v * L) + g[v]);
+    for (int t = 0; t < rv; ++t) {
+      VH part[kPer];
+      std::memcpy(part, &gr[t], sizeof part);
+      for (int h = 0; h < kPer; ++h)
+        if (F + t * kPer + h < d) gout[F + t * kPer + h] += lane_sum<T, Q>(part[h]);
+    }
+  }
   loss[0] += l;
   rloss[0] += lr;
 }
 
 // short_block for a run-time NV in 1..8.
 template <typename T, int L, int Q>
-CVX_RELU_INLINE void short_rows(int nv, const T* X, Index rows, const T* y, Index y_stride, const T* w,
-                                Modes modes, double* loss, double* rloss, T* g, Index rows_ahead) {
+CVX_RELU_INLINE void short_rows(int nv, const T* X, Index d, Index rows, const T* y, Index y_stride,
+                                const T* w, Modes modes, double* loss, double* rloss, T* g,
+                                Index rows_ahead) {
   switch (nv) {
     case 1:
-      return short_block<T, L, Q, 1>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+      return short_block<T, L, Q, 1>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
     case 2:
-      return short_block<T, L, Q, 2>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+      return short_block<T, L, Q, 2>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
     case 3:
-      return short_block<T, L, Q, 3>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+      return short_block<T, L, Q, 3>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
     case 4:
-      return short_block<T, L, Q, 4>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+      return short_block<T, L, Q, 4>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
     case 5:
-      return short_block<T, L, Q, 5>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+      return short_block<T, L, Q, 5>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
     case 6:
-      return short_block<T, L, Q, 6>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+      return short_block<T, L, Q, 6>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
     case 7:
-      return short_block<T, L, Q, 7>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+      return short_block<T, L, Q, 7>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
     default:
-      return short_block<T, L, Q, 8>(X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
+      return short_block<T, L, Q, 8>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
   }
 }
 

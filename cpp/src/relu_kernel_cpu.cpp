@@ -117,6 +117,7 @@ struct ChunkArgs {
   float* gblk;      // float32 data: this block's gradient sums (pair layout for groups)
   bool check;       // check each block of X for NaN/Inf first
   char* bad;        // set when a block is not finite (the chunk's results are then not computed)
+  bool packed;      // X is packed for one weight row (Problem::packed)
 };
 
 // Register tiles per SIMD level: AVX-512 has 32 registers of 64 bytes, AVX2 16 of 32 bytes, the generic
@@ -158,11 +159,11 @@ CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, In
       blocks::single_block<T, L, Q>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);          \
     }                                                                                                        \
     template <typename T, int L, int Q>                                                                      \
-    ATTR __attribute__((noinline)) static void short_rows(int nv, const T* X, Index rows, const T* y,        \
-                                                          Index y_stride, const T* w, Modes modes,           \
-                                                          double* loss, double* rloss, T* g,                 \
+    ATTR __attribute__((noinline)) static void short_rows(int nv, const T* X, Index d, Index rows,           \
+                                                          const T* y, Index y_stride, const T* w,            \
+                                                          Modes modes, double* loss, double* rloss, T* g,    \
                                                           Index rows_ahead) {                                \
-      blocks::short_rows<T, L, Q>(nv, X, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);           \
+      blocks::short_rows<T, L, Q>(nv, X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);        \
     }                                                                                                        \
     template <typename T, int GW, int L, int S, int RW>                                                      \
     ATTR __attribute__((noinline)) static void lanes(const T* X, Index d, Index rows, const T* Y,            \
@@ -234,12 +235,12 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
       }
       if (gr.width == 1) {
         bool done = false;
-        // Rows of at most 8 whole registers (gd's padded copy at d <= 128 in float32, 64 in float64):
+        // Short rows, plain (d = 1..8 whole registers) or packed (gd's copy for one weight row):
         // short_block, measured 1.1-1.3x faster than single_block at d = 64 and 112.
         if constexpr (Tl::kShortRows)
-          if (d % Tl::kLane == 0 && d <= 8 * Tl::kLane) {
-            Entry::template short_rows<T, Tl::kLane, Tl::kRows>(static_cast<int>(d / Tl::kLane), Xb, rows, yg,
-                                                                a.y_cols, wp, a.modes, l, lr, gacc,
+          if (a.packed || (d % Tl::kLane == 0 && d <= 8 * Tl::kLane)) {
+            Entry::template short_rows<T, Tl::kLane, Tl::kRows>(static_cast<int>(d / Tl::kLane), Xb, d, rows,
+                                                                yg, a.y_cols, wp, a.modes, l, lr, gacc,
                                                                 a.i1 - i - rows);
             done = true;
           }
@@ -289,6 +290,36 @@ void fused_chunk(Simd level, const ChunkArgs<T>& a) {
 #endif
   (void)level;
   fused_chunk_impl<T, Simd::generic, BlocksGeneric>(a);
+}
+
+// Packed layout for one weight row (short_block) at a level with short rows: d not a multiple of the vector
+// length L and 1 to 8 whole vectors long, the remainder rounded up so that it fills whole vectors of the
+// packed order and a group is a multiple of 64 bytes.
+template <typename T, Simd kLevel>
+PackedLayout packed_layout_tiles(Index d) {
+  using Tl = Tiles<T, kLevel>;
+  PackedLayout pl;
+  if constexpr (Tl::kShortRows) {
+    constexpr Index L = Tl::kLane, Q = Tl::kRows, per = L / Q;
+    const Index nv = d / L;
+    if (nv < 1 || nv > 8 || d % L == 0) return pl;
+    Index dp = d;
+    while ((dp - nv * L) % per != 0 || (Q * dp * static_cast<Index>(sizeof(T))) % 64 != 0) ++dp;
+    if (dp >= (nv + 1) * L) return pl;  // no room: plain padded rows do as well
+    pl.group = Q;
+    pl.lanes = L;
+    pl.d = dp;
+  }
+  return pl;
+}
+
+template <typename T>
+PackedLayout packed_layout_at(Index d, Simd level) {
+#ifdef CONVEXIFY_X86_DISPATCH
+  if (level == Simd::avx512) return packed_layout_tiles<T, Simd::avx512>(d);
+  if (level == Simd::avx2) return packed_layout_tiles<T, Simd::avx2>(d);
+#endif
+  return packed_layout_tiles<T, Simd::generic>(d);
 }
 
 // GEMM kernel: residuals and masks of a rows x B block of Z (row-major) in place, 4 weight rows per vector;
@@ -423,6 +454,10 @@ class FusedKernel final : public ChunkedKernel<T> {
       : Base(p, B, packed_size(B, p.d, kFloat, level)),
         level_(level),
         groups_(make_groups(B, p.d, kFloat, level)) {
+    if (p.packed) {
+      const PackedLayout pl = packed_layout_at<T>(p.d, level);
+      require(B == 1 && pl.group > 0 && pl.d == p.d, "relu kernel: packed X needs B = 1 and its SIMD level");
+    }
     Index packed = 0;
     for (const Group& g : groups_) packed += packed_weights(p.d, g.width, kFloat, level);
     Wp_.assign(static_cast<std::size_t>(packed), T(0));
@@ -472,7 +507,8 @@ class FusedKernel final : public ChunkedKernel<T> {
                       scratch_.data() + c * this->ch_.block * kMaxGroup,
                       gblk_.empty() ? nullptr : gblk_.data() + c * blocks::pair_rows(p.d) * 2 * kMaxGroup,
                       this->check_now_,
-                      this->bad_.empty() ? nullptr : this->bad_.data() + c};
+                      this->bad_.empty() ? nullptr : this->bad_.data() + c,
+                      p.packed};
     fused_chunk<T>(level_, args);
   }
   void reduce_gradient(double* G) override {
@@ -507,6 +543,7 @@ class GemmKernel final : public ChunkedKernel<T> {
 
  public:
   GemmKernel(const Problem<T>& p, Index B) : Base(p, B, B * p.d), W_(B, p.d) {
+    require(!p.packed, "relu kernel: the gemm kernel reads plain rows only");
     const Index int_max = 2147483647;
     require(p.gemm == nullptr || (B <= int_max && p.d <= int_max && this->ch_.chunk <= int_max),
             "relu kernel: sizes exceed the BLAS integer range");
@@ -576,6 +613,14 @@ template <typename T>
 bool all_finite(const T* a, Index size) {
   return all_finite_of(a, size);
 }
+
+template <typename T>
+PackedLayout packed_layout(Index d) {
+  return packed_layout_at<T>(d, simd_level());
+}
+
+template PackedLayout packed_layout<double>(Index);
+template PackedLayout packed_layout<float>(Index);
 
 template bool all_finite(const double*, Index);
 template bool all_finite(const float*, Index);

@@ -39,6 +39,9 @@ struct Problem {
   // in cache anyway) and throws std::invalid_argument("<check_name> contains NaN or Inf"): one pass over X
   // instead of a separate check pass.  Null: the caller has checked X.
   const char* check_name = nullptr;
+  // When set, every whole group of packed_layout<T>(d).group samples is stored packed (relu_blocks.hpp,
+  // short_block): gd's copy of X for one weight row.  Only the fused kernel with B = 1 reads it.
+  bool packed = false;
 };
 
 // Caller-allocated outputs; any pointer may be null (not computed).  All sums accumulate in double.
@@ -68,6 +71,16 @@ enum class KernelChoice {
 // True when no entry of a[0..size) is NaN or Inf (one vectorised pass: the sum of a_i * 0 stays 0 exactly).
 template <typename T>
 bool all_finite(const T* a, Index size);
+
+// The packed layout of X for one weight row at the current SIMD level: groups of `group` samples, rows
+// of length `d` (the data's d plus zero columns).  group = 0: none for this d (plain rows are used).
+struct PackedLayout {
+  Index group = 0;
+  Index lanes = 0;  // vector length of the level, in T
+  Index d = 0;
+};
+template <typename T>
+PackedLayout packed_layout(Index d);
 
 // The data must outlive the kernel.  B = rows of W the kernel will be called with.
 template <typename T>
