@@ -2,7 +2,10 @@
 
 Sizes (n, d) = (1e4, 100), (1e5, 1000); B in {1, 16, 256}; float64 and float32; one thread everywhere.
 One GD iteration is 4 n d B flops (two products with X); ``extra_info["gflops"]`` is the achieved rate and
-the ``relu gemm-peak`` groups measure numpy's single-core GEMM peak in the same run.
+the ``relu gemm-peak`` groups measure numpy's single-core GEMM peak in the same run.  With one weight row an
+iteration is bound by reading X: ``extra_info["x_gbytes_per_s"]`` is X's size over the time of one iteration,
+and the ``relu x-pass`` groups time numpy's one product ``X @ w`` (numpy's GD reads X twice per iteration,
+the fused kernel once).
 
     OMP_NUM_THREADS=1 python -m pytest bench/bench_relu.py --benchmark-only --benchmark-json relu.json
     python bench/ratios.py relu.json
@@ -50,11 +53,12 @@ def _record(benchmark, impl, n, d, B, dtype, iters):
     benchmark.extra_info.update(impl=impl, n=n, d=d, B=B, dtype=dtype, iters_per_call=iters)
 
 
-def _finish(benchmark, n, d, B, iters):
+def _finish(benchmark, n, d, B, iters, x_bytes):
     if benchmark.stats is not None and not SMOKE:
         per_iter = benchmark.stats.stats.median / iters
         benchmark.extra_info["seconds_per_iteration"] = per_iter
         benchmark.extra_info["gflops"] = 4.0 * n * d * B / per_iter / 1e9
+        benchmark.extra_info["x_gbytes_per_s"] = x_bytes / per_iter / 1e9
 
 
 params = [(n, d, B, dt) for (n, d) in SIZES for B in BATCHES for dt in DTYPES]
@@ -75,7 +79,7 @@ def test_gd_cpp(benchmark, n, d, B, dtype):
         iterations=1,
     )
     assert res.W.dtype == np.dtype(dtype) and not res.diverged.any()
-    _finish(benchmark, n, d, B, iters)
+    _finish(benchmark, n, d, B, iters, X.nbytes)
 
 
 @pytest.mark.parametrize("n, d, B, dtype", params, ids=ids)
@@ -87,7 +91,7 @@ def test_gd_numpy(benchmark, n, d, B, dtype):
     benchmark.pedantic(
         ref.gd, args=(X, y, W0, step, iters), kwargs=dict(record_every=iters), rounds=rounds, iterations=1
     )
-    _finish(benchmark, n, d, B, iters)
+    _finish(benchmark, n, d, B, iters, X.nbytes)
 
 
 @pytest.mark.parametrize("n, d, B, dtype", params, ids=ids)
@@ -109,7 +113,7 @@ def test_gd_torch(benchmark, n, d, B, dtype):
 
     _record(benchmark, "torch", n, d, B, dtype, iters)
     benchmark.pedantic(loop, rounds=rounds, iterations=1)
-    _finish(benchmark, n, d, B, iters)
+    _finish(benchmark, n, d, B, iters, X.nbytes)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -124,3 +128,17 @@ def test_gemm_peak(benchmark, dtype):
     benchmark.pedantic(np.matmul, args=(A, Bm), rounds=pick(5, 1), iterations=1)
     if benchmark.stats is not None and not SMOKE:
         benchmark.extra_info["gflops"] = 2.0 * m**3 / benchmark.stats.stats.median / 1e9
+
+
+@pytest.mark.parametrize("n, d", SIZES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_x_pass(benchmark, n, d, dtype):
+    """numpy's one pass over X (``X @ w``, each half of a numpy GD iteration with one weight row): the rate at
+    which it streams X, for the B = 1 rows (bound by reading X)."""
+    X, _, _ = _data(n, d, dtype)
+    w = np.random.default_rng(3).standard_normal(d).astype(dtype)
+    benchmark.group = f"relu x-pass n={n} d={d} {dtype}"
+    benchmark.extra_info.update(impl="numpy", n=n, d=d, dtype=dtype)
+    benchmark.pedantic(np.matmul, args=(X, w), rounds=pick(10, 1), iterations=1)
+    if benchmark.stats is not None and not SMOKE:
+        benchmark.extra_info["x_gbytes_per_s"] = X.nbytes / benchmark.stats.stats.median / 1e9
