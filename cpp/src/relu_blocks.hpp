@@ -9,6 +9,8 @@
 // Single weight row (B = 1 or a last group of one): Q samples at a time, the Q dot products vectorised over
 //   k, their residuals, and the update g += sum_q m_q x_q while the Q rows are still in cache; the sweep
 //   that updates g with one group computes the next group's dot products and prefetches a later one.
+//   Short rows (1 to 8 registers, AVX2 / AVX-512) take short_block instead: g in registers, residuals two
+//   groups ahead, and optionally gd's packed copy of X (no row padded to whole registers).
 // Groups of GW float64 weight rows (zero padded): lanes are weight rows and every (sample, weight) dot
 //   product is one sequential chain over k, so a weight row gets the same numbers in any group; register
 //   tiles of S samples x GW lanes, k cut into tiles whose slices of W^T and G^T stay in L1.
