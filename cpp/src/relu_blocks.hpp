@@ -535,29 +535,22 @@ CVX_RELU_INLINE void short_block(const T* X, Index d, Index rows, const T* y, In
   rloss[0] += lr;
 }
 
-// short_block for a run-time NV in 1..8.
+// short_block for a run-time NV in 1..8: the instantiation with NV = N + 1 == nv.
+template <typename T, int L, int Q, int... N>
+CVX_RELU_INLINE void short_rows_of(std::integer_sequence<int, N...>, int nv, const T* X, Index d, Index rows,
+                                   const T* y, Index y_stride, const T* w, Modes modes, double* loss,
+                                   double* rloss, T* g, Index rows_ahead) {
+  (void)((nv == N + 1 &&
+          (short_block<T, L, Q, N + 1>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead),
+           true)) ||
+         ...);
+}
 template <typename T, int L, int Q>
 CVX_RELU_INLINE void short_rows(int nv, const T* X, Index d, Index rows, const T* y, Index y_stride,
                                 const T* w, Modes modes, double* loss, double* rloss, T* g,
                                 Index rows_ahead) {
-  switch (nv) {
-    case 1:
-      return short_block<T, L, Q, 1>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
-    case 2:
-      return short_block<T, L, Q, 2>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
-    case 3:
-      return short_block<T, L, Q, 3>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
-    case 4:
-      return short_block<T, L, Q, 4>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
-    case 5:
-      return short_block<T, L, Q, 5>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
-    case 6:
-      return short_block<T, L, Q, 6>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
-    case 7:
-      return short_block<T, L, Q, 7>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
-    default:
-      return short_block<T, L, Q, 8>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead);
-  }
+  short_rows_of<T, L, Q>(std::make_integer_sequence<int, 8>{}, std::clamp(nv, 1, 8), X, d, rows, y, y_stride,
+                         w, modes, loss, rloss, g, rows_ahead);
 }
 
 // ---- groups of weight rows (lanes) --------------------------------------------------------------------
