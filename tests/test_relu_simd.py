@@ -8,6 +8,9 @@ remainder after the groups of 4 / 8.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -217,3 +220,19 @@ def test_lone_row_gd_on_packed_copy_matches_reference(rng, level_restored, level
         want = ref.gd(X64, y64, W64, step, 4, record_every=2)
         np.testing.assert_allclose(res.W, want["W"], rtol=rtol, atol=rtol * np.abs(want["W"]).max())
         np.testing.assert_allclose(res.train_loss, want["train_loss"], rtol=10 * rtol)
+
+
+def test_scipy_blas_is_looked_up_only_where_the_gemm_kernel_can_run():
+    # Importing SciPy for its GEMM takes ~0.15 s: gd with the fused kernel does not pay it.
+    code = (
+        "import sys, numpy as np\n"
+        "from convexify import relu\n"
+        "X = np.random.default_rng(0).standard_normal((50, 4)); y = np.maximum(X[:, 0], 0)\n"
+        "kw = dict(step=1e-3, iters=2, check=False, classify=False)\n"
+        "relu.gd(X, y, np.zeros((1, 4)), kernel='fused', **kw)\n"
+        "print('scipy.linalg.cython_blas' in sys.modules)\n"
+        "relu.gd(X, y, np.zeros((3, 4)), kernel='gemm', **kw)\n"
+        "print('scipy.linalg.cython_blas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -15,7 +15,8 @@ using convexify::relu::Index;
 using convexify::relu::KernelChoice;
 
 // SciPy's BLAS GEMM (sgemm/dgemm, Fortran signature) from scipy.linalg.cython_blas, or null when SciPy or
-// the capsule is unavailable.  Looked up once, with the GIL held; SciPy stays imported afterwards.
+// the capsule is unavailable.  Looked up once, with the GIL held, and only where the GEMM kernel can be
+// chosen (importing SciPy takes ~0.15 s); SciPy stays imported afterwards.
 template <typename T>
 convexify::relu::BlasGemm<T> scipy_gemm() {
   static const convexify::relu::BlasGemm<T> fn = []() -> convexify::relu::BlasGemm<T> {
@@ -45,7 +46,6 @@ convexify::relu::Problem<T> problem_of(const CArray<T>& X, const CArray<T>& Y, c
   p.d = X.shape(1);
   p.Y = Y.data();
   p.y_cols = Y.ndim() == 1 ? 1 : Y.shape(1);
-  p.gemm = scipy_gemm<T>();
   require(p.n >= 1 && p.d >= 1, std::string(xname) + " must be non-empty");
   require(Y.shape(0) == p.n, std::string(yname) + " must have as many rows as " + xname);
   if (kernel_checks_x)  // the gradient kernel checks X in its first pass over it (Problem::check_name)
@@ -74,6 +74,7 @@ py::tuple losses(const CArray<T>& X, const CArray<T>& Y, const CArray<double>& W
   auto p = problem_of<T>(X, Y, "X", "y", true);
   RowMatrix<double> Wm = weights_of(W, "w");
   require(Wm.cols() == p.d, "w must have d columns");
+  if (convexify::relu::may_choose_gemm<T>(Wm.rows(), KernelChoice::automatic)) p.gemm = scipy_gemm<T>();
   require(p.y_cols == 1 || p.y_cols == Wm.rows(), "y must be (n,) or (n, B)");
   convexify::relu::LossesResult<T> r;
   {
@@ -109,6 +110,10 @@ py::dict gd(const CArray<T>& X, const CArray<T>& Y, const CArray<double>& W0, do
   o.record_every = record_every;
   o.kernel = kernel_of(kernel);
   o.blowup = blowup;
+  if (convexify::relu::may_choose_gemm<T>(W.rows(), o.kernel)) {
+    p.gemm = scipy_gemm<T>();
+    if (test) test->gemm = p.gemm;
+  }
   convexify::relu::GdResult r;
   {
     py::gil_scoped_release release;

@@ -636,14 +636,21 @@ std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, In
   //   wins from B = 64 on ((3e4, 1000), B = 256: 546 vs 432 ms), so float32 with B >= 64 takes the GEMM pair
   //   there.  float64 stays fused: a weight row then gets the same numbers alone or in any batch.
   const Simd level = simd_level();
-  if (choice == KernelChoice::automatic) {
-    const bool blas_f32 =
-        std::is_same_v<T, float> && problem.gemm != nullptr && B >= 64 && level != Simd::avx512;
-    choice = blas_f32 ? KernelChoice::gemm : KernelChoice::fused;
-  }
+  if (choice == KernelChoice::automatic)
+    choice =
+        problem.gemm != nullptr && may_choose_gemm<T>(B, choice) ? KernelChoice::gemm : KernelChoice::fused;
   if (choice == KernelChoice::fused) return std::make_unique<FusedKernel<T>>(problem, B, level);
   return std::make_unique<GemmKernel<T>>(problem, B);
 }
+
+template <typename T>
+bool may_choose_gemm(Index B, KernelChoice choice) {
+  if (choice != KernelChoice::automatic) return choice == KernelChoice::gemm;
+  return std::is_same_v<T, float> && B >= 64 && simd_level() != Simd::avx512;  // see make_cpu_kernel
+}
+
+template bool may_choose_gemm<double>(Index, KernelChoice);
+template bool may_choose_gemm<float>(Index, KernelChoice);
 
 template std::unique_ptr<GradientKernel<double>> make_cpu_kernel(const Problem<double>&, Index, KernelChoice);
 template std::unique_ptr<GradientKernel<float>> make_cpu_kernel(const Problem<float>&, Index, KernelChoice);

@@ -82,6 +82,11 @@ struct PackedLayout {
 template <typename T>
 PackedLayout packed_layout(Index d);
 
+// Whether make_cpu_kernel(problem, B, choice) can return the GEMM kernel at the current SIMD level (callers
+// look up a BLAS GEMM for Problem::gemm only then).
+template <typename T>
+bool may_choose_gemm(Index B, KernelChoice choice);
+
 // The data must outlive the kernel.  B = rows of W the kernel will be called with.
 template <typename T>
 std::unique_ptr<GradientKernel<T>> make_cpu_kernel(const Problem<T>& problem, Index B, KernelChoice choice);
