@@ -131,6 +131,22 @@ def test_results_independent_of_thread_count(rng):
     np.testing.assert_array_equal(one.W, two.W)
 
 
+def test_one_weight_row_on_the_packed_copy_independent_of_thread_count(rng):
+    # B = 1, float32, d = 37: gd's packed copy (groups of samples, relu_gd.cpp); n d = 4.4e6 is above the
+    # threshold where the core uses 2 threads.
+    X = rng.standard_normal((120_000, 37)).astype(np.float32)
+    y = np.maximum(X @ rng.standard_normal(37), 0.0).astype(np.float32)
+    W0 = (rng.standard_normal((1, 37)) * 0.1).astype(np.float32)
+    kw = dict(step=relu.default_step(X), iters=5, check=False, classify=False)
+    convexify.set_num_threads(2)
+    try:
+        two = relu.gd(X, y, W0, **kw)
+    finally:
+        convexify.set_num_threads(1)
+    one = relu.gd(X, y, W0, **kw)
+    np.testing.assert_array_equal(one.W, two.W)
+
+
 def test_realizable_relaxed_minimiser_recovers_w_star():
     p = relu.planted(400, 10, seed=7)
     run = relu.gd(p.X, p.y, np.zeros((1, 10)), iters=3000, relaxed=True, w_star=p.w_star, record_every=100)
