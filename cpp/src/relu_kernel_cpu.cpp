@@ -130,8 +130,8 @@ struct Tiles {
   static constexpr int kLane = kBytes / static_cast<int>(sizeof(T));  // lanes of T per register
   static constexpr int kLane64 = kBytes / 8;                          // float64 lanes (residuals)
   static constexpr int kRows = kLevel == Simd::avx512 ? 8 : (kLevel == Simd::avx2 ? 4 : 2);  // lone row
-  // Lone rows of at most 8 registers (d % kLane == 0) take short_block, whose row sums need kRows = kLane
-  // (float64) or kLane / 2 (float32): the AVX2 and AVX-512 tiles.
+  // Lone rows of 1 to 8 whole registers (plain, or gd's packed copy) take short_block, whose row sums need
+  // kRows = kLane (float64) or kLane / 2 (float32): the AVX2 and AVX-512 tiles.
   static constexpr bool kShortRows = kLevel != Simd::generic;
   static constexpr int kSamples =
       kLevel == Simd::avx512 ? 8 : (kLevel == Simd::avx2 ? (kF32 ? 8 : 4) : (kF32 ? 4 : 2));
