@@ -215,6 +215,15 @@ CVX_RELU_INLINE Vec<double, N> residual(const Vec<double, N>& z, const Vec<doubl
 
 // ---- single weight row ------------------------------------------------------------------------------
 
+// Labels of group j (samples j Q .. j Q + Q - 1; stride y_stride) as float64.
+template <typename T, int Q>
+CVX_RELU_INLINE Vec<double, Q> group_labels(const T* y, Index j, Index y_stride) {
+  if (y_stride == 1) return __builtin_convertvector(load<Vec<T, Q>>(y + j * Q), Vec<double, Q>);
+  Vec<double, Q> yv;
+  for (int q = 0; q < Q; ++q) yv[q] = static_cast<double>(y[(j * Q + q) * y_stride]);
+  return yv;
+}
+
 // Pairwise sum of p[0..N): a balanced tree, so the FMA chains stay short.
 template <typename V, int N>
 CVX_RELU_INLINE V tree_sum(const V* p) {
@@ -329,13 +338,7 @@ CVX_RELU_INLINE void single_block(const T* X, Index d, Index rows, const T* y, I
   const Index groups = rows / Q;
   double z[Q], m[Q];
   auto residuals = [&](Index j) {
-    VQ yv;
-    if (y_stride == 1) {
-      yv = __builtin_convertvector(load<Vec<T, Q>>(y + j * Q), VQ);
-    } else {
-      for (int q = 0; q < Q; ++q) yv[q] = static_cast<double>(y[(j * Q + q) * y_stride]);
-    }
-    store<VQ>(m, residual<Q>(load<VQ>(z), yv, modes, lsum, rsum));
+    store<VQ>(m, residual<Q>(load<VQ>(z), group_labels<T, Q>(y, j, y_stride), modes, lsum, rsum));
   };
   if (static_cast<std::size_t>(Q * d) * sizeof(T) <= 16384) {
     // A group fits in L1 next to everything else: software pipelined, the sweep that updates g with group
@@ -475,13 +478,7 @@ CVX_RELU_INLINE void short_block(const T* X, Index d, Index rows, const T* y, In
     store<VQ>(z, zq);
   };
   auto residuals = [&](Index j) {
-    VQ yv;
-    if (y_stride == 1) {
-      yv = __builtin_convertvector(load<Vec<T, Q>>(y + j * Q), VQ);
-    } else {
-      for (int q = 0; q < Q; ++q) yv[q] = static_cast<double>(y[(j * Q + q) * y_stride]);
-    }
-    const VQ m = residual<Q>(load<VQ>(zr[j % 3]), yv, modes, lsum, rsum);
+    const VQ m = residual<Q>(load<VQ>(zr[j % 3]), group_labels<T, Q>(y, j, y_stride), modes, lsum, rsum);
     store<Vec<T, Q>>(mr[j % 2], __builtin_convertvector(m, Vec<T, Q>));
   };
   for (Index j = 0; j < std::min<Index>(groups, 2); ++j) dots(X + j * Q * d, zr[j]);
