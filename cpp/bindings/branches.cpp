@@ -42,8 +42,9 @@ void bind_branches(py::module_& m) {
   m.def(
       "branches_surface",
       [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& U0, const CArray<double>& a0,
-         const CArray<double>& U1, const CArray<double>& a1, const CArray<double>& U2, const CArray<double>& a2,
-         const CArray<double>& alphas, const CArray<double>& betas, int n_branches, double tau, int loss) {
+         const CArray<double>& U1, const CArray<double>& a1, const CArray<double>& U2,
+         const CArray<double>& a2, const CArray<double>& alphas, const CArray<double>& betas, int n_branches,
+         double tau, int loss) {
         auto Xm = map_matrix(X, "X");
         auto ym = map_vector(y, "y");
         auto U0m = map_matrix(U0, "U0");
@@ -60,14 +61,15 @@ void bind_branches(py::module_& m) {
             br::surface(Xm.transpose(), ym, U0m, a0m, U1m, a1m, U2m, a2m, alm, bem, n_branches, tau, kind));
       },
       py::arg("X"), py::arg("y"), py::arg("U0"), py::arg("a0"), py::arg("U1"), py::arg("a1"), py::arg("U2"),
-      py::arg("a2"), py::arg("alphas"), py::arg("betas"), py::arg("n_branches"), py::arg("tau"), py::arg("loss"),
-      "S[i, j] = R(theta0 + alphas[i] d1 + betas[j] d2), shape (len(alphas), len(betas)).");
+      py::arg("a2"), py::arg("alphas"), py::arg("betas"), py::arg("n_branches"), py::arg("tau"),
+      py::arg("loss"), "S[i, j] = R(theta0 + alphas[i] d1 + betas[j] d2), shape (len(alphas), len(betas)).");
 
   m.def(
       "branches_surface_multimargin",
-      [](const CArray<double>& X, const CArray<double>& labels, const CArray<double>& U0, const CArray<double>& A0,
-         const CArray<double>& U1, const CArray<double>& A1, const CArray<double>& U2, const CArray<double>& A2,
-         const CArray<double>& alphas, const CArray<double>& betas, int n_branches) {
+      [](const CArray<double>& X, const CArray<double>& labels, const CArray<double>& U0,
+         const CArray<double>& A0, const CArray<double>& U1, const CArray<double>& A1,
+         const CArray<double>& U2, const CArray<double>& A2, const CArray<double>& alphas,
+         const CArray<double>& betas, int n_branches) {
         auto Xm = map_matrix(X, "X");
         auto lm = map_vector(labels, "labels");
         auto U0m = map_matrix(U0, "U0");
@@ -82,8 +84,8 @@ void bind_branches(py::module_& m) {
         return RowMatrix<double>(
             br::surface_multimargin(Xm.transpose(), lm, U0m, A0m, U1m, A1m, U2m, A2m, alm, bem, n_branches));
       },
-      py::arg("X"), py::arg("labels"), py::arg("U0"), py::arg("A0"), py::arg("U1"), py::arg("A1"), py::arg("U2"),
-      py::arg("A2"), py::arg("alphas"), py::arg("betas"), py::arg("n_branches"),
+      py::arg("X"), py::arg("labels"), py::arg("U0"), py::arg("A0"), py::arg("U1"), py::arg("A1"),
+      py::arg("U2"), py::arg("A2"), py::arg("alphas"), py::arg("betas"), py::arg("n_branches"),
       "Multi-class margin loss on the plane: S[i, j] for output weights A (P, C) and labels in [0, C).");
 
   m.def(

@@ -37,16 +37,18 @@ py::array_t<T> gram_cuda(const CArray<T>& X, int depth, int activation, int arch
   const T* src = X.data();
   {
     py::gil_scoped_release release;
-    convexify::cuda::gram_matrix<T>(src, n, d, depth, static_cast<convexify::cuda::GramActivation>(activation),
+    convexify::cuda::gram_matrix<T>(src, n, d, depth,
+                                    static_cast<convexify::cuda::GramActivation>(activation),
                                     static_cast<convexify::cuda::GramArch>(arch), c_res, dst);
   }
   return out;
 }
 
 template <typename T>
-py::tuple relu_gd_cuda(const CArray<T>& X, const CArray<T>& Y, const CArray<T>& W0, double grad_scale, long iters,
-                       bool relaxed, bool strict, long record_every, const std::optional<CArray<T>>& X_test,
-                       const std::optional<CArray<T>>& Y_test, const std::optional<CArray<T>>& w_star) {
+py::tuple relu_gd_cuda(const CArray<T>& X, const CArray<T>& Y, const CArray<T>& W0, double grad_scale,
+                       long iters, bool relaxed, bool strict, long record_every,
+                       const std::optional<CArray<T>>& X_test, const std::optional<CArray<T>>& Y_test,
+                       const std::optional<CArray<T>>& w_star) {
   auto x = map_matrix<T>(X, "X");
   auto y = map_matrix<T>(Y, "Y");
   auto w = map_matrix<T>(W0, "W0");
@@ -97,8 +99,9 @@ py::tuple relu_gd_cuda(const CArray<T>& X, const CArray<T>& Y, const CArray<T>& 
   long recorded = 0;
   {
     py::gil_scoped_release release;
-    recorded = convexify::cuda::relu_gd<T>(args, X.data(), Y.data(), W.mutable_data(), xt, yt, ws, train.data(),
-                                           xt ? test.data() : nullptr, ws ? rec.data() : nullptr);
+    recorded =
+        convexify::cuda::relu_gd<T>(args, X.data(), Y.data(), W.mutable_data(), xt, yt, ws, train.data(),
+                                    xt ? test.data() : nullptr, ws ? rec.data() : nullptr);
   }
   auto to_array = [&](const std::vector<double>& v) -> py::object {
     if (v.empty()) return py::none();
@@ -121,17 +124,21 @@ void bind_cuda(py::module_& m) {
         py::arg("arch"), py::arg("c_res"));
   m.def("gram_matrix_cuda_f32", &gram_cuda<float>, py::arg("X"), py::arg("depth"), py::arg("activation"),
         py::arg("arch"), py::arg("c_res"));
-  m.def("relu_gd_cuda_f64", &relu_gd_cuda<double>, py::arg("X"), py::arg("Y"), py::arg("W0"), py::arg("grad_scale"),
-        py::arg("iters"), py::arg("relaxed"), py::arg("strict"), py::arg("record_every"), py::arg("X_test"),
-        py::arg("Y_test"), py::arg("w_star"));
-  m.def("relu_gd_cuda_f32", &relu_gd_cuda<float>, py::arg("X"), py::arg("Y"), py::arg("W0"), py::arg("grad_scale"),
-        py::arg("iters"), py::arg("relaxed"), py::arg("strict"), py::arg("record_every"), py::arg("X_test"),
-        py::arg("Y_test"), py::arg("w_star"));
+  m.def("relu_gd_cuda_f64", &relu_gd_cuda<double>, py::arg("X"), py::arg("Y"), py::arg("W0"),
+        py::arg("grad_scale"), py::arg("iters"), py::arg("relaxed"), py::arg("strict"),
+        py::arg("record_every"), py::arg("X_test"), py::arg("Y_test"), py::arg("w_star"));
+  m.def("relu_gd_cuda_f32", &relu_gd_cuda<float>, py::arg("X"), py::arg("Y"), py::arg("W0"),
+        py::arg("grad_scale"), py::arg("iters"), py::arg("relaxed"), py::arg("strict"),
+        py::arg("record_every"), py::arg("X_test"), py::arg("Y_test"), py::arg("w_star"));
 #else
-  m.def("cuda_device_count", []() { return 0; }, "Number of usable CUDA devices (0: CUDA was not compiled in).");
-  m.def("cuda_device_names", []() { return std::vector<std::string>{}; }, "Names of the visible CUDA devices.");
-  m.def("cuda_unavailable_reason", []() { return std::string("convexify was built without CUDA"); },
-        "Why no CUDA device is usable.");
+  m.def(
+      "cuda_device_count", []() { return 0; },
+      "Number of usable CUDA devices (0: CUDA was not compiled in).");
+  m.def(
+      "cuda_device_names", []() { return std::vector<std::string>{}; }, "Names of the visible CUDA devices.");
+  m.def(
+      "cuda_unavailable_reason", []() { return std::string("convexify was built without CUDA"); },
+      "Why no CUDA device is usable.");
 #endif
 }
 

@@ -11,7 +11,9 @@ using namespace convexify::bindings;
 
 namespace {
 
-std::string simd_instructions() { return Eigen::SimdInstructionSetsInUse(); }
+std::string simd_instructions() {
+  return Eigen::SimdInstructionSetsInUse();
+}
 
 }  // namespace
 

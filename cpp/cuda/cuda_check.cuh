@@ -26,7 +26,9 @@ class DeviceBuffer {
     if (ptr_) cudaFree(ptr_);
   }
   T* get() const { return ptr_; }
-  void upload(const T* host) { check(cudaMemcpy(ptr_, host, count_ * sizeof(T), cudaMemcpyHostToDevice), "upload"); }
+  void upload(const T* host) {
+    check(cudaMemcpy(ptr_, host, count_ * sizeof(T), cudaMemcpyHostToDevice), "upload");
+  }
   void download(T* host) const {
     check(cudaMemcpy(host, ptr_, count_ * sizeof(T), cudaMemcpyDeviceToHost), "download");
   }
@@ -36,6 +38,8 @@ class DeviceBuffer {
   size_t count_ = 0;
 };
 
-inline unsigned blocks_for(long work, int threads) { return static_cast<unsigned>((work + threads - 1) / threads); }
+inline unsigned blocks_for(long work, int threads) {
+  return static_cast<unsigned>((work + threads - 1) / threads);
+}
 
 }  // namespace convexify::cuda::detail

@@ -1,5 +1,6 @@
-// CUDA version of the fused Gram recursion (SPEC 4.3, 4.4, 4.6, 4.12): one thread per (i, j) pair of the upper
-// triangle, all layers in registers, per-point side vectors (norms, diagonals, b, mu) precomputed in O(n H).
+// CUDA version of the fused Gram recursion (SPEC 4.3, 4.4, 4.6, 4.12): one thread per (i, j) pair of the
+// upper triangle, all layers in registers, per-point side vectors (norms, diagonals, b, mu) precomputed in
+// O(n H).
 #include <cmath>
 #include <stdexcept>
 
@@ -96,8 +97,8 @@ __global__ void side_vectors(const T* X, long n, long d, int depth, Act<T> act, 
 }
 
 template <typename T>
-__global__ void gram_pairs(const T* X, long n, long d, int depth, Act<T> act, GramArch arch, T r, const T* nrm,
-                           const T* diag, const T* bvec, const T* mu, T* out) {
+__global__ void gram_pairs(const T* X, long n, long d, int depth, Act<T> act, GramArch arch, T r,
+                           const T* nrm, const T* diag, const T* bvec, const T* mu, T* out) {
   if (blockIdx.x < blockIdx.y) return;  // upper triangle of tiles only (whole block leaves together)
   __shared__ T As[kTile][kTile + 1];
   __shared__ T Bs[kTile][kTile + 1];
@@ -168,7 +169,8 @@ __global__ void gram_pairs(const T* X, long n, long d, int depth, Act<T> act, Gr
 }  // namespace
 
 template <typename T>
-void gram_matrix(const T* X, long n, long d, int depth, GramActivation act, GramArch arch, double c_res, T* out) {
+void gram_matrix(const T* X, long n, long d, int depth, GramActivation act, GramArch arch, double c_res,
+                 T* out) {
   if (n <= 0 || d <= 0) throw std::invalid_argument("X must be non-empty");
   if (depth < 1 || (arch == GramArch::resnet && depth < 2)) throw std::invalid_argument("depth out of range");
   Act<T> a{act, T(act == GramActivation::relu ? 2.0 : kPi / (2.0 * std::asin(2.0 / 3.0)))};
@@ -177,8 +179,8 @@ void gram_matrix(const T* X, long n, long d, int depth, GramActivation act, Gram
   const long side = (arch == GramArch::resnet) ? static_cast<long>(depth) * n : 1;
   DeviceBuffer<T> ddiag(side), db(side), dmu(side);
   dX.upload(X);
-  side_vectors<T><<<blocks_for(n, 128), 128>>>(dX.get(), n, d, depth, a, arch, r, dn.get(), ddiag.get(), db.get(),
-                                               dmu.get());
+  side_vectors<T><<<blocks_for(n, 128), 128>>>(dX.get(), n, d, depth, a, arch, r, dn.get(), ddiag.get(),
+                                               db.get(), dmu.get());
   check(cudaGetLastError(), "side_vectors");
   const unsigned tiles = blocks_for(n, kTile);
   gram_pairs<T><<<dim3(tiles, tiles), dim3(kTile, kTile)>>>(dX.get(), n, d, depth, a, arch, r, dn.get(),

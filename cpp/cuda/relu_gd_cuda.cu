@@ -1,5 +1,5 @@
-// CUDA version of batched ReLU gradient descent (SPEC 3.4): per iteration two tiled products with X and one fused
-// mask/residual kernel; X, Y, W stay on the device for the whole run, only the histories come back.
+// CUDA version of batched ReLU gradient descent (SPEC 3.4): per iteration two tiled products with X and one
+// fused mask/residual kernel; X, Y, W stay on the device for the whole run, only the histories come back.
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -170,7 +170,7 @@ long relu_gd(const ReluGDArgs& args, const T* X, const T* Y, T* W, const T* X_te
 
 template long relu_gd<double>(const ReluGDArgs&, const double*, const double*, double*, const double*,
                               const double*, const double*, double*, double*, double*);
-template long relu_gd<float>(const ReluGDArgs&, const float*, const float*, float*, const float*, const float*,
-                             const float*, double*, double*, double*);
+template long relu_gd<float>(const ReluGDArgs&, const float*, const float*, float*, const float*,
+                             const float*, const float*, double*, double*, double*);
 
 }  // namespace convexify::cuda

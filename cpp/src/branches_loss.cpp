@@ -28,9 +28,10 @@ constexpr Eigen::Index kBack = 8;
 // row-major; UT, gUT: (d, Pp) row-major with Pp a multiple of kUnits (padding units have a = 0).
 CONVEXIFY_SIMD_CLONES
 double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, const double* __restrict Xr,
-                           const double* __restrict UT, const double* __restrict a, const double* __restrict y,
-                           double inv_I, double tau, int loss_kind, double* __restrict gUT, double* __restrict ga,
-                           double* __restrict zbuf, double* __restrict wbuf) {
+                           const double* __restrict UT, const double* __restrict a,
+                           const double* __restrict y, double inv_I, double tau, int loss_kind,
+                           double* __restrict gUT, double* __restrict ga, double* __restrict zbuf,
+                           double* __restrict wbuf) {
   const Loss loss = static_cast<Loss>(loss_kind);
   double total = 0.0;
   Eigen::Index queued = 0;
@@ -94,7 +95,8 @@ double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, cons
 }  // namespace
 
 Loss loss_from_int(int kind) {
-  require(kind == 0 || kind == 1, "loss must be 0 (tau-hinge) or 1 (squared tau-hinge), got " + std::to_string(kind));
+  require(kind == 0 || kind == 1,
+          "loss must be 0 (tau-hinge) or 1 (squared tau-hinge), got " + std::to_string(kind));
   return static_cast<Loss>(kind);
 }
 
@@ -115,13 +117,14 @@ void check_params(const Eigen::Ref<const RowMatrix<double>>& U, const Eigen::Ref
   require_shape(U.rows(), U.cols(), U.rows(), d, name_U);
   require_shape(a.rows(), a.cols(), U.rows(), 1, name_a);
   if (U.rows() % n_branches != 0)
-    fail(std::string(name_U) + " has " + std::to_string(U.rows()) + " units, not a multiple of n_branches = " +
-         std::to_string(n_branches));
+    fail(std::string(name_U) + " has " + std::to_string(U.rows()) +
+         " units, not a multiple of n_branches = " + std::to_string(n_branches));
   require_finite(U, name_U);
   require_finite(a, name_a);
 }
 
-Vector<double> forward(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const RowMatrix<double>>& U,
+Vector<double> forward(const Eigen::Ref<const ColMatrix<double>>& Xt,
+                       const Eigen::Ref<const RowMatrix<double>>& U,
                        const Eigen::Ref<const Vector<double>>& a, int n_branches) {
   require_nonempty(Xt, "X");
   require_finite(Xt, "X");
@@ -131,9 +134,10 @@ Vector<double> forward(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eige
   return (H * a) / static_cast<double>(n_branches);
 }
 
-LossGradient loss_gradient(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& y,
-                           const Eigen::Ref<const RowMatrix<double>>& U, const Eigen::Ref<const Vector<double>>& a,
-                           int n_branches, double tau, Loss loss) {
+LossGradient loss_gradient(const Eigen::Ref<const ColMatrix<double>>& Xt,
+                           const Eigen::Ref<const Vector<double>>& y,
+                           const Eigen::Ref<const RowMatrix<double>>& U,
+                           const Eigen::Ref<const Vector<double>>& a, int n_branches, double tau, Loss loss) {
   check_data(Xt, y);
   check_params(U, a, Xt.rows(), n_branches, "U", "a");
   require_positive(tau, "tau");
@@ -153,9 +157,9 @@ LossGradient loss_gradient(const Eigen::Ref<const ColMatrix<double>>& Xt, const 
   RowMatrix<double> gUT = RowMatrix<double>::Zero(d, Pp);
   Vector<double> ga = Vector<double>::Zero(Pp);
   std::vector<double> zbuf(static_cast<size_t>(kRows * Pp)), wbuf(static_cast<size_t>(kBack * Pp));
-  const double total = fused_loss_gradient(n, d, Pp, Xr, UT.data(), ap.data(), y.data(),
-                                           1.0 / static_cast<double>(n_branches), tau, static_cast<int>(loss),
-                                           gUT.data(), ga.data(), zbuf.data(), wbuf.data());
+  const double total =
+      fused_loss_gradient(n, d, Pp, Xr, UT.data(), ap.data(), y.data(), 1.0 / static_cast<double>(n_branches),
+                          tau, static_cast<int>(loss), gUT.data(), ga.data(), zbuf.data(), wbuf.data());
   LossGradient out;
   out.loss = total / static_cast<double>(n);
   out.grad_a = ga.head(P);

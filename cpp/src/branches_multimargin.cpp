@@ -23,8 +23,9 @@ constexpr Eigen::Index kBlock = 64;  // samples per tile: the (n_beta, C, block)
 // F[(b C + c) kBlock + s] = sum_k (A0 + al A1 + be_b A2)_{kc} relu(z0_ks + al z1_ks + be_b z2_ks).
 CONVEXIFY_SIMD_CLONES
 void tile_outputs_multi(Eigen::Index bs, Eigen::Index n, Eigen::Index P, Eigen::Index C, const double* Z0,
-                        const double* Z1, const double* Z2, const double* A0, const double* A1, const double* A2,
-                        double al, const double* betas, Eigen::Index nb, double* F, double* base, double* h) {
+                        const double* Z1, const double* Z2, const double* A0, const double* A1,
+                        const double* A2, double al, const double* betas, Eigen::Index nb, double* F,
+                        double* base, double* h) {
   for (Eigen::Index i = 0; i < nb * C * kBlock; ++i) F[i] = 0.0;
   for (Eigen::Index k = 0; k < P; ++k) {
     const double* z0 = Z0 + k * n;
@@ -43,15 +44,16 @@ void tile_outputs_multi(Eigen::Index bs, Eigen::Index n, Eigen::Index P, Eigen::
   }
 }
 
-void check_output_weights(const Eigen::Ref<const RowMatrix<double>>& U, const Eigen::Ref<const RowMatrix<double>>& A,
-                          Eigen::Index d, Eigen::Index C, int n_branches, const char* nU, const char* nA) {
+void check_output_weights(const Eigen::Ref<const RowMatrix<double>>& U,
+                          const Eigen::Ref<const RowMatrix<double>>& A, Eigen::Index d, Eigen::Index C,
+                          int n_branches, const char* nU, const char* nA) {
   require(n_branches >= 1, "n_branches must be >= 1, got " + std::to_string(n_branches));
   require_nonempty(U, nU);
   require_shape(U.rows(), U.cols(), U.rows(), d, nU);
   require_shape(A.rows(), A.cols(), U.rows(), C, nA);
   if (U.rows() % n_branches != 0)
-    fail(std::string(nU) + " has " + std::to_string(U.rows()) + " units, not a multiple of n_branches = " +
-         std::to_string(n_branches));
+    fail(std::string(nU) + " has " + std::to_string(U.rows()) +
+         " units, not a multiple of n_branches = " + std::to_string(n_branches));
   require_finite(U, nU);
   require_finite(A, nA);
 }
@@ -63,7 +65,8 @@ RowMatrix<double> surface_multimargin(
     const Eigen::Ref<const RowMatrix<double>>& U0, const Eigen::Ref<const RowMatrix<double>>& A0,
     const Eigen::Ref<const RowMatrix<double>>& U1, const Eigen::Ref<const RowMatrix<double>>& A1,
     const Eigen::Ref<const RowMatrix<double>>& U2, const Eigen::Ref<const RowMatrix<double>>& A2,
-    const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas, int n_branches) {
+    const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas,
+    int n_branches) {
   require_nonempty(Xt, "X");
   require_finite(Xt, "X");
   const Eigen::Index d = Xt.rows(), n = Xt.cols(), C = A0.cols();
@@ -79,7 +82,8 @@ RowMatrix<double> surface_multimargin(
   check_output_weights(U0, A0, d, C, n_branches, "U0", "A0");
   check_output_weights(U1, A1, d, C, n_branches, "U1", "A1");
   check_output_weights(U2, A2, d, C, n_branches, "U2", "A2");
-  require(U1.rows() == U0.rows() && U2.rows() == U0.rows(), "U0, U1 and U2 must have the same number of units");
+  require(U1.rows() == U0.rows() && U2.rows() == U0.rows(),
+          "U0, U1 and U2 must have the same number of units");
   require_nonempty(alphas, "alphas");
   require_nonempty(betas, "betas");
   require_finite(alphas, "alphas");

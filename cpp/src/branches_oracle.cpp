@@ -9,7 +9,8 @@
 
 namespace convexify::branches {
 
-OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& c,
+OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt,
+                           const Eigen::Ref<const Vector<double>>& c,
                            const Eigen::Ref<const RowMatrix<double>>& starts, int iterations) {
   require_nonempty(Xt, "X");
   require_finite(Xt, "X");

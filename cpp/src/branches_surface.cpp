@@ -9,7 +9,8 @@
 namespace convexify::branches {
 
 namespace {
-constexpr Eigen::Index kSampleBlock = 256;  // samples per tile: the (n_beta, block) accumulator stays in cache
+constexpr Eigen::Index kSampleBlock =
+    256;  // samples per tile: the (n_beta, block) accumulator stays in cache
 
 // Wider SIMD when the CPU has it (runtime dispatch; the portable build flags stay unchanged).
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
@@ -42,18 +43,20 @@ void tile_outputs(Eigen::Index bs, Eigen::Index n, Eigen::Index P, const double*
 }
 }  // namespace
 
-RowMatrix<double> surface(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& y,
-                          const Eigen::Ref<const RowMatrix<double>>& U0, const Eigen::Ref<const Vector<double>>& a0,
-                          const Eigen::Ref<const RowMatrix<double>>& U1, const Eigen::Ref<const Vector<double>>& a1,
-                          const Eigen::Ref<const RowMatrix<double>>& U2, const Eigen::Ref<const Vector<double>>& a2,
-                          const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas,
-                          int n_branches, double tau, Loss loss) {
+RowMatrix<double> surface(
+    const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& y,
+    const Eigen::Ref<const RowMatrix<double>>& U0, const Eigen::Ref<const Vector<double>>& a0,
+    const Eigen::Ref<const RowMatrix<double>>& U1, const Eigen::Ref<const Vector<double>>& a1,
+    const Eigen::Ref<const RowMatrix<double>>& U2, const Eigen::Ref<const Vector<double>>& a2,
+    const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas,
+    int n_branches, double tau, Loss loss) {
   check_data(Xt, y);
   const Eigen::Index d = Xt.rows();
   check_params(U0, a0, d, n_branches, "U0", "a0");
   check_params(U1, a1, d, n_branches, "U1", "a1");
   check_params(U2, a2, d, n_branches, "U2", "a2");
-  require(U1.rows() == U0.rows() && U2.rows() == U0.rows(), "U0, U1 and U2 must have the same number of units");
+  require(U1.rows() == U0.rows() && U2.rows() == U0.rows(),
+          "U0, U1 and U2 must have the same number of units");
   require_positive(tau, "tau");
   require_nonempty(alphas, "alphas");
   require_nonempty(betas, "betas");
@@ -79,8 +82,8 @@ RowMatrix<double> surface(const Eigen::Ref<const ColMatrix<double>>& Xt, const E
     std::vector<double> total(static_cast<size_t>(nb), 0.0);
     for (Eigen::Index j0 = 0; j0 < n; j0 += kSampleBlock) {
       const Eigen::Index bs = std::min(kSampleBlock, n - j0);
-      tile_outputs(bs, n, P, Z0.data() + j0, Z1.data() + j0, Z2.data() + j0, a0.data(), a1.data(), a2.data(), al,
-                   betas.data(), nb, F.data(), base.data());
+      tile_outputs(bs, n, P, Z0.data() + j0, Z1.data() + j0, Z2.data() + j0, a0.data(), a1.data(), a2.data(),
+                   al, betas.data(), nb, F.data(), base.data());
       for (Eigen::Index b = 0; b < nb; ++b) {
         const double* Fb = F.data() + b * kSampleBlock;
         double acc = 0.0;

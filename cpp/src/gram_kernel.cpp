@@ -61,13 +61,21 @@ inline double relu_angle_step(HalfAngle& a) {
   return 1.0 - one_minus_cos;  // cos t'
 }
 
-inline double clip_rho(double rho) { return std::min(1.0, std::max(-1.0, rho)); }
+inline double clip_rho(double rho) {
+  return std::min(1.0, std::max(-1.0, rho));
+}
 
 class Recursion {
  public:
   Recursion(const double* X, Index n, Index d, const GramOptions& opt)
-      : X_(X), n_(n), d_(d), H_(opt.depth), act_(opt.activation), arch_(opt.arch),
-        cs_(c_sigma(opt.activation)), r_(opt.c_res / opt.depth),
+      : X_(X),
+        n_(n),
+        d_(d),
+        H_(opt.depth),
+        act_(opt.activation),
+        arch_(opt.arch),
+        cs_(c_sigma(opt.activation)),
+        r_(opt.c_res / opt.depth),
         angle_form_(opt.activation == Activation::relu && opt.arch == Arch::fc),
         quadrature_(!has_closed_form(opt.activation)) {
     norm2_.resize(n);
@@ -124,7 +132,8 @@ class Recursion {
       const auto& b = side_.b[h - 1];
       const auto& mu = mu_[h - 1];
       // Cross terms pair b of one point with mu of the other (SPEC 4.4).
-      c = c + r_ * (b[i] * mu[j] + mu[i] * b[j]) + r_ * r_ * e_sigma(h - 1, i, j, diag[h - 1][i], diag[h - 1][j], c);
+      c = c + r_ * (b[i] * mu[j] + mu[i] * b[j]) +
+          r_ * r_ * e_sigma(h - 1, i, j, diag[h - 1][i], diag[h - 1][j], c);
       vals[h] = c;
     }
     vals[H_] = r_ * r_ * c * e_deriv(i, j, diag[H_ - 1][i], diag[H_ - 1][j], c);
@@ -211,7 +220,8 @@ class Recursion {
   }
 
  private:
-  // FC ReLU in angle form (SPEC 4.6): K^(h)_ij = |x_i||x_j| cos theta^(h), K^(H) = K^(H-1) (pi - theta^(H-1))/pi.
+  // FC ReLU in angle form (SPEC 4.6): K^(h)_ij = |x_i||x_j| cos theta^(h), K^(H) = K^(H-1) (pi -
+  // theta^(H-1))/pi.
   void relu_fc_pair(Index i, Index j, double k0, double* vals) const {
     const double ni = norm_[i], nj = norm_[j];
     const double cosine = k0 / (ni * nj);
@@ -263,7 +273,8 @@ class Recursion {
       case Activation::erf:
         return 2.0 * kInvPi * std::asin(clip_rho(2.0 * c / std::sqrt((1.0 + 2.0 * a) * (1.0 + 2.0 * b))));
       default:
-        if (!sig_tables_.empty() && sig_ok_[h]) return sig_tables_[h](std::acos(clip_rho(c / std::sqrt(a * b))));
+        if (!sig_tables_.empty() && sig_ok_[h])
+          return sig_tables_[h](std::acos(clip_rho(c / std::sqrt(a * b))));
         return quad_pair(&usig_[h][static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), false);
     }
     (void)j;
@@ -295,7 +306,8 @@ class Recursion {
       const double base = a1 * nodes_[s];
       double inner = 0.0;
       if (deriv) {
-        for (Index t = 0; t < q_; ++t) inner += weights_[t] * activation_derivative(act_, base + a2 * nodes_[t]);
+        for (Index t = 0; t < q_; ++t)
+          inner += weights_[t] * activation_derivative(act_, base + a2 * nodes_[t]);
       } else {
         for (Index t = 0; t < q_; ++t) inner += weights_[t] * activation_value(act_, base + a2 * nodes_[t]);
       }
@@ -307,11 +319,13 @@ class Recursion {
   // E[g(u)^2], u ~ N(0, a): the 2-D rule at rho = 1 collapses to 1-D (the t-weights sum to 1).
   double e_diag(int h, Index i, double a, bool deriv) const {
     if (!quadrature_) return deriv ? e_deriv(i, i, a, a, a) : e_sigma(h, i, i, a, a, a);
-    const double* u = deriv ? &uder_[static_cast<std::size_t>(i * q_)] : &usig_[h][static_cast<std::size_t>(i * q_)];
+    const double* u =
+        deriv ? &uder_[static_cast<std::size_t>(i * q_)] : &usig_[h][static_cast<std::size_t>(i * q_)];
     const double sa = std::sqrt(a);
     double total = 0.0;
     for (Index s = 0; s < q_; ++s)
-      total += u[s] * (deriv ? activation_derivative(act_, sa * nodes_[s]) : activation_value(act_, sa * nodes_[s]));
+      total += u[s] *
+               (deriv ? activation_derivative(act_, sa * nodes_[s]) : activation_value(act_, sa * nodes_[s]));
     return total;
   }
 
@@ -426,7 +440,8 @@ class Recursion {
     auto u_side = [&](double a, bool deriv) {
       const double sa = std::sqrt(a);
       for (Index s = 0; s < q_; ++s)
-        u[s] = weights_[s] * (deriv ? activation_derivative(act_, sa * nodes_[s]) : activation_value(act_, sa * nodes_[s]));
+        u[s] = weights_[s] *
+               (deriv ? activation_derivative(act_, sa * nodes_[s]) : activation_value(act_, sa * nodes_[s]));
     };
     for (int h = 0; h <= H_ - 1; ++h) {
       if (!constant(diag[h])) continue;
@@ -479,7 +494,8 @@ class Recursion {
 
 GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const GramOptions& opt, double* out,
                      bool return_all, bool k0_in_out) {
-  require(n > 0 && d > 0, "X must be non-empty, got shape (" + std::to_string(n) + ", " + std::to_string(d) + ")");
+  require(n > 0 && d > 0,
+          "X must be non-empty, got shape (" + std::to_string(n) + ", " + std::to_string(d) + ")");
   require(opt.depth >= 1, "depth must be >= 1, got " + std::to_string(opt.depth));
   if (opt.arch == Arch::resnet)
     require(opt.depth >= 2, "depth must be >= 2 for arch='resnet', got " + std::to_string(opt.depth));

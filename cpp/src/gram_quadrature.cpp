@@ -21,7 +21,8 @@ Activation parse_activation(const std::string& name) {
   if (name == "softplus") return Activation::softplus;
   if (name == "sigmoid") return Activation::sigmoid;
   if (name == "gelu") return Activation::gelu;
-  fail("activation must be one of ['relu', 'erf', 'tanh', 'softplus', 'sigmoid', 'gelu'], got '" + name + "'");
+  fail("activation must be one of ['relu', 'erf', 'tanh', 'softplus', 'sigmoid', 'gelu'], got '" + name +
+       "'");
 }
 
 Arch parse_arch(const std::string& name) {
@@ -30,7 +31,9 @@ Arch parse_arch(const std::string& name) {
   fail("arch must be one of ['fc', 'resnet'], got '" + name + "'");
 }
 
-bool has_closed_form(Activation act) { return act == Activation::relu || act == Activation::erf; }
+bool has_closed_form(Activation act) {
+  return act == Activation::relu || act == Activation::erf;
+}
 
 namespace {
 
@@ -45,7 +48,8 @@ HermiteEval hermite_orthonormal(double t, int q) {
   double p_prev = 0.0, p = 1.0, sum = 1.0, log_scale = 0.0;
   const double big = 1e100;
   for (int j = 0; j < q; ++j) {
-    const double next = (t * p - std::sqrt(static_cast<double>(j)) * p_prev) / std::sqrt(static_cast<double>(j + 1));
+    const double next =
+        (t * p - std::sqrt(static_cast<double>(j)) * p_prev) / std::sqrt(static_cast<double>(j + 1));
     p_prev = p;
     p = next;
     if (j + 1 < q) sum += p * p;

@@ -5,8 +5,8 @@
 
 namespace convexify::gram {
 
-bool ChebTable::build(const std::function<double(double)>& f, double lo, double hi, double tol, int start_panels,
-                      int max_panels) {
+bool ChebTable::build(const std::function<double(double)>& f, double lo, double hi, double tol,
+                      int start_panels, int max_panels) {
   constexpr double kPi = 3.14159265358979323846;
   n_ = kCoefficients;
   lo_ = lo;
@@ -65,7 +65,7 @@ bool ChebTable::build(const std::function<double(double)>& f, double lo, double 
         for (double frac : {0.5, 0.2}) {
           const double s = s0 + frac * (s1 - s0);
           const double x = a + 0.5 * (s + 1.0) * width;
-          error_ = std::max(error_, std::abs((*this)(x) - f(x)));
+          error_ = std::max(error_, std::abs((*this)(x)-f(x)));
           ++evaluations_;
         }
       }

@@ -80,9 +80,13 @@ Svd svd_impl(const Eigen::Ref<const Mat>& A, bool vectors) {
 
 }  // namespace
 
-Svd thin_svd(const Eigen::Ref<const Mat>& A) { return svd_impl(A, true); }
+Svd thin_svd(const Eigen::Ref<const Mat>& A) {
+  return svd_impl(A, true);
+}
 
-Vec singular_values(const Eigen::Ref<const Mat>& A) { return svd_impl(A, false).s; }
+Vec singular_values(const Eigen::Ref<const Mat>& A) {
+  return svd_impl(A, false).s;
+}
 
 RangeBasis::RangeBasis(const Eigen::Ref<const RowMat>& X) : n_(X.rows()), d0_(X.cols()) {
   require(n_ > 0 && d0_ > 0, "X must be non-empty");

@@ -23,7 +23,9 @@ Mat Problem::dense(const Candidate& c) const {
   return c.P * c.mv.asDiagonal() * c.Q.transpose();
 }
 
-double Problem::primal(const Candidate& c) const { return primal(dense(c), c.mv.sum()); }
+double Problem::primal(const Candidate& c) const {
+  return primal(dense(c), c.mv.sum());
+}
 
 Problem make_problem(const RangeBasis& basis, const Eigen::Ref<const RowMat>& Y, Index k, double gamma) {
   require(Y.rows() == basis.n(), "Y must have the same number of rows (samples) as X");

@@ -26,20 +26,21 @@ Candidate top_k(const Eigen::Ref<const Mat>& U, const Eigen::Ref<const Mat>& V, 
   return c;
 }
 
-// The loop's SVDs: one-sided Jacobi (Eigen::JacobiSVD; column-pivoting QR first when not square, SPEC 1.4) for a
-// matrix that is already diagonal up to a relative 1e-8 (quadratic convergence: at most two sweeps), BDCSVD (QR
-// first above aspect ratio 2) otherwise.  From z0 = 0 every iterate is diagonal in the singular bases of yr
-// (SPEC 2.5), up to rounding, so in those coordinates Jacobi finishes in one sweep that rotates almost nothing
-// (about 50x faster than BDCSVD at 20 x 20); on a general matrix it would take 6-10 full sweeps and lose to
-// BDCSVD.  Both are backward stable with no Gram matrix.
+// The loop's SVDs: one-sided Jacobi (Eigen::JacobiSVD; column-pivoting QR first when not square, SPEC 1.4)
+// for a matrix that is already diagonal up to a relative 1e-8 (quadratic convergence: at most two sweeps),
+// BDCSVD (QR first above aspect ratio 2) otherwise.  From z0 = 0 every iterate is diagonal in the singular
+// bases of yr (SPEC 2.5), up to rounding, so in those coordinates Jacobi finishes in one sweep that rotates
+// almost nothing (about 50x faster than BDCSVD at 20 x 20); on a general matrix it would take 6-10 full
+// sweeps and lose to BDCSVD.  Both are backward stable with no Gram matrix.
 constexpr double kNearlyDiagonal = 1e-8;  // ||offdiag(A)||_F <= this * ||A||_F
 
-// Thin SVD of a fixed-shape matrix, called once or more per DR iteration: the Jacobi workspace is allocated once.
+// Thin SVD of a fixed-shape matrix, called once or more per DR iteration: the Jacobi workspace is allocated
+// once.
 class LoopSvd {
  public:
-  LoopSvd(Index rows, Index cols, bool vectors)
-      : vectors_(vectors), small_(std::min(rows, cols) > 0) {
-    if (small_) jac_ = Eigen::JacobiSVD<Mat>(rows, cols, vectors ? (Eigen::ComputeThinU | Eigen::ComputeThinV) : 0u);
+  LoopSvd(Index rows, Index cols, bool vectors) : vectors_(vectors), small_(std::min(rows, cols) > 0) {
+    if (small_)
+      jac_ = Eigen::JacobiSVD<Mat>(rows, cols, vectors ? (Eigen::ComputeThinU | Eigen::ComputeThinV) : 0u);
   }
   void compute(const Mat& A) {
     jacobi_ = small_ && nearly_diagonal(A);
@@ -76,8 +77,8 @@ DrResult dr_loop(const Problem& pb, const Mat& z0, const DrOptions& opt) {
   const Index q = pb.yr.rows(), dH = pb.yr.cols();
   // Floor of the relative-gap denominator: values below rounding of 1/2||Y||^2 are treated as zero.
   const double floor = 64.0 * std::numeric_limits<double>::epsilon() * 0.5 * pb.y2;
-  // Without a binding rank bound (k >= min(r, dH)) M_svd is the whole of yr - L, so yr - M_svd = L and P(M_svd)
-  // needs only the singular values; the vectors are computed once at the end.
+  // Without a binding rank bound (k >= min(r, dH)) M_svd is the whole of yr - L, so yr - M_svd = L and
+  // P(M_svd) needs only the singular values; the vectors are computed once at the end.
   const bool full_rank_candidate = pb.k >= std::min(q, dH);
 
   DrResult out;
@@ -146,7 +147,8 @@ DrResult dr_loop(const Problem& pb, const Mat& z0, const DrOptions& opt) {
       return out;
     }
 
-    // z_{j+1} = z_j + prox_{t f}(2 L_j - z_j) - L_j = z_j + (yr - L_j) - U diag(x) V^T, yr - v = yr - 2 L_j + z_j.
+    // z_{j+1} = z_j + prox_{t f}(2 L_j - z_j) - L_j = z_j + (yr - L_j) - U diag(x) V^T, yr - v = yr - 2 L_j +
+    // z_j.
     W = R - L + z;
     ws.compute(W);
     const Vec x = prox_topk_sorted(ws.s(), pb.k, t);
@@ -166,10 +168,11 @@ DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt
   require_finite(z0, "z0");
   // Every iterate's column space stays in range([yr, z0]): the projection and the prox only rescale singular
   // values of matrices built from yr and earlier iterates (zero singular values stay zero under prox_topk).
-  // When that space is smaller than r, iterate in an orthonormal basis B of it (q x dH instead of r x dH): the
-  // iteration is unitarily equivariant, so iterates and certificates are the same up to rounding.  For z0 = 0,
-  // B = Pr and, on the right, the row space stays in range(Qr), so the iterates are B^T z Qr (rY x rY), which
-  // are diagonal up to rounding (SPEC 2.5 "diagonal form"); the loop still runs its general SVDs on them.
+  // When that space is smaller than r, iterate in an orthonormal basis B of it (q x dH instead of r x dH):
+  // the iteration is unitarily equivariant, so iterates and certificates are the same up to rounding.  For z0
+  // = 0, B = Pr and, on the right, the row space stays in range(Qr), so the iterates are B^T z Qr (rY x rY),
+  // which are diagonal up to rounding (SPEC 2.5 "diagonal form"); the loop still runs its general SVDs on
+  // them.
   Mat B, C;
   const bool zero_start = z0.isZero(0.0);
   if (zero_start) {

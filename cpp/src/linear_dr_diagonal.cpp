@@ -1,9 +1,9 @@
 // Douglas–Rachford on the dual of lens 1 in diagonal form (SPEC 2.5).
 //
-// With yr = Pr diag(s) Qr^T, an iterate z = Pr diag(zeta) Qr^T has clip_gamma(z) = Pr diag(clamp(zeta)) Qr^T and
-// prox_{t f}(Pr diag(v) Qr^T) = Pr diag(s - prox_topk(s - v; k, t)) Qr^T (prox_topk acts on |s - v| and restores
-// the signs).  Starting from z0 = 0 every iterate stays of this form, so the reduced iteration runs exactly on
-// vectors of length rY.  Certificates are those of the reduced form, evaluated on the vectors.
+// With yr = Pr diag(s) Qr^T, an iterate z = Pr diag(zeta) Qr^T has clip_gamma(z) = Pr diag(clamp(zeta)) Qr^T
+// and prox_{t f}(Pr diag(v) Qr^T) = Pr diag(s - prox_topk(s - v; k, t)) Qr^T (prox_topk acts on |s - v| and
+// restores the signs).  Starting from z0 = 0 every iterate stays of this form, so the reduced iteration runs
+// exactly on vectors of length rY.  Certificates are those of the reduced form, evaluated on the vectors.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -20,7 +20,8 @@ Candidate diagonal_candidate(const Problem& pb, const Vec& m, Index k) {
   const Index len = m.size();
   std::vector<Index> order(len);
   std::iota(order.begin(), order.end(), Index{0});
-  std::stable_sort(order.begin(), order.end(), [&](Index i, Index j) { return std::abs(m(i)) > std::abs(m(j)); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Index i, Index j) { return std::abs(m(i)) > std::abs(m(j)); });
   Index kk = 0;
   while (kk < std::min(k, len) && m(order[kk]) != 0.0) ++kk;
   Candidate c;
@@ -42,7 +43,8 @@ Vec keep_top_k(const Vec& m, Index k) {
   if (k >= len) return m;
   std::vector<Index> order(len);
   std::iota(order.begin(), order.end(), Index{0});
-  std::stable_sort(order.begin(), order.end(), [&](Index i, Index j) { return std::abs(m(i)) > std::abs(m(j)); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Index i, Index j) { return std::abs(m(i)) > std::abs(m(j)); });
   Vec out = Vec::Zero(len);
   for (Index i = 0; i < k; ++i) out(order[i]) = m(order[i]);
   return out;

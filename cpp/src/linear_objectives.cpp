@@ -31,8 +31,9 @@ double primal_objective(const std::vector<RowMat>& weights, const Eigen::Ref<con
     const RowMat& W = weights[i];
     if (W.cols() != prev || W.rows() == 0) {
       std::ostringstream s;
-      s << "weights[" << i << "] has shape (" << W.rows() << ", " << W.cols() << "); its number of columns must be "
-        << prev << " (the previous layer's width) and it must be non-empty";
+      s << "weights[" << i << "] has shape (" << W.rows() << ", " << W.cols()
+        << "); its number of columns must be " << prev
+        << " (the previous layer's width) and it must be non-empty";
       fail(s.str());
     }
     require_finite(W, "weights");

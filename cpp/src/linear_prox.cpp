@@ -1,9 +1,9 @@
 // prox of (t/2) * (sum of the k largest squares) by weighted isotonic regression (PAV), SPEC 2.5.
 //
 // On the cone of non-increasing vectors the function is the fixed quadratic (t/2) sum_{i<=k} x_i^2, so
-// minimising 1/2||x - a||^2 + that is a weighted isotonic regression with weights w_i = 1 + t (i <= k) or 1 and
-// targets a_i / w_i; each pooled block takes the value sum(a) / sum(w).  The naive "divide the k largest by 1+t"
-// is wrong whenever a_k / (1 + t) < a_{k+1}.
+// minimising 1/2||x - a||^2 + that is a weighted isotonic regression with weights w_i = 1 + t (i <= k) or 1
+// and targets a_i / w_i; each pooled block takes the value sum(a) / sum(w).  The naive "divide the k largest
+// by 1+t" is wrong whenever a_k / (1 + t) < a_{k+1}.
 #include <algorithm>
 #include <cmath>
 #include <numeric>

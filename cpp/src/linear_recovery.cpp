@@ -10,8 +10,8 @@
 
 namespace convexify::linear {
 
-std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c, const std::vector<Index>& widths,
-                                    Index dH) {
+std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c,
+                                    const std::vector<Index>& widths, Index dH) {
   require(!widths.empty(), "widths must hold depth - 1 >= 1 hidden widths");
   const Index H = static_cast<Index>(widths.size()) + 1;
   const Index kk = c.mv.size();
@@ -19,7 +19,8 @@ std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c,
           "recover_weights: candidate shapes do not match the problem");
   for (Index w : widths) require(w >= kk, "recover_weights: candidate rank exceeds a hidden width");
   Vec cvec(kk);
-  for (Index i = 0; i < kk; ++i) cvec(i) = c.mv(i) > 0.0 ? std::pow(c.mv(i), 1.0 / static_cast<double>(H)) : 0.0;
+  for (Index i = 0; i < kk; ++i)
+    cvec(i) = c.mv(i) > 0.0 ? std::pow(c.mv(i), 1.0 / static_cast<double>(H)) : 0.0;
 
   std::vector<RowMat> W;
   W.reserve(H);

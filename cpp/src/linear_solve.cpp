@@ -8,9 +8,9 @@
 
 namespace convexify::linear {
 
-Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>& Y, const std::vector<Index>& widths,
-               double gamma, const std::string& method, const DrOptions& opt, const RowMat* warm_start,
-               const std::string& form) {
+Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>& Y,
+               const std::vector<Index>& widths, double gamma, const std::string& method,
+               const DrOptions& opt, const RowMat* warm_start, const std::string& form) {
   require(X.rows() > 0 && X.cols() > 0, "X must be non-empty");
   require(Y.rows() == X.rows(), "Y must have the same number of rows (samples) as X");
   require(Y.cols() > 0, "Y must have at least one column");
@@ -20,7 +20,8 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
   require(!widths.empty(), "widths must hold depth - 1 >= 1 hidden widths (depth >= 2)");
   for (Index w : widths) require(w >= 1, "widths must be positive integers");
   require(method == "dr" || method == "closed", "method must be 'dr' or 'closed', got '" + method + "'");
-  require(form == "reduced" || form == "diagonal", "form must be 'reduced' or 'diagonal', got '" + form + "'");
+  require(form == "reduced" || form == "diagonal",
+          "form must be 'reduced' or 'diagonal', got '" + form + "'");
   require(!(form == "diagonal" && warm_start != nullptr),
           "form='diagonal' starts from z0 = 0; use form='reduced' with a warm start z0");
 
@@ -78,9 +79,9 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
   sol.weights = recover_weights(basis, cand, widths, pb.dH);
   sol.Lambda = basis.lift(l);
   sol.Ytilde = std::move(pb.Ytilde);
-  // Certificates evaluated from what is returned: the literal P(W) from the factors (its product X W1^T ... WH^T
-  // is the returned M), and D at the returned Lambda = U_x l, evaluated on its coordinates l (feasible by
-  // construction: singular values clipped at gamma, columns in range(X)).
+  // Certificates evaluated from what is returned: the literal P(W) from the factors (its product X W1^T ...
+  // WH^T is the returned M), and D at the returned Lambda = U_x l, evaluated on its coordinates l (feasible
+  // by construction: singular values clipped at gamma, columns in range(X)).
   sol.primal_value = primal_objective(sol.weights, X, Y, gamma, &sol.M);
   sol.dual_value = pb.dual_from_sv(singular_values(pb.yr - l));
   return sol;

@@ -663,7 +663,9 @@ CVX_RELU_INLINE void lanes_residual(double* scratch, Index rows, const T* Y, Ind
 // of (x[2kp], x[2kp+1]) then feeds two FMAs: half the broadcast loads per FMA of one register per sample,
 // which is what limits these tiles (measured ~1.5x faster at d = 100, GW = 16).  Lanes 2j and 2j + 1 are
 // added when a k-tile is done.  Pair layout size: pair_rows(d) * 2 * GW floats.
-CVX_RELU_INLINE Index pair_rows(Index d) { return (d + 1) / 2; }
+CVX_RELU_INLINE Index pair_rows(Index d) {
+  return (d + 1) / 2;
+}
 
 template <int L>
 CVX_RELU_INLINE Vec<float, L> pair_splat(const float* p) {  // (p[0], p[1]) in every pair of lanes

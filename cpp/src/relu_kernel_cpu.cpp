@@ -71,7 +71,9 @@ struct Group {
 
 // Widest group: 16 weight rows with AVX-512 (float32: one 16-lane register; float64: two 8-lane registers,
 // which halves the loads per FMA and measured ~1.6x faster than groups of 8), else 8.
-int max_group(Simd level) { return level == Simd::avx512 ? 16 : 8; }
+int max_group(Simd level) {
+  return level == Simd::avx512 ? 16 : 8;
+}
 
 // Packed weights of one group: float groups by pairs of k where the level uses pair tiles.
 Index packed_weights(Index d, int width, bool float_data, Simd level) {

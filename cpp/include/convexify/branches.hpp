@@ -44,34 +44,39 @@ struct LossGradient {
 };
 
 // Network outputs f(x_j), shape (n,).
-Vector<double> forward(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const RowMatrix<double>>& U,
+Vector<double> forward(const Eigen::Ref<const ColMatrix<double>>& Xt,
+                       const Eigen::Ref<const RowMatrix<double>>& U,
                        const Eigen::Ref<const Vector<double>>& a, int n_branches);
 
 // R(theta) and its gradient (a.e.; relu'(0) = 0, hinge'(0) = 0).
-LossGradient loss_gradient(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& y,
-                           const Eigen::Ref<const RowMatrix<double>>& U, const Eigen::Ref<const Vector<double>>& a,
-                           int n_branches, double tau, Loss loss);
+LossGradient loss_gradient(const Eigen::Ref<const ColMatrix<double>>& Xt,
+                           const Eigen::Ref<const Vector<double>>& y,
+                           const Eigen::Ref<const RowMatrix<double>>& U,
+                           const Eigen::Ref<const Vector<double>>& a, int n_branches, double tau, Loss loss);
 
 // Loss surface on a plane (SPEC 5.5): S[i, j] = R(theta_c + alphas[i] d1 + betas[j] d2), with the
 // parameters (Uk, ak), k = 0 (centre), 1, 2 (directions).  Pre-activations are affine in (alpha, beta):
 // Z = Z0 + alpha Z1 + beta Z2 with Zk = X Uk^T (three GEMMs), then O(n P) work per grid point.  Rows of the
 // grid are independent tasks run in parallel above a size threshold; each value is computed in a fixed
 // order, so results do not depend on the thread count.
-RowMatrix<double> surface(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& y,
-                          const Eigen::Ref<const RowMatrix<double>>& U0, const Eigen::Ref<const Vector<double>>& a0,
-                          const Eigen::Ref<const RowMatrix<double>>& U1, const Eigen::Ref<const Vector<double>>& a1,
-                          const Eigen::Ref<const RowMatrix<double>>& U2, const Eigen::Ref<const Vector<double>>& a2,
-                          const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas,
-                          int n_branches, double tau, Loss loss);
+RowMatrix<double> surface(
+    const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& y,
+    const Eigen::Ref<const RowMatrix<double>>& U0, const Eigen::Ref<const Vector<double>>& a0,
+    const Eigen::Ref<const RowMatrix<double>>& U1, const Eigen::Ref<const Vector<double>>& a1,
+    const Eigen::Ref<const RowMatrix<double>>& U2, const Eigen::Ref<const Vector<double>>& a2,
+    const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas,
+    int n_branches, double tau, Loss loss);
 
 // Loss surface of the multi-class margin loss (SPEC 5.8): networks with C outputs, output weights A (P, C),
-// integer labels in [0, C) (stored as doubles), loss mean_j (1/C) sum_{c != y_j} max(0, 1 - F_{j y_j} + F_{j c}).
+// integer labels in [0, C) (stored as doubles), loss mean_j (1/C) sum_{c != y_j} max(0, 1 - F_{j y_j} + F_{j
+// c}).
 RowMatrix<double> surface_multimargin(
     const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& labels,
     const Eigen::Ref<const RowMatrix<double>>& U0, const Eigen::Ref<const RowMatrix<double>>& A0,
     const Eigen::Ref<const RowMatrix<double>>& U1, const Eigen::Ref<const RowMatrix<double>>& A1,
     const Eigen::Ref<const RowMatrix<double>>& U2, const Eigen::Ref<const RowMatrix<double>>& A2,
-    const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas, int n_branches);
+    const Eigen::Ref<const Vector<double>>& alphas, const Eigen::Ref<const Vector<double>>& betas,
+    int n_branches);
 
 // Heuristic neuron oracle (SPEC 5.4): a lower bound on M+(c) = max_{||u|| <= 1} sum_j c_j relu(u . x_j) by
 // multistart fixed-point ascent u <- normalise(u/2 + normalise(G)/2), G = X^T (c o 1[X u > 0]), from the
@@ -85,7 +90,8 @@ struct OracleResult {
   RowMatrix<double> start_u;    // best unit vector per start, (S, d)
 };
 
-OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& c,
+OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt,
+                           const Eigen::Ref<const Vector<double>>& c,
                            const Eigen::Ref<const RowMatrix<double>>& starts, int iterations);
 
 }  // namespace convexify::branches

@@ -20,7 +20,9 @@ using ColMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 template <typename T>
 using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
-[[noreturn]] inline void fail(const std::string& message) { throw std::invalid_argument(message); }
+[[noreturn]] inline void fail(const std::string& message) {
+  throw std::invalid_argument(message);
+}
 
 inline void require(bool condition, const std::string& message) {
   if (!condition) fail(message);
@@ -40,8 +42,8 @@ void require_nonempty(const Eigen::DenseBase<Derived>& a, const char* name) {
   }
 }
 
-inline void require_shape(Eigen::Index rows, Eigen::Index cols, Eigen::Index want_rows, Eigen::Index want_cols,
-                          const char* name) {
+inline void require_shape(Eigen::Index rows, Eigen::Index cols, Eigen::Index want_rows,
+                          Eigen::Index want_cols, const char* name) {
   if (rows != want_rows || cols != want_cols) {
     std::ostringstream s;
     s << name << " must have shape (" << want_rows << ", " << want_cols << "), got (" << rows << ", " << cols

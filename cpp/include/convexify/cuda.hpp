@@ -23,7 +23,8 @@ enum class GramArch { fc = 0, resnet = 1 };
 // computed on the upper triangle with all layers in registers (one thread per pair) and mirrored.
 // ReLU FC uses the angle form (SPEC 4.6); ReLU ResNet and erf the closed forms of SPEC 4.6.
 template <typename T>
-void gram_matrix(const T* X, long n, long d, int depth, GramActivation act, GramArch arch, double c_res, T* out);
+void gram_matrix(const T* X, long n, long d, int depth, GramActivation act, GramArch arch, double c_res,
+                 T* out);
 
 // Batched full-batch GD on the single-neuron losses (SPEC 3.4), B trajectories sharing X (n, d) row-major.
 //   Z = X W^T, R = relu(Z) - Y (Y is (n, B) row-major), vanilla: R *= 1[Z >= 0] (strict: 1[Z > 0]),

@@ -34,11 +34,11 @@ double activation_derivative(Activation act, double x);
 double c_sigma(Activation act);
 
 struct GramOptions {
-  int depth = 1;                   // H >= 1 (fc), >= 2 (resnet)
+  int depth = 1;  // H >= 1 (fc), >= 2 (resnet)
   Activation activation = Activation::relu;
   Arch arch = Arch::fc;
-  double c_res = 1.0;              // resnet residual scale; r = c_res / H
-  int quadrature_order = 64;       // 2-D Gauss-Hermite order for smooth activations, in [1, 400]
+  double c_res = 1.0;         // resnet residual scale; r = c_res / H
+  int quadrature_order = 64;  // 2-D Gauss-Hermite order for smooth activations, in [1, 400]
   // Replace per-pair evaluations by verified piecewise-Chebyshev tables where the map is one-variable:
   // the ReLU FC angle recursion for |cos theta^(0)| <= 0.9 (agreeing with the direct angle form to 4e-15),
   // and the dual activations of a layer with a constant diagonal (to 1e-13 relative; SPEC 4.7 fast path).
@@ -51,9 +51,9 @@ struct GramSide {
   std::vector<std::vector<double>> diag;  // diag[h][i] = K^(h)_ii, h = 0..H
   std::vector<std::vector<double>> b;     // resnet: b[h][i], h = 1..H-1 (index 0 unused, empty); fc: empty
   int threads = 1;
-  std::vector<double> table_errors;       // measured maximum error of every table in use
-  std::vector<double> table_attempts;     // measured error of every table built (kept or not)
-  long long table_evaluations = 0;        // function evaluations spent building tables
+  std::vector<double> table_errors;    // measured maximum error of every table in use
+  std::vector<double> table_attempts;  // measured error of every table built (kept or not)
+  long long table_evaluations = 0;     // function evaluations spent building tables
 };
 
 // Compute K^(H) (or all of K^(0..H)) of X (n x d, row-major, rows = samples) into `out`, which holds

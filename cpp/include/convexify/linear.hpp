@@ -28,10 +28,10 @@ Svd thin_svd(const Eigen::Ref<const Mat>& A);
 // Singular values only (same QR-before-SVD rule).
 Vec singular_values(const Eigen::Ref<const Mat>& A);
 
-// Orthonormal basis U_x of range(X) with the shared rank tolerance s_1 * max(n, d0) * eps (SPEC 1.4), together
-// with X's nonzero singular values s_x and right vectors V_x, so that X = U_x diag(s_x) V_x^T up to that tolerance.
-// U_x is stored implicitly as Qthin * Usmall (tall X: thin Householder Q times the left vectors of R) or as
-// Usmall alone; never X^T X.
+// Orthonormal basis U_x of range(X) with the shared rank tolerance s_1 * max(n, d0) * eps (SPEC 1.4),
+// together with X's nonzero singular values s_x and right vectors V_x, so that X = U_x diag(s_x) V_x^T up to
+// that tolerance. U_x is stored implicitly as Qthin * Usmall (tall X: thin Householder Q times the left
+// vectors of R) or as Usmall alone; never X^T X.
 class RangeBasis {
  public:
   explicit RangeBasis(const Eigen::Ref<const RowMat>& X);
@@ -79,7 +79,8 @@ struct Problem {
   double yr2 = 0.0;   // ||yr||_F^2 = ||Ytilde||_F^2
   RowMat Ytilde;      // U_x yr (n x dH)
   Svd ysvd;           // thin SVD of yr truncated to rank rY: Ytilde's singular values and (reduced) vectors
-  // Objectives in reduced coordinates.  dual(l) = 1/2||Y||^2 - 1/2||yr - l||_(k)^2; primal(m) with ||m||_* given.
+  // Objectives in reduced coordinates.  dual(l) = 1/2||Y||^2 - 1/2||yr - l||_(k)^2; primal(m) with ||m||_*
+  // given.
   double dual_from_sv(const Vec& sv_of_yr_minus_l) const;
   double primal(const Eigen::Ref<const Mat>& m, double nuclear) const;
   double primal(const Candidate& c) const;
@@ -87,7 +88,8 @@ struct Problem {
 };
 Problem make_problem(const RangeBasis& basis, const Eigen::Ref<const RowMat>& Y, Index k, double gamma);
 
-// Closed form (SPEC 2.2/2.3): M* (top min(k, rY) of Ytilde shrunk by gamma) and L* = sum min(s_i, gamma) p_i q_i^T.
+// Closed form (SPEC 2.2/2.3): M* (top min(k, rY) of Ytilde shrunk by gamma) and L* = sum min(s_i, gamma) p_i
+// q_i^T.
 struct ClosedForm {
   Candidate M;
   Mat l;  // r x dH
@@ -118,9 +120,9 @@ struct DrResult;
 // Fill the status fields of a finished DR run (iteration j) from its last certificate.
 void dr_finish(DrResult& out, const DrCertificate& cert, double dual, long j, bool finite, bool stop_gap);
 struct DrResult {
-  Mat l;             // final dual iterate L_j (reduced, feasible)
-  Mat z;             // final DR variable z_j (reduced)
-  Candidate best;    // the candidate that attained P_j at the returned iterate
+  Mat l;                  // final dual iterate L_j (reduced, feasible)
+  Mat z;                  // final DR variable z_j (reduced)
+  Candidate best;         // the candidate that attained P_j at the returned iterate
   std::string certified;  // "svd" or "shadow"
   long iterations = 0;
   bool converged = false;
@@ -134,8 +136,8 @@ DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt
 DrResult douglas_rachford_diagonal(const Problem& pb, const DrOptions& opt);
 
 // Balanced factors from a candidate (SPEC 2.4); widths = (d1, ..., d_{H-1}).  Returns H row-major matrices.
-std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c, const std::vector<Index>& widths,
-                                    Index dH);
+std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c,
+                                    const std::vector<Index>& widths, Index dH);
 
 // Literal objectives (survey eq. 2 and eq. 3-4), SPEC 2.1 / 2.3.
 // If `product` is given it receives X W_1^T ... W_H^T (n x dH).
@@ -164,8 +166,8 @@ struct Solution {
   double rank_tolerance = 0.0;
 };
 // method: "dr" or "closed"; form (for "dr"): "reduced" (r x dH iterates) or "diagonal" (needs no warm start).
-Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>& Y, const std::vector<Index>& widths,
-               double gamma, const std::string& method, const DrOptions& opt, const RowMat* warm_start,
-               const std::string& form = "reduced");
+Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>& Y,
+               const std::vector<Index>& widths, double gamma, const std::string& method,
+               const DrOptions& opt, const RowMat* warm_start, const std::string& form = "reduced");
 
 }  // namespace convexify::linear

@@ -37,13 +37,13 @@ struct GdOptions {
 };
 
 struct GdResult {
-  RowMatrix<double> W;                // B x d final weights (frozen at the last finite iterate if diverged)
-  std::vector<long long> recorded;    // iterations of the history rows
-  RowMatrix<double> train_loss;       // T x B, L/n
-  RowMatrix<double> test_loss;        // T x B, L_test/n_test (empty if no test data)
-  RowMatrix<double> recovery_error;   // T x B, ||w - w*|| / ||w*|| (empty if no w*)
-  std::vector<bool> diverged;         // B
-  std::vector<long long> diverged_at; // B, -1 if not diverged
+  RowMatrix<double> W;                 // B x d final weights (frozen at the last finite iterate if diverged)
+  std::vector<long long> recorded;     // iterations of the history rows
+  RowMatrix<double> train_loss;        // T x B, L/n
+  RowMatrix<double> test_loss;         // T x B, L_test/n_test (empty if no test data)
+  RowMatrix<double> recovery_error;    // T x B, ||w - w*|| / ||w*|| (empty if no w*)
+  std::vector<bool> diverged;          // B
+  std::vector<long long> diverged_at;  // B, -1 if not diverged
   std::string kernel;
 };
 
@@ -64,12 +64,12 @@ struct NewtonOptions {
 struct NewtonResult {
   Vector<double> w;
   long long iterations = 0;
-  double gradient_norm = 0.0;   // ||g(w)||, g = X^T (relu(Xw) - y)  (half-gradient)
-  double tolerance = 0.0;       // stopping threshold tol * max(1, ||X^T y||)
-  double relaxed_loss = 0.0;    // L_r(w)
-  double loss = 0.0;            // L(w)
-  double dual_bound = 0.0;      // ||y||^2 - ||relu(Xw)||^2 (a lower bound of min L_r when g(w) = 0)
-  double duality_gap = 0.0;     // L_r(w) - dual_bound = 2 w^T g(w)
+  double gradient_norm = 0.0;  // ||g(w)||, g = X^T (relu(Xw) - y)  (half-gradient)
+  double tolerance = 0.0;      // stopping threshold tol * max(1, ||X^T y||)
+  double relaxed_loss = 0.0;   // L_r(w)
+  double loss = 0.0;           // L(w)
+  double dual_bound = 0.0;     // ||y||^2 - ||relu(Xw)||^2 (a lower bound of min L_r when g(w) = 0)
+  double duality_gap = 0.0;    // L_r(w) - dual_bound = 2 w^T g(w)
   bool converged = false;
   std::string status;           // "converged", "max_iter", "line_search_failed"
   std::vector<double> history;  // ||g|| per iteration (entry 0 at w0)
