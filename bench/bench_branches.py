@@ -11,7 +11,7 @@ from conftest import SMOKE, pick
 
 from convexify import _core
 from convexify import branches as br
-from convexify._branches_data import digits_binary
+from convexify.branches._data import digits_binary
 from convexify.reference import branches as ref
 
 SHAPES = pick([(4, 4), (8, 64)], [(2, 2)])  # (I, m): I m = 16 and 512

@@ -87,7 +87,7 @@ def test_cvxpy_reduced_dual(benchmark, size):
     pytest.importorskip("cvxpy")
     if size[0] > CVXPY_MAX_N:
         pytest.skip("cvxpy (SCS) on the 500 x 300 reduced dual does not finish in reasonable time")
-    from convexify import _linear_cvxpy as peer
+    from peers import linear_cvxpy as peer
 
     X, Y, g = problem(size)
     k = min(size)

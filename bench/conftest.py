@@ -12,10 +12,15 @@ records ``benchmark.extra_info["impl"]`` ("cpp", "numpy", a peer's name) and gro
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
 import convexify
+
+# The test peers (cvxpy formulations) live with the tests, outside the wheel.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 SMOKE = os.environ.get("CONVEXIFY_BENCH_SMOKE") == "1"
 

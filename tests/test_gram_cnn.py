@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from convexify import gram
-from convexify._gram_cnn import patch_sum
+from convexify.gram._cnn import patch_sum
 
 
 def test_patch_sum_matches_loops(rng):

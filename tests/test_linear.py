@@ -276,7 +276,7 @@ def test_train_gd_never_below_certified_optimum(rng):
 
 
 def test_train_gd_gradient(rng):
-    from convexify.linear import _objective_and_grad
+    from convexify.linear._baseline import _objective_and_grad
 
     X, Y = make_data(rng, 10, 4, 3)
     Ws = [rng.standard_normal(s) for s in [(3, 4), (5, 3), (3, 5)]]

@@ -9,7 +9,7 @@ import pytest
 from convexify import linear
 
 cp = pytest.importorskip("cvxpy")
-from convexify import _linear_cvxpy as peer  # noqa: E402
+from peers import linear_cvxpy as peer  # noqa: E402
 
 
 def data(rng, n=25, d0=6, dH=4):

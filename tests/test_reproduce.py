@@ -7,7 +7,7 @@ import json
 import pytest
 
 from convexify import reproduce
-from convexify._report import VERDICTS
+from convexify.reproduce._report import VERDICTS
 
 
 @pytest.mark.parametrize("lens", reproduce.LENSES)

@@ -1,13 +1,13 @@
 """convexify: convex lenses on neural networks, computed fast and checked against the theory.
 
-Lenses (one module each):
+Lenses (one subpackage each, listed in ``convexify._lenses``):
 
 * :mod:`convexify.linear` -- deep linear networks and their convex dual (Zhang, Shao & Salakhutdinov 2019).
 * :mod:`convexify.relu` -- the shallow ReLU neuron and its convex relaxation (Ergen & Pilanci 2019).
 * :mod:`convexify.gram` -- Gram matrices of wide networks (Du, Lee, Li, Wang & Zhai 2019).
 * :mod:`convexify.branches` -- multi-branch networks and the duality gap (Zhang et al. 2019).
 
-Conventions (SPEC 1.1): samples are rows, ``X`` has shape ``(n, d)``; weights are stored
+Conventions (docs/conventions.md): samples are rows, ``X`` has shape ``(n, d)``; weights are stored
 ``(out_features, in_features)`` like ``torch.nn.Linear.weight``; float64 by default.
 """
 
@@ -16,8 +16,17 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from ._errors import DivergenceError, InputError, InputTypeError
+from ._errors import (
+    ConvergenceWarning,
+    ConvexifyWarning,
+    DivergenceError,
+    DivergenceWarning,
+    InputError,
+    InputTypeError,
+    RelaxationWarning,
+)
 from ._info import build_info, cuda_available
+from ._lenses import LENS_NAMES
 from ._simd import get_simd_level, set_simd_level, simd_supported
 from ._threads import get_num_threads, set_num_threads
 
@@ -27,6 +36,10 @@ __all__ = [
     "InputError",
     "InputTypeError",
     "DivergenceError",
+    "ConvexifyWarning",
+    "ConvergenceWarning",
+    "DivergenceWarning",
+    "RelaxationWarning",
     "set_num_threads",
     "get_num_threads",
     "set_simd_level",
@@ -37,12 +50,10 @@ __all__ = [
     "__version__",
 ]
 
-_LENSES = ("linear", "relu", "gram", "branches")
-
 
 def __getattr__(name: str) -> Any:
     # Lens modules are imported lazily so that `import convexify` stays cheap.
-    if name in _LENSES:
+    if name in LENS_NAMES:
         module = import_module(f"{__name__}.{name}")
         globals()[name] = module
         return module

@@ -1,8 +1,22 @@
-"""Exception types of convexify (SPEC 1.3)."""
+"""Exceptions and warnings of convexify, one family for every lens (see docs/conventions.md#errors)."""
 
 from __future__ import annotations
 
-__all__ = ["InputError", "InputTypeError", "DivergenceError"]
+__all__ = [
+    "InputError",
+    "InputTypeError",
+    "DivergenceError",
+    "ConvexifyWarning",
+    "ConvergenceWarning",
+    "DivergenceWarning",
+    "RelaxationWarning",
+    "ON_DIVERGENCE",
+]
+
+#: The values every ``on_divergence`` argument accepts, in every lens: ``"raise"`` a
+#: :class:`DivergenceError`, ``"warn"`` with a :class:`DivergenceWarning` and return the flagged result, or
+#: ``"flag"``: return the flagged result silently.
+ON_DIVERGENCE = ("raise", "warn", "flag")
 
 
 class InputError(ValueError):
@@ -18,3 +32,20 @@ class InputTypeError(InputError, TypeError):
 
 class DivergenceError(FloatingPointError):
     """An iterative method produced a non-finite iterate; the message names the iteration."""
+
+
+class ConvexifyWarning(UserWarning):
+    """Base class of convexify's warnings."""
+
+
+class ConvergenceWarning(ConvexifyWarning):
+    """An iterative solver stopped at its iteration cap before meeting its tolerance."""
+
+
+class DivergenceWarning(ConvexifyWarning, RuntimeWarning):
+    """Some runs diverged (non-finite or blown-up iterates) and ``on_divergence="warn"`` was asked for."""
+
+
+class RelaxationWarning(ConvexifyWarning):
+    """A guard of lens 2 fired: the relaxation's exactness theorem does not apply, or the minimiser is not
+    unique (see docs/relu.md#guards)."""

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from ._lenses import LENS_NAMES
+
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="convexify", description=__doc__)
@@ -15,7 +17,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     rep = sub.add_parser("reproduce", help="run every lens's study and write a report with verdicts")
     rep.add_argument("--quick", action="store_true", help="smaller studies (about 2 minutes on 2 cores)")
     rep.add_argument("--out", default="convexify-report", help="output folder (default: convexify-report)")
-    rep.add_argument("--only", default="", help="comma-separated lenses: linear,relu,gram,branches")
+    rep.add_argument("--only", default="", help=f"comma-separated lenses: {','.join(LENS_NAMES)}")
     rep.add_argument("--threads", type=int, default=None, help="threads for the compiled core")
     args = parser.parse_args(argv)
 

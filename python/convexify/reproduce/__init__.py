@@ -12,11 +12,12 @@ from importlib import import_module
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from .._report import Section, write_json
+from .._lenses import LENS_NAMES
+from ._report import Section, write_json
 
 __all__ = ["LENSES", "run", "write_report"]
 
-LENSES = ("linear", "relu", "gram", "branches")
+LENSES = LENS_NAMES
 
 
 def run(out: Path, quick: bool = False, only: Optional[Sequence[str]] = None) -> List[Section]:

@@ -15,8 +15,8 @@ from typing import Any, Dict, List, Sequence, Tuple
 import numpy as np
 
 from .. import branches as br
-from .._branches_data import digits_binary
-from .._report import Claim, Section, progress, save_figure
+from ..branches._data import digits_binary
+from ._report import Claim, Section, progress, save_figure
 
 
 def _config(quick: bool) -> Dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from .._report import Claim, Section, progress, save_figure
+from ._report import Claim, Section, progress, save_figure
 
 
 def _unit_rows(rng, n, d):

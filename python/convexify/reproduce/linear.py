@@ -14,7 +14,7 @@ from typing import Any, Dict, List
 import numpy as np
 
 from .. import linear
-from .._report import Claim, Section, progress, save_figure
+from ._report import Claim, Section, progress, save_figure
 
 TINY = 1e-17  # plotting floor for exact zeros on log axes
 

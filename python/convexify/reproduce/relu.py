@@ -17,7 +17,7 @@ from typing import Any, Dict
 import numpy as np
 
 from .. import relu
-from .._report import Claim, Section, progress, save_figure
+from ._report import Claim, Section, progress, save_figure
 
 __all__ = ["run"]
 

@@ -13,19 +13,21 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from ._errors import DivergenceError, InputError
-from ._validate import as_array, as_choice, as_int, as_real
+from .._errors import DivergenceError, InputError
+from .._validate import as_array, as_choice, as_int, as_real
+from ._inputs import _activation, _cnn_inputs, _depth, _inputs
+from ._kernel import c_sigma, gram_matrix
+from ._spectrum import spectrum
 
 __all__ = ["empirical_gram", "train_wide", "TrainResult"]
 
 
 class _Net:
     def __init__(self, d0: int, width: int, depth: int, activation, arch: str, c_res: float, seed: int):
-        from . import gram
-        from .reference import gram as ref
+        from ..reference import gram as ref
 
         self.sigma, self.dsigma = ref.activation_pair(activation)
-        self.cs = gram.c_sigma(activation)
+        self.cs = c_sigma(activation)
         self.m, self.H, self.arch, self.r = width, depth, arch, c_res / depth
         rng = np.random.default_rng(seed)
         self.W = [rng.standard_normal((width, d0))]
@@ -70,7 +72,6 @@ class _Net:
 
 
 def _check(X, width, depth, activation, arch, c_res, seed):
-    from .gram import _activation, _depth, _inputs
 
     arch = as_choice(arch, "arch", ("fc", "resnet"))
     act = _activation(activation)
@@ -104,8 +105,7 @@ def empirical_gram(
     ``patch_size`` (last block only).
     """
     if arch == "cnn":
-        from ._gram_cnn import cnn_forward_gram
-        from .gram import _activation, _cnn_inputs, _depth
+        from ._cnn import cnn_forward_gram
 
         act = _activation(activation)
         H = _depth(depth, "cnn")
@@ -195,7 +195,6 @@ def train_wide(
     curve with the empirical per-step factor, the kernel-regime and theorem-form predictions, and laziness
     diagnostics.  Raises :class:`convexify.DivergenceError` on a non-finite loss.
     """
-    from . import gram
 
     Xv, width, H, act, arch, c_res, seed = _check(X, width, depth, activation, arch, c_res, seed)
     y = as_array(y, "y", 1)
@@ -235,8 +234,8 @@ def train_wide(
     c = V.T @ r0
     steps = np.arange(iters + 1)[:, None]
     loss_lin = 0.5 * np.sum((c[None, :] * (1.0 - eta * w[None, :]) ** steps) ** 2, axis=1)
-    K = gram.gram_matrix(Xv, H, act, arch=arch, c_res=c_res, unit_norm="ignore")
-    lam_K = gram.spectrum(K).lambda_min
+    K = gram_matrix(Xv, H, act, arch=arch, c_res=c_res, unit_norm="ignore")
+    lam_K = spectrum(K).lambda_min
     theorem = 1.0 - eta * lam_K / 2.0
     bound = bool(np.all(loss <= loss[0] * theorem ** np.arange(iters + 1) * (1 + 1e-12)))
     floor = 1e-300

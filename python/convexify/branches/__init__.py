@@ -34,8 +34,8 @@ Example::
 
 from __future__ import annotations
 
-from ._branches_curvature import Curvature, curvature, hessian_vector_product
-from ._branches_gap import (
+from ._curvature import Curvature, curvature, hessian_vector_product
+from ._gap import (
     Assumptions,
     GapEntry,
     check_assumptions,
@@ -43,7 +43,7 @@ from ._branches_gap import (
     gap_bracket,
     tau_min,
 )
-from ._branches_landscape import (
+from ._landscape import (
     Barrier,
     SlicePlane,
     Surface,
@@ -52,9 +52,9 @@ from ._branches_landscape import (
     multiclass_loss_surface,
     slice_directions,
 )
-from ._branches_model import LOSSES, FitResult, MultiBranchMLP
-from ._branches_oracle import m_plus_exact, m_plus_heuristic, m_plus_sdp, m_plus_upper
-from ._branches_scores import nonconvexity_scores
+from ._model import LOSSES, FitResult, MultiBranchMLP
+from ._oracle import m_plus_exact, m_plus_heuristic, m_plus_sdp, m_plus_upper
+from ._scores import nonconvexity_scores
 
 __all__ = [
     "MultiBranchMLP",

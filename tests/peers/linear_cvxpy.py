@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from .reference.linear import range_basis
+from convexify.reference.linear import range_basis
 
 
 def reduced_dual(

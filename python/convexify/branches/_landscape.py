@@ -8,10 +8,10 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _core
-from ._branches_model import MultiBranchMLP, check_data, loss_code
-from ._errors import InputError
-from ._validate import as_array, as_choice, as_int, as_real, same_rows
+from .. import _core
+from .._errors import InputError
+from .._validate import as_array, as_choice, as_int, as_real, same_rows
+from ._model import MultiBranchMLP, check_data, loss_code
 
 __all__ = [
     "SlicePlane",

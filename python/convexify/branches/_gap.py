@@ -18,11 +18,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _core
-from ._branches_model import MultiBranchMLP, check_data, projection_scales
-from ._branches_oracle import m_plus_exact, m_plus_heuristic, m_plus_sdp, m_plus_upper
-from ._errors import InputError
-from ._validate import as_array, as_int, as_real
+from .. import _core
+from .._errors import InputError
+from .._validate import as_array, as_int, as_real
+from ._model import MultiBranchMLP, check_data, projection_scales
+from ._oracle import m_plus_exact, m_plus_heuristic, m_plus_sdp, m_plus_upper
 
 __all__ = [
     "Assumptions",

@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from . import _core
+from .. import _core
 
 _BLOWUP = 1e30
 

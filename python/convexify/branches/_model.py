@@ -14,9 +14,9 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from . import _core
-from ._errors import DivergenceError, InputError
-from ._validate import as_array, as_choice, as_int, as_real, same_rows
+from .. import _core
+from .._errors import DivergenceError, InputError
+from .._validate import as_array, as_choice, as_int, as_real, same_rows
 
 __all__ = ["MultiBranchMLP", "FitResult", "LOSSES", "check_data", "loss_code"]
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Optional, Tuple
 
 import numpy as np
+
+from .._errors import InputError, RelaxationWarning
 
 __all__ = [
     "unbounded_direction",
@@ -108,3 +111,42 @@ def polish_vanilla(
     z = X @ w
     gnorm = float(np.linalg.norm(2.0 * X.T @ ((np.maximum(z, 0.0) - y) * (z >= 0))))
     return w, f, gnorm
+
+
+def _guards(X: np.ndarray, y: np.ndarray, relaxed: bool, exact_solver: bool) -> None:
+    """SPEC 3.6 guards for every label column; warnings, or InputError for the exact solver."""
+    Y = y.reshape(y.shape[0], -1)
+    Xd = np.asarray(X, dtype=np.float64)
+    rank_budget = 2e9
+    for b in range(Y.shape[1]):
+        col = np.asarray(Y[:, b], dtype=np.float64)
+        if b > 0 and np.array_equal(col, Y[:, 0]):
+            continue
+        where = "" if Y.shape[1] == 1 else f" (label column {b})"
+        if relaxed and np.any(col < 0):
+            v = unbounded_direction(Xd, col)
+            if v is not None:
+                msg = (
+                    f"L_r is unbounded below{where}: v with X v <= 0 and "
+                    f"y^T X v = {float(col @ (Xd @ v)):.3g} > 0 exists (negative labels, SPEC 3.3)"
+                )
+                if exact_solver:
+                    raise InputError("y: " + msg + "; the relaxed problem has no minimiser")
+                warnings.warn(msg + "; relaxed GD will run off to infinity", RelaxationWarning, stacklevel=3)
+            else:
+                warnings.warn(
+                    f"y has negative labels{where}: the exactness theorem does not apply (it needs y >= 0; "
+                    "argmin L_r may differ from argmin L, SPEC 3.3)",
+                    RelaxationWarning,
+                    stacklevel=3,
+                )
+        n_plus, rank = positive_rank(Xd, col, max_flops=rank_budget)
+        if rank is not None and rank < X.shape[1]:
+            warnings.warn(
+                f"only rank(X_+) = {rank} < d = {X.shape[1]} among the n_+ = {n_plus} positive-label samples"
+                f"{where}: the minimiser is not unique (w* is not identifiable, SPEC 3.3)",
+                RelaxationWarning,
+                stacklevel=3,
+            )
+        if Y.shape[1] > 16:
+            rank_budget = 0  # many problems: only the cheap n_+ < d test for the other columns

@@ -12,8 +12,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ._errors import DivergenceError, InputError
-from ._validate import as_array, as_choice, as_int, as_real
+from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputError
+from .._validate import as_array, as_choice, as_int, as_real
+from ._gd import GDResult, gd
+from ._losses import default_step
 
 __all__ = ["gd_stacked"]
 
@@ -58,8 +60,6 @@ def gd_stacked(
     Returns:
         A :class:`convexify.relu.GDResult` with ``W`` (B, d) and (T, B) histories, column b for problem b.
     """
-    from . import relu  # the lens module (imported here: it re-exports this function)
-
     Xa = _stack(X, "X", 3)
     B, n, d = Xa.shape
     Ya = _stack(Y, "Y", 2, B)
@@ -77,13 +77,13 @@ def gd_stacked(
         if Xt.shape[2] != d or Yt.shape[1] != Xt.shape[1]:
             raise InputError(f"X_test must be (B, m, {d}) and Y_test (B, m), got {Xt.shape} and {Yt.shape}")
     star = None if w_star is None else _stack(w_star, "w_star", 2, B)
-    on_divergence = as_choice(on_divergence, "on_divergence", ("raise", "warn", "flag"))
+    on_divergence = as_choice(on_divergence, "on_divergence", ON_DIVERGENCE)
     iters = as_int(iters, "iters", minimum=0)
     if step is None:
         steps = []
         for b in range(B):
             try:
-                steps.append(relu.default_step(Xa[b]))
+                steps.append(default_step(Xa[b]))
             except InputError as err:
                 raise InputError(f"problem {b}: {err}") from err
         step = min(steps)
@@ -93,7 +93,7 @@ def gd_stacked(
     runs = []
     for b in range(B):
         try:
-            run = relu.gd(
+            run = gd(
                 Xa[b],
                 Ya[b],
                 W[b : b + 1],
@@ -128,8 +128,8 @@ def gd_stacked(
         )
         if on_divergence == "raise":
             raise DivergenceError(msg)
-        warnings.warn(msg, RuntimeWarning, stacklevel=2)
-    return relu.GDResult(
+        warnings.warn(msg, DivergenceWarning, stacklevel=2)
+    return GDResult(
         W=np.concatenate([r.W for r in runs], axis=0),
         train_loss=column("train_loss"),
         test_loss=column("test_loss"),

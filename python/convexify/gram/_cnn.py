@@ -31,7 +31,7 @@ def patch_sum(K: np.ndarray, q: int) -> np.ndarray:
 
 def cnn_gram(X: np.ndarray, depth: int, activation, q: int, c_res: float, quadrature_order: int):
     """``K^(H)`` (n, n) and the list of layer states (n, p, n, p) of the convolutional ResNet (SPEC 4.5)."""
-    from .reference import gram as ref
+    from ..reference import gram as ref
 
     n, _, p = X.shape
     cs = ref.c_sigma(activation)
@@ -82,7 +82,7 @@ def _patches(x: np.ndarray, q: int) -> np.ndarray:
 
 def cnn_forward_gram(X, width, depth, activation, q, c_res, seed):
     """Finite-width ``G^(H)(0)`` of the convolutional ResNet (SPEC 4.1, 4.11)."""
-    from .reference import gram as ref
+    from ..reference import gram as ref
 
     sigma, dsigma = ref.activation_pair(activation)
     cs = ref.c_sigma(activation)

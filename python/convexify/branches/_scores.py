@@ -6,8 +6,8 @@ from typing import Any, Dict
 
 import numpy as np
 
-from ._errors import InputError
-from ._validate import as_array
+from .._errors import InputError
+from .._validate import as_array
 
 __all__ = ["nonconvexity_scores", "check_uniform_axis"]
 

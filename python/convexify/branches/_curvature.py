@@ -13,9 +13,9 @@ from typing import Any, Tuple
 
 import numpy as np
 
-from ._branches_model import MultiBranchMLP, check_data, loss_code
-from ._errors import InputError
-from ._validate import as_array, as_real
+from .._errors import InputError
+from .._validate import as_array, as_real
+from ._model import MultiBranchMLP, check_data, loss_code
 
 __all__ = ["Curvature", "hessian_vector_product", "curvature"]
 

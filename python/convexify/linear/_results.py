@@ -1,0 +1,109 @@
+"""Result objects of lens 1: the certified solution, its per-iteration history, the local-method run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Tuple
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LinearHistory:
+    """Douglas–Rachford certificates per iterate ``j = 0..iterations`` (SPEC 2.5).
+
+    Attributes:
+        dual: ``D_j = 1/2||Y||^2 - 1/2||Ytilde - L_j||_(k)^2`` (``L_j`` is feasible by construction).
+        primal_svd: ``P(M_svd)`` with ``M_svd = svd_k(Ytilde - L_j)`` (the survey's recovery).
+        primal_shadow: ``P(M_shadow)`` with the DR shadow ``M_shadow = svd_k((z_j - L_j) / t)``.
+        gap: relative gap ``(P_j - D_j) / max(|P_j|, |D_j|)`` with ``P_j = min(primal_svd, primal_shadow)``.
+    """
+
+    dual: np.ndarray
+    primal_svd: np.ndarray
+    primal_shadow: np.ndarray
+    gap: np.ndarray
+
+    @property
+    def primal(self) -> np.ndarray:
+        """``P_j = min(P(M_svd), P(M_shadow))``."""
+        return np.minimum(self.primal_svd, self.primal_shadow)
+
+    def __len__(self) -> int:
+        return int(self.gap.shape[0])
+
+
+@dataclass(frozen=True)
+class LinearSolution:
+    """Result of :func:`solve` (SPEC 2.7).
+
+    Attributes:
+        primal_value: literal ``P(W)`` (survey eq. 2) evaluated from the returned ``weights``.
+        dual_value: ``D(Lambda)`` (survey eq. 3) evaluated from the returned ``Lambda``.
+        gap: ``primal_value - dual_value`` (both evaluated, not assumed); >= 0 up to rounding.
+        weights: ``[W_1, ..., W_H]``, ``W_i`` of shape ``(d_i, d_{i-1})``; balanced, unique up to rotations.
+        Lambda: dual point, shape ``(n, dH)``, ``||Lambda||_2 <= gamma``, columns in range(X).
+        Ytilde: projection ``P_X Y`` of ``Y`` onto range(X), shape ``(n, dH)``.
+        M: the product ``X W_1^T ... W_H^T`` the weights were built from, shape ``(n, dH)``.
+        k: ``d_min = min(d0, d_1, ..., d_{H-1}, dH, n)``.
+        r: numerical rank of ``X`` (tolerance ``s_1(X) max(n, d0) eps``, SPEC 1.4).
+        rY: rank of ``Ytilde``.
+        s: singular values of ``Ytilde`` (length ``rY``, descending).
+        optimal_value: ``P*`` from the closed form (SPEC 2.2).
+        iterations: Douglas–Rachford iterations (0 for ``method="closed"``).
+        converged: whether the certificate reached ``tol``.
+        status: ``"converged"``, ``"max_iter"`` or ``"diverged"``.
+        certified: the candidate the weights come from: ``"shadow"``, ``"svd"`` or ``"closed"``.
+        relative_gap: certified relative gap ``(P_j - D_j) / max(|P_j|, |D_j|)`` of the final iterate.
+        recovery_error: ``|P(W) - P*| / max(1, P*)`` (SPEC 2.4).
+        history: per-iteration certificates (empty for ``method="closed"``).
+        depth, gamma, widths, method, t: the problem and solver settings.
+        rank_tolerance: the rank threshold used for ``X``.
+    """
+
+    primal_value: float
+    dual_value: float
+    gap: float
+    weights: List[np.ndarray]
+    Lambda: np.ndarray
+    Ytilde: np.ndarray
+    M: np.ndarray
+    k: int
+    r: int
+    rY: int
+    s: np.ndarray
+    optimal_value: float
+    iterations: int
+    converged: bool
+    status: str
+    certified: str
+    relative_gap: float
+    recovery_error: float
+    history: LinearHistory
+    depth: int
+    gamma: float
+    widths: Tuple[int, ...]
+    method: str
+    t: float
+    rank_tolerance: float = field(default=0.0)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Result of :func:`train_gd` (the non-convex baseline).
+
+    Attributes:
+        weights: final ``[W_1, ..., W_H]``.
+        losses: objective ``P(W)`` after each iteration (index 0: the initialisation).
+        final_value: ``P(W)`` of the final weights.
+        iterations: iterations performed.
+        method: ``"lbfgs"`` or ``"gd"``.
+        seed: the seed of the random initialisation.
+    """
+
+    weights: List[np.ndarray]
+    losses: np.ndarray
+    final_value: float
+    iterations: int
+    method: str
+    seed: int

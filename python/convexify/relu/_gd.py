@@ -1,0 +1,209 @@
+"""Batched gradient descent on L or L_r (many initialisations sharing X) and its result."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+from .. import _core
+from .._cuda import resolve_device
+from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputError
+from .._validate import as_array, as_choice, as_int, as_real
+from ._cuda import relu_gd_cuda
+from ._guards import _guards, polish_vanilla
+from ._inputs import _check_labels_for, _data, _flag, _suffix, _weights
+from ._losses import _default_step
+
+# ---------------------------------------------------------------------------------------------- GD
+
+
+@dataclass(frozen=True)
+class GDResult:
+    """Result of :func:`gd` (B runs; T recorded iterations).
+
+    Attributes:
+        W: final weights (B, d) ((d,) if ``W0`` was 1-D), dtype of ``X``.  A diverged run keeps its last
+            finite iterate.
+        train_loss: (T, B) train MSE ``L(w)/n`` at ``iterations`` (NaN after a run diverged).
+        test_loss: (T, B) test MSE against ``y_test``, or None.
+        recovery_error: (T, B) ``||w - w*|| / ||w*||``, or None.
+        diverged: (B,) bool, the run's loss became non-finite or exploded (> 1e30 x its start).
+        stationary: (B,) bool, vanilla runs only: Gauss-Newton polishing from the final ``w`` lands on a
+            stationary point of ``L`` whose loss is above the best one found (other runs and the polished
+            minimiser of ``L_r``), i.e. the run is trapped at a stationary point that is not a global minimum.
+            False for relaxed runs (``L_r`` is convex) and when ``classify=False``.
+        iterations: (T,) iteration numbers of the history rows (0, record_every, ...).
+        diverged_at: (B,) iteration where the run diverged, -1 otherwise.
+        step: the step used; ``relaxed``: which objective; ``kernel``: the core kernel used.
+    """
+
+    W: np.ndarray
+    train_loss: np.ndarray
+    test_loss: Optional[np.ndarray]
+    recovery_error: Optional[np.ndarray]
+    diverged: np.ndarray
+    stationary: np.ndarray
+    iterations: np.ndarray
+    diverged_at: np.ndarray
+    step: float
+    relaxed: bool
+    kernel: str
+
+
+def gd(
+    X: Any,
+    y: Any,
+    W0: Any,
+    step: Optional[float] = None,
+    iters: int = 1000,
+    relaxed: bool = False,
+    X_test: Any = None,
+    y_test: Any = None,
+    w_star: Any = None,
+    record_every: int = 1,
+    *,
+    strict: bool = False,
+    on_divergence: str = "raise",
+    classify: bool = True,
+    kernel: str = "auto",
+    check: bool = True,
+    device: str = "cpu",
+) -> GDResult:
+    """B independent full-batch gradient-descent runs on ``L`` or ``L_r`` at once, in C++ (SPEC 3.4).
+
+    Update: ``w <- w - step * grad`` with ``grad`` the gradient of the un-normalised sum (factor 2 included,
+    see :func:`gradient`), for every row of ``W0`` (B, d) simultaneously; ``y`` is (n,) (shared) or (n, B)
+    (column b is run b's labels).  ``step=None`` uses :func:`default_step` ``1 / (2.02 lambda^)``, with
+    which relaxed GD converges on any data where ``L_r`` is bounded below.  Histories are recorded every
+    ``record_every`` iterations (and at 0).
+
+    Args:
+        X_test, y_test: held-out data for ``test_loss`` (both or neither).
+        w_star: (d,) or (B, d) planted weights for ``recovery_error``.
+        strict: vanilla mask ``1[z > 0]`` instead of ``1[z >= 0]``.
+        on_divergence: "raise" (:class:`convexify.DivergenceError` naming the runs and iteration),
+            "warn" or "flag" (only ``diverged`` in the result).
+        classify: compute ``stationary`` for vanilla runs (Gauss-Newton polishing in numpy, O(B n d^2)).
+        kernel: core kernel, "auto", "fused" or "gemm" (all give the same numbers up to round-off).
+            "gemm" uses SciPy's BLAS (sgemm/dgemm) when available, else Eigen's GEMM; "auto" picks the
+            fused single pass, except float32 data with ``B >= 64`` below the AVX-512 level (see
+            :func:`convexify.get_simd_level`), where the BLAS GEMM pair measured faster.
+        check: run the guards of SPEC 3.6 (negative labels, unbounded ``L_r``, ``rank(X_+) < d``).
+        device: "cpu" (default), "cuda" (the optional CUDA kernels: data stay on the GPU for the whole run,
+            only histories come back; ``RuntimeError`` saying why when no GPU or CUDA build is usable) or
+            "auto" (CUDA when usable, else CPU).  On the GPU divergence is detected at recorded iterations.
+
+    Guards (warnings, :class:`RelaxationWarning`): ``relaxed=True`` with negative labels ("the exactness
+    theorem does not apply"), ``L_r`` unbounded below (LP test; GD then runs off to infinity), and
+    positive-label rows not spanning R^d (the minimiser is not unique).
+    """
+    Xa, ya = _data(X, y, allow_float32=True, finite=False)
+    n, d = Xa.shape
+    W, single = _weights(W0, d, "W0")
+    _check_labels_for(W, ya)
+    B = W.shape[0]
+    iters = as_int(iters, "iters", minimum=0)
+    record_every = as_int(record_every, "record_every", minimum=1)
+    relaxed = _flag(relaxed, "relaxed")
+    strict = _flag(strict, "strict")
+    classify = _flag(classify, "classify")
+    on_divergence = as_choice(on_divergence, "on_divergence", ON_DIVERGENCE)
+    kernel = as_choice(kernel, "kernel", ("auto", "fused", "gemm"))
+    if step is None:
+        step = _default_step(Xa)
+    else:
+        step = as_real(step, "step", minimum=0.0, strict_min=True)
+    if (X_test is None) != (y_test is None):
+        raise InputError("X_test and y_test must be given together (one of them is None)")
+    Xt = yt = None
+    if X_test is not None:
+        Xt, yt = _data(X_test, y_test, allow_float32=True, x_name="X_test", y_name="y_test", finite=False)
+        if Xt.shape[1] != d:
+            raise InputError(f"X_test must have d = {d} columns like X, got shape {Xt.shape}")
+        Xt, yt = Xt.astype(Xa.dtype, copy=False), yt.astype(Xa.dtype, copy=False)
+        _check_labels_for(W, yt, "y_test")
+    star = None
+    if w_star is not None:
+        star = as_array(w_star, "w_star", (1, 2), allow_float32=True).astype(np.float64)
+        star = np.ascontiguousarray(star.reshape(1, -1) if star.ndim == 1 else star)
+        if star.shape[1] != d or star.shape[0] not in (1, B):
+            raise InputError(f"w_star must be (d,) or (B, d) = ({B}, {d}), got shape {star.shape}")
+        if np.any(np.linalg.norm(star, axis=1) == 0):
+            raise InputError("w_star must be non-zero (the recovery error divides by ||w*||)")
+    if resolve_device(device) == "cuda":
+        if not np.isfinite(Xa).all():
+            raise InputError("X contains NaN or Inf")
+        out = relu_gd_cuda(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star)
+    else:
+        fn = getattr(_core, f"relu_gd_{_suffix(Xa)}")
+        out = fn(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star, kernel)
+    if check:  # after the core has checked the data for NaN/Inf; warnings before any DivergenceError
+        _guards(Xa, ya, relaxed, exact_solver=False)
+    diverged = np.asarray(out["diverged"], dtype=bool)
+    diverged_at = np.asarray(out["diverged_at"], dtype=np.int64)
+    if diverged.any() and on_divergence != "flag":
+        runs = np.flatnonzero(diverged)
+        msg = (
+            f"gd diverged in {runs.size} of {B} runs (first: run {runs[0]} at iteration "
+            f"{diverged_at[runs[0]]}) with step={step:.6g}; the default step 1/(2.02 lambda^) converges"
+        )
+        if on_divergence == "raise":
+            raise DivergenceError(msg)
+        warnings.warn(msg, DivergenceWarning, stacklevel=2)
+    Wout = np.asarray(out["W"]).astype(Xa.dtype)
+    stationary = np.zeros(B, dtype=bool)
+    if classify and not relaxed:
+        stationary = _classify(
+            np.asarray(Xa, dtype=np.float64), np.asarray(ya, dtype=np.float64), Wout, diverged
+        )
+    T = iters // record_every + 1
+    return GDResult(
+        W=Wout[0] if single else Wout,
+        train_loss=np.asarray(out["train_loss"]),
+        test_loss=None if out["test_loss"] is None else np.asarray(out["test_loss"]),
+        recovery_error=None if out["recovery_error"] is None else np.asarray(out["recovery_error"]),
+        diverged=diverged,
+        stationary=stationary,
+        iterations=np.arange(T, dtype=np.int64) * record_every,
+        diverged_at=diverged_at,
+        step=float(step),
+        relaxed=relaxed,
+        kernel=str(out["kernel"]),
+    )
+
+
+def _classify(X: np.ndarray, y: np.ndarray, W: np.ndarray, diverged: np.ndarray) -> np.ndarray:
+    """``stationary`` flags of :class:`GDResult` (SPEC 3.6, last item)."""
+    B = W.shape[0]
+    Y = y.reshape(y.shape[0], -1)
+    flags = np.zeros(B, dtype=bool)
+    polished = []
+    for b in range(B):
+        if diverged[b]:
+            polished.append(None)
+            continue
+        col = Y[:, 0] if Y.shape[1] == 1 else Y[:, b]
+        polished.append((col,) + polish_vanilla(X, col, np.asarray(W[b], dtype=np.float64)))
+    groups = {}
+    for b, p in enumerate(polished):
+        if p is not None:
+            groups.setdefault(0 if Y.shape[1] == 1 else b, []).append(b)
+    for members in groups.values():
+        col = polished[members[0]][0]
+        scale = max(1.0, float(np.linalg.norm(X.T @ col)))
+        best = min(polished[b][2] for b in members)
+        if np.all(col >= 0):
+            try:
+                ref = _core.relu_newton(X, col, np.zeros(X.shape[1]), 1e-10, 100)
+                _, f_ref, _ = polish_vanilla(X, col, np.asarray(ref["w"]))
+                best = min(best, f_ref)
+            except Exception:  # pragma: no cover - a reference only
+                pass
+        ynorm2 = float(col @ col)
+        for b in members:
+            _, _, f, g = polished[b]
+            flags[b] = g <= 1e-6 * scale and f > best * (1 + 1e-6) + 1e-12 * ynorm2
+    return flags

@@ -1,0 +1,85 @@
+"""The losses L and L_r of lens 2, their gradients, and the step-size helpers (lambda_max, default_step)."""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import numpy as np
+
+from .. import _core
+from .._errors import InputError
+from .._validate import as_array, as_int
+from ._inputs import _POWER_ITERS, _STEP_MARGIN, _check_labels_for, _data, _flag, _suffix, _weights
+
+
+def _evaluate(w: Any, X: Any, y: Any, *, want_gradient: bool, relaxed: bool, strict: bool):
+    Xa, ya = _data(X, y, allow_float32=True, finite=False)
+    W, single = _weights(w, Xa.shape[1])
+    _check_labels_for(W, ya)
+    fn = getattr(_core, f"relu_losses_{_suffix(Xa)}")
+    L, Lr, G = fn(Xa, ya, W, want_gradient, relaxed, strict)
+    return np.asarray(L), np.asarray(Lr), (None if G is None else np.asarray(G)), single, Xa.dtype
+
+
+def loss(w: Any, X: Any, y: Any) -> Union[float, np.ndarray]:
+    """``L(w) = ||relu(X w) - y||^2`` (un-normalised sum, survey eq. 5/7).
+
+    ``w`` is (d,) -> a float, or (B, d) -> an array (B,) with one value per row; ``y`` is (n,) or (n, B).
+    """
+    L, _, _, single, _ = _evaluate(w, X, y, want_gradient=False, relaxed=False, strict=False)
+    return float(L[0]) if single else L
+
+
+def relaxed_loss(w: Any, X: Any, y: Any) -> Union[float, np.ndarray]:
+    """``L_r(w) = ||relu(X w)||^2 - 2 y^T X w + ||y||^2`` (survey eq. 8), convex in ``w``.
+
+    Equal to ``L(w) + 2 y^T relu(-X w)``.  Shapes as in :func:`loss`.
+    """
+    _, Lr, _, single, _ = _evaluate(w, X, y, want_gradient=False, relaxed=True, strict=False)
+    return float(Lr[0]) if single else Lr
+
+
+def gradient(w: Any, X: Any, y: Any, relaxed: bool = False, strict: bool = False) -> np.ndarray:
+    """(Sub)gradient of ``L`` (``relaxed=False``) or ``L_r`` (``relaxed=True``), SPEC 3.2.
+
+    ``grad L = 2 X^T [D (relu(Xw) - y)]`` with ``D = diag(1[Xw >= 0])`` (the survey's convention; with it
+    GD from ``w = 0`` moves), or ``1[Xw > 0]`` with ``strict=True`` (what autodiff frameworks give).
+    ``grad L_r = 2 X^T (relu(Xw) - y)``.  Returns (d,) for ``w`` (d,), (B, d) for ``w`` (B, d), in float64.
+    """
+    relaxed = _flag(relaxed, "relaxed")
+    strict = _flag(strict, "strict")
+    _, _, G, single, _ = _evaluate(w, X, y, want_gradient=True, relaxed=relaxed, strict=strict)
+    return G[0] if single else G
+
+
+def add_bias_column(X: Any) -> np.ndarray:
+    """``[X, 1]``: append a constant-1 column (the explicit bias of SPEC 3.1); dtype preserved."""
+    Xa = as_array(X, "X", 2, allow_float32=True)
+    return np.ascontiguousarray(np.hstack([Xa, np.ones((Xa.shape[0], 1), dtype=Xa.dtype)]))
+
+
+def lambda_max(X: Any, iters: int = _POWER_ITERS) -> float:
+    """``lambda_max(X^T X)`` estimated by ``iters`` power iterations (GEMV only; slightly underestimates)."""
+    Xa = as_array(X, "X", 2, allow_float32=True)
+    iters = as_int(iters, "iters", minimum=1)
+    return float(getattr(_core, f"relu_power_lambda_{_suffix(Xa)}")(Xa, iters))
+
+
+def default_step(X: Any) -> float:
+    """The default GD step ``1 / (2 * 1.01 * lambda^)``, ``lambda^`` from 100 power iterations on ``X^T X``.
+
+    With the un-normalised sum and its gradient ``2 X^T(...)``, ``L_r`` is ``2 lambda_max``-smooth, so GD
+    on ``L_r`` is stable for ``step < 1 / lambda_max``; ``1 / (2.02 lambda^)`` is the classical
+    ``1 / smoothness`` step with a 1% margin for the power method's underestimate.  It equals SPEC 3.4's
+    ``eta = 1 / (1.01 lambda^)`` in the convention where the factor 2 is absorbed into ``eta``.  Inside each
+    activation cell vanilla ``L`` has curvature ``2 X^T D X``, bounded by the same constant, so the step is
+    also safe there (``L`` is not smooth across cells; there is no global guarantee for vanilla GD).
+    """
+    return _default_step(as_array(X, "X", 2, allow_float32=True))
+
+
+def _default_step(Xa: np.ndarray) -> float:
+    lam = float(getattr(_core, f"relu_power_lambda_{_suffix(Xa)}")(Xa, _POWER_ITERS))  # checks NaN/Inf
+    if not lam > 0:
+        raise InputError("X is zero: lambda_max(X^T X) = 0, no step size can be derived; pass step=")
+    return 1.0 / (2.0 * _STEP_MARGIN * lam)

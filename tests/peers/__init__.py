@@ -1,0 +1,1 @@
+"""Test peers: other implementations (cvxpy formulations) that tests and benchmarks compare against."""
