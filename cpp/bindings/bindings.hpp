@@ -6,8 +6,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "convexify/checks.hpp"
 
@@ -37,6 +39,20 @@ template <typename T>
 Eigen::Map<const Vector<T>> map_vector(const CArray<T>& a, const char* name) {
   if (a.ndim() != 1) fail(std::string(name) + " must be 1-D, got ndim=" + std::to_string(a.ndim()));
   return Eigen::Map<const Vector<T>>(a.data(), a.shape(0));
+}
+
+// The one way an enumeration crosses the boundary: Python passes a validated string, the bindings map it to
+// the core's enum here (an unknown value is an InputError naming the argument and the choices), and results
+// carry statuses back as strings.
+template <typename E>
+E parse_choice(const std::string& value, const char* name,
+               std::initializer_list<std::pair<const char*, E>> choices) {
+  std::string known;
+  for (const auto& [label, e] : choices) {
+    if (value == label) return e;
+    known += (known.empty() ? "'" : ", '") + std::string(label) + "'";
+  }
+  fail(std::string(name) + " must be one of " + known + ", got '" + value + "'");
 }
 
 }  // namespace convexify::bindings

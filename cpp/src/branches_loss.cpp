@@ -5,16 +5,11 @@
 #include <vector>
 
 #include "convexify/branches.hpp"
+#include "convexify/simd.hpp"
 
 namespace convexify::branches {
 
 namespace {
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CONVEXIFY_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CONVEXIFY_SIMD_CLONES
-#endif
 
 constexpr Eigen::Index kRows = 4;   // samples per register tile
 constexpr Eigen::Index kUnits = 8;  // units per register tile (the unit count is padded to a multiple)

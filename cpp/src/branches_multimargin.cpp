@@ -7,18 +7,13 @@
 
 #include "convexify/branches.hpp"
 #include "convexify/threads.hpp"
+#include "convexify/simd.hpp"
 
 namespace convexify::branches {
 
 namespace {
 
 constexpr Eigen::Index kBlock = 64;  // samples per tile: the (n_beta, C, block) accumulator stays in cache
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CONVEXIFY_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CONVEXIFY_SIMD_CLONES
-#endif
 
 // F[(b C + c) kBlock + s] = sum_k (A0 + al A1 + be_b A2)_{kc} relu(z0_ks + al z1_ks + be_b z2_ks).
 CONVEXIFY_SIMD_CLONES

@@ -5,19 +5,13 @@
 
 #include "convexify/branches.hpp"
 #include "convexify/threads.hpp"
+#include "convexify/simd.hpp"
 
 namespace convexify::branches {
 
 namespace {
 constexpr Eigen::Index kSampleBlock =
     256;  // samples per tile: the (n_beta, block) accumulator stays in cache
-
-// Wider SIMD when the CPU has it (runtime dispatch; the portable build flags stay unchanged).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CONVEXIFY_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CONVEXIFY_SIMD_CLONES
-#endif
 
 // F[b * kSampleBlock + s] = sum_k (a0_k + al a1_k + be_b a2_k) relu(z0_ks + al z1_ks + be_b z2_ks) for the
 // samples s < bs of one tile; zk point at column 0 of the (n, P) column-major matrices, offset to the tile.

@@ -29,12 +29,6 @@
 #include "convexify/threads.hpp"
 #include "relu_blocks.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CVX_RELU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define CVX_RELU_CLONES
-#endif
-
 namespace convexify::relu {
 namespace {
 
@@ -363,13 +357,13 @@ CVX_RELU_INLINE void residual_block_impl(T* Z, Index rows, Index B, const T* Y, 
   }
 }
 
-CVX_RELU_CLONES void residual_block(double* Z, Index rows, Index B, const double* Y, Index y_cols,
-                                    bool relaxed, bool strict, double* loss, double* rloss) {
+CONVEXIFY_SIMD_CLONES_AVX2 void residual_block(double* Z, Index rows, Index B, const double* Y, Index y_cols,
+                                               bool relaxed, bool strict, double* loss, double* rloss) {
   residual_block_impl<double>(Z, rows, B, Y, y_cols, relaxed, strict, loss, rloss);
 }
 
-CVX_RELU_CLONES void residual_block(float* Z, Index rows, Index B, const float* Y, Index y_cols, bool relaxed,
-                                    bool strict, double* loss, double* rloss) {
+CONVEXIFY_SIMD_CLONES_AVX2 void residual_block(float* Z, Index rows, Index B, const float* Y, Index y_cols,
+                                               bool relaxed, bool strict, double* loss, double* rloss) {
   residual_block_impl<float>(Z, rows, B, Y, y_cols, relaxed, strict, loss, rloss);
 }
 
@@ -602,10 +596,10 @@ class GemmKernel final : public ChunkedKernel<T> {
 };
 
 // The up-front check (newton, lambda_max): the block kernels' routine, one AVX2 register wide.
-CVX_RELU_CLONES bool all_finite_of(const double* a, Index size) {
+CONVEXIFY_SIMD_CLONES_AVX2 bool all_finite_of(const double* a, Index size) {
   return blocks::all_finite<double, 4>(a, size);
 }
-CVX_RELU_CLONES bool all_finite_of(const float* a, Index size) {
+CONVEXIFY_SIMD_CLONES_AVX2 bool all_finite_of(const float* a, Index size) {
   return blocks::all_finite<float, 8>(a, size);
 }
 

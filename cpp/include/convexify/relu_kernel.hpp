@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <memory>
+#include "convexify/blas.hpp"
 
 namespace convexify::relu {
 
@@ -20,10 +21,8 @@ using Index = std::ptrdiff_t;
 
 enum class Objective { vanilla, relaxed };
 
-// A BLAS GEMM with the Fortran (column-major) signature of sgemm/dgemm, e.g. from SciPy's cython_blas.
-template <typename T>
-using BlasGemm = void (*)(char* transa, char* transb, int* m, int* n, int* k, T* alpha, T* a, int* lda, T* b,
-                          int* ldb, T* beta, T* c, int* ldc);
+// A BLAS GEMM with the Fortran (column-major) signature of sgemm/dgemm (convexify/blas.hpp).
+using convexify::BlasGemm;
 
 // Borrowed views of the data (row-major: sample i is X[i*d .. i*d+d)).  Y has y_cols = 1 (one label
 // vector broadcast to every row of W) or y_cols = B (column b belongs to weight row b).
