@@ -25,7 +25,7 @@ void bind_branches(py::module_& m);
 void bind_cuda(py::module_& m);
 
 // A C-contiguous 2-D numpy array of T viewed without a copy.  Row-major (n, d) memory is the same as a
-// column-major (d, n) matrix whose columns are samples (SPEC 1.1); use .transpose() for that view.
+// column-major (d, n) matrix whose columns are samples (docs/conventions.md#arrays); use .transpose() for that view.
 template <typename T>
 using CArray = py::array_t<T, py::array::c_style>;
 

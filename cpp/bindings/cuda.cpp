@@ -21,14 +21,19 @@ void require_device() {
 }
 
 template <typename T>
-py::array_t<T> gram_cuda(const CArray<T>& X, int depth, int activation, int arch, double c_res) {
+py::array_t<T> gram_cuda(const CArray<T>& X, int depth, const std::string& activation,
+                         const std::string& arch, double c_res) {
+  using convexify::cuda::GramActivation;
+  using convexify::cuda::GramArch;
   auto x = map_matrix<T>(X, "X");
   require_nonempty(x, "X");
   require_finite(x, "X");
   require(depth >= 1, "depth must be >= 1");
-  require(activation == 0 || activation == 1, "activation must be relu (0) or erf (1) on the GPU");
-  require(arch == 0 || arch == 1, "arch must be fc (0) or resnet (1)");
-  require(arch == 0 || depth >= 2, "depth must be >= 2 for arch='resnet'");
+  const GramActivation act = parse_choice<GramActivation>(
+      activation, "activation", {{"relu", GramActivation::relu}, {"erf", GramActivation::erf}});
+  const GramArch kind =
+      parse_choice<GramArch>(arch, "arch", {{"fc", GramArch::fc}, {"resnet", GramArch::resnet}});
+  require(kind == GramArch::fc || depth >= 2, "depth must be >= 2 for arch='resnet'");
   require_positive(c_res, "c_res");
   require_device();
   const long n = x.rows(), d = x.cols();
@@ -37,9 +42,7 @@ py::array_t<T> gram_cuda(const CArray<T>& X, int depth, int activation, int arch
   const T* src = X.data();
   {
     py::gil_scoped_release release;
-    convexify::cuda::gram_matrix<T>(src, n, d, depth,
-                                    static_cast<convexify::cuda::GramActivation>(activation),
-                                    static_cast<convexify::cuda::GramArch>(arch), c_res, dst);
+    convexify::cuda::gram_matrix<T>(src, n, d, depth, act, kind, c_res, dst);
   }
   return out;
 }
@@ -120,16 +123,21 @@ void bind_cuda(py::module_& m) {
   m.def("cuda_device_count", &convexify::cuda::device_count, "Number of usable CUDA devices.");
   m.def("cuda_device_names", &convexify::cuda::device_names, "Names of the visible CUDA devices.");
   m.def("cuda_unavailable_reason", &convexify::cuda::unavailable_reason, "Why no CUDA device is usable.");
-  m.def("gram_matrix_cuda_f64", &gram_cuda<double>, py::arg("X"), py::arg("depth"), py::arg("activation"),
-        py::arg("arch"), py::arg("c_res"));
-  m.def("gram_matrix_cuda_f32", &gram_cuda<float>, py::arg("X"), py::arg("depth"), py::arg("activation"),
-        py::arg("arch"), py::arg("c_res"));
-  m.def("relu_gd_cuda_f64", &relu_gd_cuda<double>, py::arg("X"), py::arg("Y"), py::arg("W0"),
-        py::arg("grad_scale"), py::arg("iters"), py::arg("relaxed"), py::arg("strict"),
-        py::arg("record_every"), py::arg("X_test"), py::arg("Y_test"), py::arg("w_star"));
-  m.def("relu_gd_cuda_f32", &relu_gd_cuda<float>, py::arg("X"), py::arg("Y"), py::arg("W0"),
-        py::arg("grad_scale"), py::arg("iters"), py::arg("relaxed"), py::arg("strict"),
-        py::arg("record_every"), py::arg("X_test"), py::arg("Y_test"), py::arg("w_star"));
+  // float64 and float32 overloads of one name: pybind11 picks by the dtype of X (noconvert: no silent casts).
+  m.def("gram_matrix_cuda", &gram_cuda<double>, py::arg("X").noconvert(), py::arg("depth"),
+        py::arg("activation"), py::arg("arch"), py::arg("c_res"),
+        "K^(H) on the GPU (ReLU/erf, FC/ResNet); see docs/gram.md#fc.");
+  m.def("gram_matrix_cuda", &gram_cuda<float>, py::arg("X").noconvert(), py::arg("depth"),
+        py::arg("activation"), py::arg("arch"), py::arg("c_res"));
+  m.def("relu_gd_cuda", &relu_gd_cuda<double>, py::arg("X").noconvert(), py::arg("Y").noconvert(),
+        py::arg("W0").noconvert(), py::arg("grad_scale"), py::arg("iters"), py::arg("relaxed"),
+        py::arg("strict"), py::arg("record_every"), py::arg("X_test").noconvert(),
+        py::arg("Y_test").noconvert(), py::arg("w_star").noconvert(),
+        "Batched ReLU GD on the GPU; see docs/relu.md#gd.");
+  m.def("relu_gd_cuda", &relu_gd_cuda<float>, py::arg("X").noconvert(), py::arg("Y").noconvert(),
+        py::arg("W0").noconvert(), py::arg("grad_scale"), py::arg("iters"), py::arg("relaxed"),
+        py::arg("strict"), py::arg("record_every"), py::arg("X_test").noconvert(),
+        py::arg("Y_test").noconvert(), py::arg("w_star").noconvert());
 #else
   m.def(
       "cuda_device_count", []() { return 0; },

@@ -1,4 +1,4 @@
-// CUDA version of the fused Gram recursion (SPEC 4.3, 4.4, 4.6, 4.12): one thread per (i, j) pair of the
+// CUDA version of the fused Gram recursion (docs/gram.md#fc, #resnet, #closed-forms, #performance): one thread per (i, j) pair of the
 // upper triangle, all layers in registers, per-point side vectors (norms, diagonals, b, mu) precomputed in
 // O(n H).
 #include <cmath>
@@ -49,7 +49,7 @@ struct Act {
   __device__ T mean(T a) const { return act == GramActivation::relu ? sqrt(a / T(2 * kPi)) : T(0); }
 };
 
-// sin t - t cos t without cancellation for small t (SPEC 4.6 rule 3).
+// sin t - t cos t without cancellation for small t (docs/gram.md#closed-forms).
 template <typename T>
 __device__ T sin_minus_t_cos(T t) {
   if (t < T(1e-2)) {
@@ -59,7 +59,7 @@ __device__ T sin_minus_t_cos(T t) {
   return sin(t) - t * cos(t);
 }
 
-// One ReLU layer in angle form (SPEC 4.6 rule 2).
+// One ReLU layer in angle form (docs/gram.md#closed-forms).
 template <typename T>
 __device__ T relu_angle_step(T th) {
   const T sh = sin(th / T(2));

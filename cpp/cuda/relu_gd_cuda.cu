@@ -1,4 +1,4 @@
-// CUDA version of batched ReLU gradient descent (SPEC 3.4): per iteration two tiled products with X and one
+// CUDA version of batched ReLU gradient descent (docs/relu.md#gd): per iteration two tiled products with X and one
 // fused mask/residual kernel; X, Y, W stay on the device for the whole run, only the histories come back.
 #include <cmath>
 #include <stdexcept>

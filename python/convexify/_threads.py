@@ -1,4 +1,4 @@
-"""Thread control of the compiled core (SPEC 1.5)."""
+"""Thread control of the compiled core (docs/conventions.md#threads)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input validation shared by every lens (SPEC 1.1, 1.3).
+"""Input validation shared by every lens (docs/conventions.md#arrays, docs/conventions.md#errors).
 
 Every public function converts its array arguments once, here, to C-contiguous float64 (or float32 where a
 lens allows it), so the compiled core receives them without further copies.

@@ -19,14 +19,14 @@ std::string unavailable_reason();
 enum class GramActivation { relu = 0, erf = 1 };
 enum class GramArch { fc = 0, resnet = 1 };
 
-// K^(H) of Du et al. (SPEC 4.3/4.4, corrected last layer) for X row-major (n, d); out row-major (n, n),
+// K^(H) of Du et al. (docs/gram.md#fc, docs/gram.md#resnet; corrected last layer) for X row-major (n, d); out row-major (n, n),
 // computed on the upper triangle with all layers in registers (one thread per pair) and mirrored.
-// ReLU FC uses the angle form (SPEC 4.6); ReLU ResNet and erf the closed forms of SPEC 4.6.
+// ReLU FC uses the angle form (docs/gram.md#closed-forms); ReLU ResNet and erf the closed forms of docs/gram.md#closed-forms.
 template <typename T>
 void gram_matrix(const T* X, long n, long d, int depth, GramActivation act, GramArch arch, double c_res,
                  T* out);
 
-// Batched full-batch GD on the single-neuron losses (SPEC 3.4), B trajectories sharing X (n, d) row-major.
+// Batched full-batch GD on the single-neuron losses (docs/relu.md#gd), B trajectories sharing X (n, d) row-major.
 //   Z = X W^T, R = relu(Z) - Y (Y is (n, B) row-major), vanilla: R *= 1[Z >= 0] (strict: 1[Z > 0]),
 //   W <- W - grad_scale * R^T X.
 // W (B, d) row-major is updated in place.  Histories are written for the recorded iterations

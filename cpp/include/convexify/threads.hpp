@@ -1,4 +1,4 @@
-// Thread control (SPEC 1.5).  Parallelism is over independent work items with single-threaded kernels
+// Thread control (docs/conventions.md#threads).  Parallelism is over independent work items with single-threaded kernels
 // inside and a fixed reduction order; OMP_NUM_THREADS and set_num_threads(n) are honoured.
 #pragma once
 
