@@ -28,7 +28,7 @@ from ._errors import (
 from ._info import build_info, cuda_available
 from ._lenses import LENS_NAMES
 from ._simd import get_simd_level, set_simd_level, simd_supported
-from ._threads import get_num_threads, set_num_threads
+from ._threads import get_num_threads, set_num_threads, threads
 
 __version__ = "0.1.0"
 
@@ -42,6 +42,7 @@ __all__ = [
     "RelaxationWarning",
     "set_num_threads",
     "get_num_threads",
+    "threads",
     "set_simd_level",
     "get_simd_level",
     "simd_supported",
