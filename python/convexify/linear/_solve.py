@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from .._boundary import from_core
 from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputError, InputTypeError
 from .._validate import as_array, as_choice, as_int, as_real
 from ._inputs import _core, _data, _depth, _gamma, _widths
@@ -92,47 +93,19 @@ def solve(
         if frm == "diagonal":
             raise InputError("z0: form='diagonal' starts from z0 = 0; use form='reduced' for a warm start")
 
-    d: Dict[str, Any] = _core().linear_solve(
-        Xa, Ya, list(ws), g, meth, step, tol_, iters, z0a, bool(record_history), frm
-    )
-    if d["status"] == "diverged" and div != "flag":
-        msg = f"Douglas-Rachford produced a non-finite iterate at iteration {d['iterations']}"
+    core = _core().linear_solve(Xa, Ya, list(ws), g, meth, step, tol_, iters, z0a, bool(record_history), frm)
+    if core.status == "diverged" and div != "flag":
+        msg = f"Douglas-Rachford produced a non-finite iterate at iteration {core.iterations}"
         if div == "raise":
             raise DivergenceError(msg)
         warnings.warn(msg, DivergenceWarning, stacklevel=2)
-    h = d["history"]
-    history = LinearHistory(
-        dual=np.asarray(h["dual"]),
-        primal_svd=np.asarray(h["primal_svd"]),
-        primal_shadow=np.asarray(h["primal_shadow"]),
-        gap=np.asarray(h["gap"]),
-    )
-    pstar = float(d["closed_value"])
-    primal = float(d["primal_value"])
-    return LinearSolution(
-        primal_value=primal,
-        dual_value=float(d["dual_value"]),
-        gap=primal - float(d["dual_value"]),
-        weights=[np.asarray(W) for W in d["weights"]],
-        Lambda=np.asarray(d["Lambda"]),
-        Ytilde=np.asarray(d["Ytilde"]),
-        M=np.asarray(d["M"]),
-        k=int(d["k"]),
-        r=int(d["r"]),
-        rY=int(d["rY"]),
-        s=np.asarray(d["s"]).reshape(-1),
-        optimal_value=pstar,
-        iterations=int(d["iterations"]),
-        converged=bool(d["converged"]),
-        status=str(d["status"]),
-        certified=str(d["certified"]),
-        relative_gap=float(d["relative_gap"]),
-        recovery_error=abs(primal - pstar) / max(1.0, pstar),
-        history=history,
+    return from_core(
+        LinearSolution,
+        core,
+        history=from_core(LinearHistory, core.history),
         depth=H,
         gamma=g,
         widths=ws,
         method=meth,
         t=step,
-        rank_tolerance=float(d["rank_tolerance"]),
     )
