@@ -117,8 +117,8 @@ def test_X_zero():
         assert res.iterations == 0
 
 
-def test_spec_ambiguous_example():
-    # SPEC 2.3: X = I_2, Ytilde = diag(4, 3), k = 1, gamma = 1 -> P* = 8.
+def test_ambiguous_dual_optimum_example():
+    # docs/linear.md#dual: X = I_2, Ytilde = diag(4, 3), k = 1, gamma = 1 -> P* = 8.
     X, Y = np.eye(2), np.diag([4.0, 3.0])
     for method in ("dr", "closed"):
         res = linear.solve(X, Y, 2, 1.0, widths=[1], method=method)
@@ -158,7 +158,7 @@ def test_prox_topk_example_and_optimality(rng):
 
 
 def test_dr_exact_behaviour_t1(rng):
-    # SPEC 2.5: t = 1, k >= rY, z0 = 0 -> z_j = (1 - 2^-j) s and DR is exact after j* iterations.
+    # docs/linear.md#dr: t = 1, k >= rY, z0 = 0 -> z_j = (1 - 2^-j) s and DR is exact after j* iterations.
     X, Y = make_data(rng, 50, 6, 4)
     s = np.linalg.svd(ref.closed_form(X, Y, 0.0, 1)["Ytilde"], compute_uv=False)[:4]
     for frac in (0.0, 0.3, 0.5, 0.7, 0.9, 0.99):

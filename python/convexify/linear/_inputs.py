@@ -32,7 +32,10 @@ def _gamma(gamma: Any) -> float:
 
 
 def default_widths(X_shape: Tuple[int, int], Y_shape: Tuple[int, int], depth: int) -> Tuple[int, ...]:
-    """Hidden widths without bottleneck: ``depth - 1`` copies of ``min(d0, dH, n)`` (SPEC 2.1)."""
+    """Hidden widths without bottleneck: ``depth - 1`` copies of ``min(d0, dH, n)``.
+
+    See docs/linear.md#primal.
+    """
     n, d0 = X_shape
     return (min(d0, Y_shape[1], n),) * (depth - 1)
 

@@ -12,7 +12,9 @@ from ._inputs import _core, _data, _gamma, _weights
 
 
 def primal_objective(weights: Sequence[Any], X: Any, Y: Any, gamma: float) -> float:
-    r"""The factorised primal objective (survey eq. 2, SPEC 2.1), evaluated literally from the factors.
+    r"""The factorised primal objective (survey eq. 2), evaluated literally from the factors.
+
+    See docs/linear.md#primal.
 
     ``P(W) = 1/2||Y - X W_1^T ... W_H^T||_F^2 + gamma/H (||X W_1^T||_{S_H}^H + sum_{i>=2} ||W_i||_{S_H}^H)``
     with ``H = len(weights)`` and Schatten-H norms computed from singular values.
@@ -35,7 +37,9 @@ def primal_objective(weights: Sequence[Any], X: Any, Y: Any, gamma: float) -> fl
 
 
 def dual_objective(Lambda: Any, X: Any, Y: Any, gamma: float, k: int) -> float:
-    r"""The dual objective (survey eq. 3-4, SPEC 2.3) at a feasible ``Lambda`` of shape ``(n, dH)``.
+    r"""The dual objective (survey eq. 3-4) at a feasible ``Lambda`` of shape ``(n, dH)``.
+
+    See docs/linear.md#dual.
 
     ``D(Lambda) = 1/2||Y||_F^2 - 1/2||Ytilde - Lambda||_(k)^2`` with the Ky Fan (2,k) norm
     ``||A||_(k)^2 = sum_{i<=k} sigma_i(A)^2``.  Weak duality: ``D(Lambda) <= P*`` for every feasible
@@ -57,7 +61,7 @@ def dual_objective(Lambda: Any, X: Any, Y: Any, gamma: float, k: int) -> float:
 
 
 def prox_topk(v: Any, k: int, t: float = 1.0) -> np.ndarray:
-    r"""prox of ``phi(x) = (t/2) * (sum of the k largest x_i^2)`` at ``v`` (SPEC 2.5).
+    r"""prox of ``phi(x) = (t/2) * (sum of the k largest x_i^2)`` at ``v`` (docs/linear.md#dr).
 
     A weighted isotonic regression on ``|v|`` sorted descending (weights ``1 + t`` on the first ``k``
     positions, 1 after), solved by pool-adjacent-violators; order and signs of ``v`` are restored.  The naive

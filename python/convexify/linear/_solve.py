@@ -32,12 +32,13 @@ def solve(
 ) -> LinearSolution:
     r"""Globally optimal weights of a regularised deep linear network, certified by its convex dual.
 
-    Solves ``min_W P(W)`` (survey eq. 2) through the equivalent rank-constrained problem (SPEC 2.2)::
+    Solves ``min_W P(W)`` (survey eq. 2) through the equivalent rank-constrained problem
+    (docs/linear.md#closed-form)::
 
         P* = min { 1/2||Y - M||^2 + gamma ||M||_* : rank(M) <= k, range(M) in range(X) }
 
-    and its dual (SPEC 2.3).  The gap is zero for every ``gamma >= 0`` (no ``gamma <= sigma_min`` condition),
-    for every depth ``H >= 2``, bottleneck widths, rank-deficient ``X`` and ``n < d0``.
+    and its dual (docs/linear.md#dual).  The gap is zero for every ``gamma >= 0`` (no ``gamma <= sigma_min``
+    condition), for every depth ``H >= 2``, bottleneck widths, rank-deficient ``X`` and ``n < d0``.
 
     Args:
         X: inputs, shape ``(n, d0)``.  Any rank, including ``X = 0``.
@@ -45,12 +46,12 @@ def solve(
         depth: number of weight matrices ``H >= 2``.
         gamma: regularisation weight, finite, ``>= 0``.
         widths: hidden widths ``(d_1, ..., d_{H-1})``; default ``min(d0, dH, n)`` each (no bottleneck).
-        method: ``"dr"`` -- Douglas–Rachford on the dual in the reduced form (SPEC 2.5): iterates
+        method: ``"dr"`` -- Douglas–Rachford on the dual in the reduced form (docs/linear.md#dr): iterates
             ``l = U_x^T L`` of shape ``(r, dH)`` in an orthonormal basis of range(X) computed by Householder
             QR + SVD of the small factor; the projection clips singular values at ``gamma``; the prox of
             ``t/2 ||.||_(k)^2`` is the PAV weighted isotonic regression :func:`prox_topk` on singular values.
             Stops when the relative gap ``(P_j - D_j) / max(|P_j|, |D_j|) <= tol``.
-            ``"closed"`` -- the closed form ``M*, L*`` (SPEC 2.2-2.3).
+            ``"closed"`` -- the closed form ``M*, L*`` (docs/linear.md#closed-form, docs/linear.md#dual).
         tol: relative duality-gap tolerance of the DR certificate.
         max_iter: maximum DR iterations (``>= 0``).
         t: DR step ``t > 0`` (with a binding bottleneck ``t = 2`` needs about half the iterations of 1).
@@ -62,8 +63,8 @@ def solve(
         form: ``"reduced"`` (default; ``r x dH`` iterates, three small SVDs per iteration, any warm start;
             from ``z0 = 0`` the iterates are taken in the singular bases of ``U_x^T Y`` on both sides,
             ``rY x rY``, where they are diagonal up to rounding and a Jacobi SVD finishes in one sweep) or
-            ``"diagonal"`` (SPEC 2.5: from ``z0 = 0`` every iterate is diagonal in the singular basis of
-            ``U_x^T Y``, so the same iterates run on vectors of length ``rY``; no warm start).
+            ``"diagonal"`` (docs/linear.md#dr: from ``z0 = 0`` every iterate is diagonal in the singular basis
+            of ``U_x^T Y``, so the same iterates run on vectors of length ``rY``; no warm start).
 
     Returns:
         :class:`LinearSolution`.  ``primal_value`` is evaluated literally from the returned weights and
