@@ -42,12 +42,13 @@ from __future__ import annotations
 from ._baseline import train_gd
 from ._inputs import default_widths
 from ._objectives import dual_objective, primal_objective, prox_topk
-from ._results import LinearHistory, LinearSolution, TrainResult
+from ._results import LinearHistory, LinearSolution, LocalTrainResult, TrainResult
 from ._solve import solve
 
 __all__ = [
     "LinearHistory",
     "LinearSolution",
+    "LocalTrainResult",
     "TrainResult",
     "solve",
     "primal_objective",

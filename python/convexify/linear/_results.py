@@ -89,8 +89,11 @@ class LinearSolution:
 
 
 @dataclass(frozen=True)
-class TrainResult:
-    """Result of :func:`train_gd` (the non-convex baseline).
+class LocalTrainResult:
+    """Result of :func:`train_gd`: the local-method baseline on the factorised primal (survey eq. 2).
+
+    The factors ``W_1, ..., W_H`` are trained directly (L-BFGS or gradient descent from a random
+    initialisation), so ``final_value >= P*`` of :func:`solve` up to rounding (docs/linear.md#primal).
 
     Attributes:
         weights: final ``[W_1, ..., W_H]``.
@@ -107,3 +110,7 @@ class TrainResult:
     iterations: int
     method: str
     seed: int
+
+
+#: Backward-compatible alias of :class:`LocalTrainResult` (the name before the result said what it holds).
+TrainResult = LocalTrainResult
