@@ -117,8 +117,8 @@ def test_X_zero():
         assert res.iterations == 0
 
 
-def test_spec_ambiguous_example():
-    # SPEC 2.3: X = I_2, Ytilde = diag(4, 3), k = 1, gamma = 1 -> P* = 8.
+def test_ambiguous_dual_optimum_example():
+    # docs/linear.md#dual: X = I_2, Ytilde = diag(4, 3), k = 1, gamma = 1 -> P* = 8.
     X, Y = np.eye(2), np.diag([4.0, 3.0])
     for method in ("dr", "closed"):
         res = linear.solve(X, Y, 2, 1.0, widths=[1], method=method)
@@ -158,7 +158,7 @@ def test_prox_topk_example_and_optimality(rng):
 
 
 def test_dr_exact_behaviour_t1(rng):
-    # SPEC 2.5: t = 1, k >= rY, z0 = 0 -> z_j = (1 - 2^-j) s and DR is exact after j* iterations.
+    # docs/linear.md#dr: t = 1, k >= rY, z0 = 0 -> z_j = (1 - 2^-j) s and DR is exact after j* iterations.
     X, Y = make_data(rng, 50, 6, 4)
     s = np.linalg.svd(ref.closed_form(X, Y, 0.0, 1)["Ytilde"], compute_uv=False)[:4]
     for frac in (0.0, 0.3, 0.5, 0.7, 0.9, 0.99):
@@ -323,3 +323,64 @@ def test_warm_start_matches_reference(rng, widths):
     np.testing.assert_allclose(res.history.gap[:-1], dr["history"]["gap"][:-1], rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(res.Lambda, dr["Lambda"], atol=1e-9)
     assert rel(res.primal_value, res.optimal_value) < REL
+
+
+@pytest.mark.parametrize("form", ["reduced", "diagonal"])
+def test_on_divergence_raise_warn_flag(form):
+    import warnings
+
+    from convexify import DivergenceError, DivergenceWarning
+
+    # ||Y||_F^2 overflows, so the very first dual certificate D_0 is not finite: DR stops at iteration 0
+    X, Y = np.eye(3), np.diag([3.0, 2.0, 1.0]) * 1e160
+    with pytest.raises(DivergenceError, match="non-finite iterate at iteration 0"):
+        linear.solve(X, Y, 2, 1.0, form=form)
+    with pytest.warns(DivergenceWarning, match="non-finite iterate at iteration 0"):
+        warned = linear.solve(X, Y, 2, 1.0, form=form, on_divergence="warn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flagged = linear.solve(X, Y, 2, 1.0, form=form, on_divergence="flag")
+    for res in (warned, flagged):
+        assert res.status == "diverged" and not res.converged and res.iterations == 0
+        assert not np.isfinite(res.dual_value)
+
+
+def test_local_train_result_and_backward_compatible_alias(rng):
+    X, Y = make_data(rng, 20, 4, 3)
+    tr = linear.train_gd(X, Y, 2, 0.5, seed=0, max_iter=20)
+    assert isinstance(tr, linear.LocalTrainResult)
+    assert linear.TrainResult is linear.LocalTrainResult
+    assert "LocalTrainResult" in linear.__all__ and "TrainResult" in linear.__all__
+    assert tr.method == "lbfgs" and tr.seed == 0 and tr.final_value <= tr.losses[0]
+
+
+def test_solution_fields_come_from_the_bound_core_result(rng):
+    import dataclasses
+
+    from convexify import _core
+
+    X, Y = make_data(rng, 30, 5, 4)
+    res = linear.solve(X, Y, 3, 0.7, (4, 2))
+    core = _core.linear_solve(X, Y, [4, 2], 0.7, "dr", 1.0, 1e-10, 10_000, None, True, "reduced")
+    assert type(core).__name__ == "LinearSolveResult" and type(core.history).__name__ == "LinearDrHistory"
+    settings = {"depth", "gamma", "widths", "method", "t", "history"}
+    for f in dataclasses.fields(linear.LinearSolution):
+        if f.name in settings:
+            continue
+        ours, theirs = getattr(res, f.name), getattr(core, f.name)
+        if f.name == "weights":
+            assert len(ours) == len(theirs) == 3
+            for a, b in zip(ours, theirs):
+                np.testing.assert_array_equal(a, b)
+                assert a.flags.writeable
+        elif isinstance(ours, np.ndarray):
+            np.testing.assert_array_equal(ours, theirs)
+            assert ours.flags.writeable
+        else:
+            assert ours == theirs and type(ours) is type(theirs), f.name
+    for name in ("dual", "primal_svd", "primal_shadow", "gap"):
+        np.testing.assert_array_equal(getattr(res.history, name), getattr(core.history, name))
+        assert getattr(res.history, name).dtype == np.float64
+    assert res.gap == res.primal_value - res.dual_value
+    assert res.recovery_error == abs(res.primal_value - res.optimal_value) / max(1.0, res.optimal_value)
+    assert (res.depth, res.gamma, res.widths, res.method, res.t) == (3, 0.7, (4, 2), "dr", 1.0)

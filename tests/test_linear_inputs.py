@@ -177,3 +177,19 @@ def test_core_rechecks(data):
     Xn[0, 0] = np.nan
     with pytest.raises(ValueError, match="X contains NaN"):
         _core.linear_solve(Xn, Y, [2], 1.0, "closed", 1.0, 1e-10, 10, None, False)
+
+
+def test_core_parses_choices(data):
+    from convexify import _core
+
+    X, Y = data
+    with pytest.raises(convexify.InputError, match="method must be one of 'dr', 'closed', got 'admm'"):
+        _core.linear_solve(X, Y, [2], 1.0, "admm", 1.0, 1e-10, 10, None, False)
+    with pytest.raises(convexify.InputError, match="form must be one of 'reduced', 'diagonal', got 'full'"):
+        _core.linear_solve(X, Y, [2], 1.0, "dr", 1.0, 1e-10, 10, None, False, "full")
+    with pytest.raises(ValueError, match="form"):
+        linear.solve(X, Y, 2, 1.0, form="full")
+    with pytest.raises(ValueError, match="on_divergence must be one of"):
+        linear.solve(X, Y, 2, 1.0, on_divergence="return")
+    res = _core.linear_solve(X, Y, [2], 1.0, "closed", 1.0, 1e-10, 10, None, False, "diagonal")
+    assert res.status == "converged" and res.certified == "closed" and res.iterations == 0

@@ -1,4 +1,5 @@
-// Range basis of X and thin SVDs by Householder QR followed by the SVD of the small factor (SPEC 1.4).
+// Range basis of X and thin SVDs by Householder QR followed by the SVD of the small factor; see
+// docs/conventions.md#linalg.
 #include <Eigen/QR>
 #include <Eigen/SVD>
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The reduced problem and the closed form of lens 1 (SPEC 2.2, 2.3).
+// The reduced problem and the closed form of lens 1; see docs/linear.md#closed-form and docs/linear.md#dual.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -69,7 +69,7 @@ ClosedForm closed_form(const Problem& pb) {
   cf.M.mv = (s.head(pos).array() - pb.gamma).matrix();
   cf.M.value = pb.primal(cf.M);
   cf.primal = cf.M.value;
-  // L* = sum_{i <= rY} min(s_i, gamma) p_i q_i^T: optimal for every gamma >= 0 (SPEC 2.3).
+  // L* = sum_{i <= rY} min(s_i, gamma) p_i q_i^T: optimal for every gamma >= 0 (see docs/linear.md#dual).
   const Vec lv = s.array().min(pb.gamma).matrix();
   cf.l = pb.ysvd.U * lv.asDiagonal() * pb.ysvd.V.transpose();
   if (cf.l.rows() != pb.r || cf.l.cols() != pb.dH) cf.l = Mat::Zero(pb.r, pb.dH);

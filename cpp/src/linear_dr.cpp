@@ -1,4 +1,5 @@
-// Douglas–Rachford on the dual of lens 1 in reduced form, with per-iteration certificates (SPEC 2.5).
+// Douglas–Rachford on the dual of lens 1 in reduced form, with per-iteration certificates; see
+// docs/linear.md#dr.
 //
 //   min_l f(l) + indicator_C(l),  f(l) = 1/2 ||yr - l||_(k)^2,  C = { ||l||_2 <= gamma }
 //   L_j = proj_C(z_j),  z_{j+1} = z_j + prox_{t f}(2 L_j - z_j) - L_j
@@ -26,12 +27,13 @@ Candidate top_k(const Eigen::Ref<const Mat>& U, const Eigen::Ref<const Mat>& V, 
   return c;
 }
 
-// The loop's SVDs: one-sided Jacobi (Eigen::JacobiSVD; column-pivoting QR first when not square, SPEC 1.4)
-// for a matrix that is already diagonal up to a relative 1e-8 (quadratic convergence: at most two sweeps),
-// BDCSVD (QR first above aspect ratio 2) otherwise.  From z0 = 0 every iterate is diagonal in the singular
-// bases of yr (SPEC 2.5), up to rounding, so in those coordinates Jacobi finishes in one sweep that rotates
-// almost nothing (about 50x faster than BDCSVD at 20 x 20); on a general matrix it would take 6-10 full
-// sweeps and lose to BDCSVD.  Both are backward stable with no Gram matrix.
+// The loop's SVDs: one-sided Jacobi (Eigen::JacobiSVD; column-pivoting QR first when not square, see
+// docs/conventions.md#linalg) for a matrix that is already diagonal up to a relative 1e-8 (quadratic
+// convergence: at most two sweeps), BDCSVD (QR first above aspect ratio 2) otherwise.  From z0 = 0 every
+// iterate is diagonal in the singular bases of yr (see docs/linear.md#dr), up to rounding, so in those
+// coordinates Jacobi finishes in one sweep that rotates almost nothing (about 50x faster than BDCSVD at 20 x
+// 20); on a general matrix it would take 6-10 full sweeps and lose to BDCSVD.  Both are backward stable with
+// no Gram matrix.
 constexpr double kNearlyDiagonal = 1e-8;  // ||offdiag(A)||_F <= this * ||A||_F
 
 // Thin SVD of a fixed-shape matrix, called once or more per DR iteration: the Jacobi workspace is allocated
@@ -171,8 +173,8 @@ DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt
   // When that space is smaller than r, iterate in an orthonormal basis B of it (q x dH instead of r x dH):
   // the iteration is unitarily equivariant, so iterates and certificates are the same up to rounding.  For z0
   // = 0, B = Pr and, on the right, the row space stays in range(Qr), so the iterates are B^T z Qr (rY x rY),
-  // which are diagonal up to rounding (SPEC 2.5 "diagonal form"); the loop still runs its general SVDs on
-  // them.
+  // which are diagonal up to rounding (the "diagonal form" of docs/linear.md#dr); the loop still runs its
+  // general SVDs on them.
   Mat B, C;
   const bool zero_start = z0.isZero(0.0);
   if (zero_start) {

@@ -1,4 +1,4 @@
-// Douglas–Rachford on the dual of lens 1 in diagonal form (SPEC 2.5).
+// Douglas–Rachford on the dual of lens 1 in diagonal form; see docs/linear.md#dr.
 //
 // With yr = Pr diag(s) Qr^T, an iterate z = Pr diag(zeta) Qr^T has clip_gamma(z) = Pr diag(clamp(zeta)) Qr^T
 // and prox_{t f}(Pr diag(v) Qr^T) = Pr diag(s - prox_topk(s - v; k, t)) Qr^T (prox_topk acts on |s - v| and

@@ -1,4 +1,5 @@
-// Literal objectives of lens 1: the factorised primal (survey eq. 2) and the dual (eq. 3-4), SPEC 2.1/2.3.
+// Literal objectives of lens 1: the factorised primal (survey eq. 2) and the dual (eq. 3-4); see
+// docs/linear.md#primal and docs/linear.md#dual.
 #include <cmath>
 #include <sstream>
 

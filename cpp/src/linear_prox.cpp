@@ -1,4 +1,5 @@
-// prox of (t/2) * (sum of the k largest squares) by weighted isotonic regression (PAV), SPEC 2.5.
+// prox of (t/2) * (sum of the k largest squares) by weighted isotonic regression (PAV); see
+// docs/linear.md#dr.
 //
 // On the cone of non-increasing vectors the function is the fixed quadratic (t/2) sum_{i<=k} x_i^2, so
 // minimising 1/2||x - a||^2 + that is a weighted isotonic regression with weights w_i = 1 + t (i <= k) or 1

@@ -1,4 +1,5 @@
-// Balanced factors from a primal candidate M = P diag(mv) Q^T in reduced coordinates (SPEC 2.4).
+// Balanced factors from a primal candidate M = P diag(mv) Q^T in reduced coordinates; see
+// docs/linear.md#recovery.
 //
 //   W1 = [ diag(c) P_k^T (X^+)^T ; 0 ],  Wi = [[diag(c), 0], [0, 0]],  WH = [ Q_k diag(c), 0 ],  c = mv^(1/H)
 //

@@ -1,5 +1,5 @@
 // Lens 1 driver: range basis, closed form or Douglas–Rachford, weight recovery and literal certificates
-// (SPEC 2.2-2.5, outputs of 2.7).
+// (see docs/linear.md#closed-form to docs/linear.md#dr; the outputs are those of docs/linear.md#outputs).
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -9,8 +9,8 @@
 namespace convexify::linear {
 
 Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>& Y,
-               const std::vector<Index>& widths, double gamma, const std::string& method,
-               const DrOptions& opt, const RowMat* warm_start, const std::string& form) {
+               const std::vector<Index>& widths, double gamma, Method method, const DrOptions& opt,
+               const RowMat* warm_start, Form form) {
   require(X.rows() > 0 && X.cols() > 0, "X must be non-empty");
   require(Y.rows() == X.rows(), "Y must have the same number of rows (samples) as X");
   require(Y.cols() > 0, "Y must have at least one column");
@@ -19,10 +19,7 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
   require_nonnegative(gamma, "gamma");
   require(!widths.empty(), "widths must hold depth - 1 >= 1 hidden widths (depth >= 2)");
   for (Index w : widths) require(w >= 1, "widths must be positive integers");
-  require(method == "dr" || method == "closed", "method must be 'dr' or 'closed', got '" + method + "'");
-  require(form == "reduced" || form == "diagonal",
-          "form must be 'reduced' or 'diagonal', got '" + form + "'");
-  require(!(form == "diagonal" && warm_start != nullptr),
+  require(!(form == Form::diagonal && warm_start != nullptr),
           "form='diagonal' starts from z0 = 0; use form='reduced' with a warm start z0");
 
   Solution sol;
@@ -40,11 +37,11 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
   sol.s = pb.ysvd.s;
   sol.rank_tolerance = basis.tolerance();
   const ClosedForm cf = closed_form(pb);
-  sol.closed_value = cf.primal;
+  sol.optimal_value = cf.primal;
 
   Candidate cand;
   Mat l;
-  if (method == "closed") {
+  if (method == Method::closed) {
     cand = cf.M;
     l = cf.l;
     sol.iterations = 0;
@@ -60,7 +57,7 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
       require_finite(*warm_start, "z0");
       z0 = basis.project(*warm_start);  // projected onto range(X)
     }
-    DrResult dr = form == "diagonal" ? douglas_rachford_diagonal(pb, opt) : douglas_rachford(pb, z0, opt);
+    DrResult dr = form == Form::diagonal ? douglas_rachford_diagonal(pb, opt) : douglas_rachford(pb, z0, opt);
     cand = std::move(dr.best);
     l = std::move(dr.l);
     sol.iterations = dr.iterations;
@@ -72,7 +69,7 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
     sol.relative_gap = dr.gap;
     sol.history = std::move(dr.history);
   }
-  if (method == "closed") {
+  if (method == Method::closed) {
     const double denom = std::max(std::abs(sol.certificate_primal), std::abs(sol.certificate_dual));
     sol.relative_gap = denom > 0.0 ? (sol.certificate_primal - sol.certificate_dual) / denom : 0.0;
   }
@@ -84,6 +81,8 @@ Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>
   // by construction: singular values clipped at gamma, columns in range(X)).
   sol.primal_value = primal_objective(sol.weights, X, Y, gamma, &sol.M);
   sol.dual_value = pb.dual_from_sv(singular_values(pb.yr - l));
+  sol.gap = sol.primal_value - sol.dual_value;
+  sol.recovery_error = std::abs(sol.primal_value - sol.optimal_value) / std::max(1.0, sol.optimal_value);
   return sol;
 }
 

@@ -1,8 +1,9 @@
-"""cvxpy formulations of lens 1 (optional peer, used by tests and benchmarks; SPEC 2.6).
+"""cvxpy formulations of lens 1 (optional peer, used by tests and benchmarks; docs/linear.md#pitfalls).
 
-* :func:`reduced_dual` -- the dual (SPEC 2.3) in reduced coordinates ``l = U_x^T Lambda`` (``r x dH``): a
-  spectral-norm constraint (LMI of size ``r + dH``) and, when a bottleneck binds (``k < min(r, dH)``), the
-  Ky Fan (2,k) term through ``Z >= A^T A`` (Schur complement) and ``lambda_sum_largest(Z, k)``.
+* :func:`reduced_dual` -- the dual (docs/linear.md#dual) in reduced coordinates ``l = U_x^T Lambda``
+  (``r x dH``): a spectral-norm constraint (LMI of size ``r + dH``) and, when a bottleneck binds
+  (``k < min(r, dH)``), the Ky Fan (2,k) term through ``Z >= A^T A`` (Schur complement) and
+  ``lambda_sum_largest(Z, k)``.
 * :func:`nuclear_primal` -- the convex nuclear-norm problem without rank bound, equal to ``P*`` only when no
   bottleneck binds.
 The n-sized forms do not converge at n in the thousands; the range basis is computed by NumPy QR + SVD.

@@ -1,8 +1,8 @@
-// Lens 1: regularised deep linear networks and their convex dual (SPEC section 2).
+// Lens 1: regularised deep linear networks and their convex dual; see docs/linear.md.
 //
 // Conventions: X is (n, d0) with samples as rows, Y is (n, dH); weights W_i are (d_i, d_{i-1}).  Everything
 // the solvers iterate on lives in the reduced coordinates of an orthonormal basis U_x (n x r) of range(X):
-// yr = U_x^T Y (r x dH), l = U_x^T Lambda, m = U_x^T M (SPEC 2.5 "reduced form").
+// yr = U_x^T Y (r x dH), l = U_x^T Lambda, m = U_x^T M (the "reduced form" of docs/linear.md#dr).
 #pragma once
 
 #include <Eigen/Core>
@@ -18,7 +18,8 @@ using Vec = Vector<double>;
 using RowMat = RowMatrix<double>;
 using Index = Eigen::Index;
 
-// Thin SVD A = U diag(s) V^T (s descending); QR first when the aspect ratio exceeds 2 (SPEC 1.4).
+// Thin SVD A = U diag(s) V^T (s descending); QR first when the aspect ratio exceeds 2 (see
+// docs/conventions.md#linalg).
 struct Svd {
   Mat U;
   Vec s;
@@ -28,10 +29,10 @@ Svd thin_svd(const Eigen::Ref<const Mat>& A);
 // Singular values only (same QR-before-SVD rule).
 Vec singular_values(const Eigen::Ref<const Mat>& A);
 
-// Orthonormal basis U_x of range(X) with the shared rank tolerance s_1 * max(n, d0) * eps (SPEC 1.4),
-// together with X's nonzero singular values s_x and right vectors V_x, so that X = U_x diag(s_x) V_x^T up to
-// that tolerance. U_x is stored implicitly as Qthin * Usmall (tall X: thin Householder Q times the left
-// vectors of R) or as Usmall alone; never X^T X.
+// Orthonormal basis U_x of range(X) with the shared rank tolerance s_1 * max(n, d0) * eps (see
+// docs/conventions.md#linalg), together with X's nonzero singular values s_x and right vectors V_x, so that
+// X = U_x diag(s_x) V_x^T up to that tolerance. U_x is stored implicitly as Qthin * Usmall (tall X: thin
+// Householder Q times the left vectors of R) or as Usmall alone; never X^T X.
 class RangeBasis {
  public:
   explicit RangeBasis(const Eigen::Ref<const RowMat>& X);
@@ -55,8 +56,8 @@ class RangeBasis {
   Mat Vx_;
 };
 
-// prox of phi(x) = (t/2) * (sum of the k largest x_i^2) at v (SPEC 2.5): weighted isotonic regression by
-// pool-adjacent-violators on |v| sorted descending; order and signs of v are restored.
+// prox of phi(x) = (t/2) * (sum of the k largest x_i^2) at v (see docs/linear.md#dr): weighted isotonic
+// regression by pool-adjacent-violators on |v| sorted descending; order and signs of v are restored.
 Vec prox_topk(const Eigen::Ref<const Vec>& v, Index k, double t);
 // Same for an input already sorted descending and non-negative (singular values); O(len) after the sort.
 Vec prox_topk_sorted(const Eigen::Ref<const Vec>& a, Index k, double t);
@@ -69,7 +70,7 @@ struct Candidate {
   double value = 0.0;  // P(M) = 1/2||Y - M||^2 + gamma ||M||_*
 };
 
-// The reduced problem: everything DR and the closed form need (SPEC 2.2).
+// The reduced problem: everything DR and the closed form need (see docs/linear.md#closed-form).
 struct Problem {
   Index n = 0, d0 = 0, dH = 0, r = 0, k = 0, rY = 0;
   double gamma = 0.0;
@@ -88,8 +89,8 @@ struct Problem {
 };
 Problem make_problem(const RangeBasis& basis, const Eigen::Ref<const RowMat>& Y, Index k, double gamma);
 
-// Closed form (SPEC 2.2/2.3): M* (top min(k, rY) of Ytilde shrunk by gamma) and L* = sum min(s_i, gamma) p_i
-// q_i^T.
+// Closed form (see docs/linear.md#closed-form and docs/linear.md#dual): M* (top min(k, rY) of Ytilde shrunk
+// by gamma) and L* = sum min(s_i, gamma) p_i q_i^T.
 struct ClosedForm {
   Candidate M;
   Mat l;  // r x dH
@@ -98,7 +99,7 @@ struct ClosedForm {
 };
 ClosedForm closed_form(const Problem& pb);
 
-// Douglas–Rachford on the dual in reduced form (SPEC 2.5) with per-iteration certificates.
+// Douglas–Rachford on the dual in reduced form (see docs/linear.md#dr) with per-iteration certificates.
 struct DrOptions {
   double t = 1.0;
   double tol = 1e-10;
@@ -108,7 +109,7 @@ struct DrOptions {
 struct DrHistory {
   std::vector<double> dual, primal_svd, primal_shadow, gap;
 };
-// The per-iteration certificate of SPEC 2.5: P_j = min(P(M_svd), P(M_shadow)) and the relative gap
+// The per-iteration certificate of docs/linear.md#dr: P_j = min(P(M_svd), P(M_shadow)) and the relative gap
 // (P_j - D_j) / max(|P_j|, |D_j|, floor); appended to `history` when `record` is set.
 struct DrCertificate {
   bool shadow_wins = false;
@@ -131,15 +132,17 @@ struct DrResult {
   DrHistory history;
 };
 DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt);
-// The same iteration from z0 = 0 in the singular basis of yr (SPEC 2.5 "diagonal form"): every iterate is
-// diagonal there, so it runs on vectors of length rY; identical iterates, O(rY log rY) per iteration.
+// The same iteration from z0 = 0 in the singular basis of yr (the "diagonal form" of docs/linear.md#dr):
+// every iterate is diagonal there, so it runs on vectors of length rY; identical iterates, O(rY log rY) per
+// iteration.
 DrResult douglas_rachford_diagonal(const Problem& pb, const DrOptions& opt);
 
-// Balanced factors from a candidate (SPEC 2.4); widths = (d1, ..., d_{H-1}).  Returns H row-major matrices.
+// Balanced factors from a candidate (see docs/linear.md#recovery); widths = (d1, ..., d_{H-1}).  Returns H
+// row-major matrices.
 std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c,
                                     const std::vector<Index>& widths, Index dH);
 
-// Literal objectives (survey eq. 2 and eq. 3-4), SPEC 2.1 / 2.3.
+// Literal objectives (survey eq. 2 and eq. 3-4); see docs/linear.md#primal and docs/linear.md#dual.
 // If `product` is given it receives X W_1^T ... W_H^T (n x dH).
 double primal_objective(const std::vector<RowMat>& weights, const Eigen::Ref<const RowMat>& X,
                         const Eigen::Ref<const RowMat>& Y, double gamma, RowMat* product = nullptr);
@@ -149,25 +152,30 @@ double dual_objective(const Eigen::Ref<const RowMat>& Lambda, const Eigen::Ref<c
                       const Eigen::Ref<const RowMat>& Y, double gamma, Index k);
 double dual_objective(const RangeBasis& basis, const Problem& pb, const Eigen::Ref<const RowMat>& Lambda);
 
-// Full solve: method "dr" or "closed".
+// Full solve (see docs/linear.md#outputs).  Fields are named as those of the Python LinearSolution they fill.
+enum class Method { dr, closed };       // Douglas-Rachford on the dual, or the closed form
+enum class Form { reduced, diagonal };  // DR iterates: r x dH matrices, or vectors of length rY from z0 = 0
 struct Solution {
   Index n = 0, d0 = 0, dH = 0, r = 0, k = 0, rY = 0;
   Vec s;  // singular values of Ytilde (rY)
   RowMat Ytilde, Lambda, M;
   std::vector<RowMat> weights;
-  double primal_value = 0.0;  // literal P(W) from the returned weights
-  double dual_value = 0.0;    // D(Lambda) from the returned Lambda
-  double closed_value = 0.0;  // P* from the closed form
+  double primal_value = 0.0;    // literal P(W) from the returned weights
+  double dual_value = 0.0;      // D(Lambda) from the returned Lambda
+  double gap = 0.0;             // primal_value - dual_value
+  double optimal_value = 0.0;   // P* from the closed form
+  double recovery_error = 0.0;  // |primal_value - P*| / max(1, P*)
   double certificate_primal = 0.0, certificate_dual = 0.0, relative_gap = 0.0;
   long iterations = 0;
   bool converged = false;
-  std::string status, certified;
+  std::string status;     // "converged", "max_iter" or "diverged"
+  std::string certified;  // "svd", "shadow" or "closed"
   DrHistory history;
   double rank_tolerance = 0.0;
 };
-// method: "dr" or "closed"; form (for "dr"): "reduced" (r x dH iterates) or "diagonal" (needs no warm start).
+// form matters for Method::dr only; Form::diagonal needs no warm start.
 Solution solve(const Eigen::Ref<const RowMat>& X, const Eigen::Ref<const RowMat>& Y,
-               const std::vector<Index>& widths, double gamma, const std::string& method,
-               const DrOptions& opt, const RowMat* warm_start, const std::string& form = "reduced");
+               const std::vector<Index>& widths, double gamma, Method method, const DrOptions& opt,
+               const RowMat* warm_start, Form form = Form::reduced);
 
 }  // namespace convexify::linear

@@ -9,7 +9,7 @@ import numpy as np
 from .._errors import DivergenceError
 from .._validate import as_choice, as_int, as_real
 from ._inputs import _data, _depth, _gamma, _widths
-from ._results import TrainResult
+from ._results import LocalTrainResult
 
 
 def _objective_and_grad(
@@ -52,7 +52,7 @@ def train_gd(
     init_scale: float = 1.0,
     seed: int = 0,
     tol: float = 1e-12,
-) -> TrainResult:
+) -> LocalTrainResult:
     r"""Non-convex baseline: minimise ``P(W)`` (survey eq. 2) directly over the factors from a random init.
 
     ``method="lbfgs"`` uses SciPy's L-BFGS-B; ``method="gd"`` is gradient descent with Armijo backtracking
@@ -60,6 +60,26 @@ def train_gd(
     Initial weights are Gaussian with standard deviation ``init_scale / sqrt(d_{i-1})`` (seeded by ``seed``).
     Every returned value is ``>= P*`` of :func:`solve` up to rounding; use it to see how far a local method
     gets from the certified optimum.
+
+    Args:
+        X: inputs, shape ``(n, d0)``.
+        Y: targets, shape ``(n, dH)``.
+        depth: number of weight matrices ``H >= 2``.
+        gamma: regularisation weight, finite, ``>= 0``.
+        widths: hidden widths ``(d_1, ..., d_{H-1})``; default ``min(d0, dH, n)`` each.
+        method: ``"lbfgs"`` or ``"gd"``.
+        max_iter: maximum iterations (``>= 0``).
+        lr: initial step of ``method="gd"`` (``> 0``).
+        init_scale: scale of the Gaussian initialisation (``> 0``).
+        seed: seed of the initialisation (``>= 0``).
+        tol: relative-decrease stopping tolerance (``>= 0``).
+
+    Returns:
+        :class:`LocalTrainResult` (also reachable under its former name ``TrainResult``).
+
+    Raises:
+        InputError / InputTypeError: invalid arguments (the message names the argument).
+        DivergenceError: gradient descent produced a non-finite objective.
     """
     Xa, Ya = _data(X, Y)
     H = _depth(depth)
@@ -142,7 +162,7 @@ def train_gd(
         if not np.isfinite(value):
             raise DivergenceError(f"train_gd produced a non-finite objective at iteration {n_it}")
     final = _objective_and_grad(Ws, Xa, Ya, g)[0]
-    return TrainResult(
+    return LocalTrainResult(
         weights=[np.ascontiguousarray(W) for W in Ws],
         losses=np.asarray(losses, dtype=float),
         final_value=float(final),

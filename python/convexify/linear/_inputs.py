@@ -32,7 +32,16 @@ def _gamma(gamma: Any) -> float:
 
 
 def default_widths(X_shape: Tuple[int, int], Y_shape: Tuple[int, int], depth: int) -> Tuple[int, ...]:
-    """Hidden widths without bottleneck: ``depth - 1`` copies of ``min(d0, dH, n)`` (SPEC 2.1)."""
+    """Hidden widths without bottleneck: ``depth - 1`` copies of ``min(d0, dH, n)`` (docs/linear.md#primal).
+
+    Args:
+        X_shape: ``(n, d0)``.
+        Y_shape: ``(n, dH)``.
+        depth: number of weight matrices ``H``.
+
+    Returns:
+        ``(d_1, ..., d_{H-1})``.
+    """
     n, d0 = X_shape
     return (min(d0, Y_shape[1], n),) * (depth - 1)
 

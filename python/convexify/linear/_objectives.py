@@ -12,11 +12,24 @@ from ._inputs import _core, _data, _gamma, _weights
 
 
 def primal_objective(weights: Sequence[Any], X: Any, Y: Any, gamma: float) -> float:
-    r"""The factorised primal objective (survey eq. 2, SPEC 2.1), evaluated literally from the factors.
+    r"""The factorised primal objective (survey eq. 2), evaluated literally from the factors.
 
     ``P(W) = 1/2||Y - X W_1^T ... W_H^T||_F^2 + gamma/H (||X W_1^T||_{S_H}^H + sum_{i>=2} ||W_i||_{S_H}^H)``
-    with ``H = len(weights)`` and Schatten-H norms computed from singular values.
-    ``W_i`` has shape ``(d_i, d_{i-1})``, ``d_0 = X.shape[1]``, ``d_H = Y.shape[1]``.
+    with ``H = len(weights)`` and Schatten-H norms computed from singular values (docs/linear.md#primal).
+
+    Args:
+        weights: ``[W_1, ..., W_H]`` (``H >= 2``), ``W_i`` of shape ``(d_i, d_{i-1})``, ``d_0 = X.shape[1]``,
+            ``d_H = Y.shape[1]``.
+        X: inputs, shape ``(n, d0)``.
+        Y: targets, shape ``(n, dH)``.
+        gamma: regularisation weight, finite, ``>= 0``.
+
+    Returns:
+        ``P(W)``.
+
+    Raises:
+        InputError / InputTypeError: invalid arguments, or factor shapes that do not chain from ``d_0`` to
+            ``d_H`` (the message names the offending ``weights[i]``).
     """
     Xa, Ya = _data(X, Y)
     Ws = _weights(weights)
@@ -35,13 +48,24 @@ def primal_objective(weights: Sequence[Any], X: Any, Y: Any, gamma: float) -> fl
 
 
 def dual_objective(Lambda: Any, X: Any, Y: Any, gamma: float, k: int) -> float:
-    r"""The dual objective (survey eq. 3-4, SPEC 2.3) at a feasible ``Lambda`` of shape ``(n, dH)``.
+    r"""The dual objective (survey eq. 3-4) at a feasible ``Lambda`` of shape ``(n, dH)``.
 
     ``D(Lambda) = 1/2||Y||_F^2 - 1/2||Ytilde - Lambda||_(k)^2`` with the Ky Fan (2,k) norm
     ``||A||_(k)^2 = sum_{i<=k} sigma_i(A)^2``.  Weak duality: ``D(Lambda) <= P*`` for every feasible
-    ``Lambda``.
+    ``Lambda`` (docs/linear.md#dual).
+
+    Args:
+        Lambda: dual point, shape ``(n, dH)``, ``||Lambda||_2 <= gamma``, columns in range(X).
+        X: inputs, shape ``(n, d0)``.
+        Y: targets, shape ``(n, dH)``.
+        gamma: regularisation weight, finite, ``>= 0``.
+        k: ``d_min = min(d0, d_1, ..., d_{H-1}, dH, n) >= 1``.
+
+    Returns:
+        ``D(Lambda)``.
 
     Raises:
+        InputError / InputTypeError: invalid arguments (the message names the argument).
         InputError: ``Lambda`` is infeasible: spectral norm above ``gamma`` beyond rounding
             (``> gamma (1 + 1e-9) + 1e-12 ||Y||_F``), or columns outside range(X)
             (``||(I - P_X) Lambda||_F > 1e-8 ||Lambda||_F``).  The norm is spectral: a Frobenius ball would
@@ -57,12 +81,23 @@ def dual_objective(Lambda: Any, X: Any, Y: Any, gamma: float, k: int) -> float:
 
 
 def prox_topk(v: Any, k: int, t: float = 1.0) -> np.ndarray:
-    r"""prox of ``phi(x) = (t/2) * (sum of the k largest x_i^2)`` at ``v`` (SPEC 2.5).
+    r"""prox of ``phi(x) = (t/2) * (sum of the k largest x_i^2)`` at ``v`` (docs/linear.md#dr).
 
     A weighted isotonic regression on ``|v|`` sorted descending (weights ``1 + t`` on the first ``k``
     positions, 1 after), solved by pool-adjacent-violators; order and signs of ``v`` are restored.  The naive
     rule "divide the k largest by 1 + t" is wrong whenever ``a_k / (1 + t) < a_{k+1}``:
     ``prox_topk([4, 3, 1], k=1, t=1) = [7/3, 7/3, 1]``.
+
+    Args:
+        v: the point, 1-D.
+        k: how many of the largest squares are penalised (``>= 0``).
+        t: the weight ``t > 0``.
+
+    Returns:
+        ``argmin_x 1/2||x - v||^2 + phi(x)``, same shape as ``v``.
+
+    Raises:
+        InputError / InputTypeError: invalid arguments (the message names the argument).
     """
     va = as_array(v, "v", 1)
     kk = as_int(k, "k", minimum=0)

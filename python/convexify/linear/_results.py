@@ -10,7 +10,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class LinearHistory:
-    """Douglas–Rachford certificates per iterate ``j = 0..iterations`` (SPEC 2.5).
+    """Douglas–Rachford certificates per iterate ``j = 0..iterations`` (docs/linear.md#dr).
 
     Attributes:
         dual: ``D_j = 1/2||Y||^2 - 1/2||Ytilde - L_j||_(k)^2`` (``L_j`` is feasible by construction).
@@ -35,7 +35,7 @@ class LinearHistory:
 
 @dataclass(frozen=True)
 class LinearSolution:
-    """Result of :func:`solve` (SPEC 2.7).
+    """Result of :func:`solve` (docs/linear.md#outputs).
 
     Attributes:
         primal_value: literal ``P(W)`` (survey eq. 2) evaluated from the returned ``weights``.
@@ -46,16 +46,16 @@ class LinearSolution:
         Ytilde: projection ``P_X Y`` of ``Y`` onto range(X), shape ``(n, dH)``.
         M: the product ``X W_1^T ... W_H^T`` the weights were built from, shape ``(n, dH)``.
         k: ``d_min = min(d0, d_1, ..., d_{H-1}, dH, n)``.
-        r: numerical rank of ``X`` (tolerance ``s_1(X) max(n, d0) eps``, SPEC 1.4).
+        r: numerical rank of ``X`` (tolerance ``s_1(X) max(n, d0) eps``, docs/conventions.md#linalg).
         rY: rank of ``Ytilde``.
         s: singular values of ``Ytilde`` (length ``rY``, descending).
-        optimal_value: ``P*`` from the closed form (SPEC 2.2).
+        optimal_value: ``P*`` from the closed form (docs/linear.md#closed-form).
         iterations: Douglas–Rachford iterations (0 for ``method="closed"``).
         converged: whether the certificate reached ``tol``.
         status: ``"converged"``, ``"max_iter"`` or ``"diverged"``.
         certified: the candidate the weights come from: ``"shadow"``, ``"svd"`` or ``"closed"``.
         relative_gap: certified relative gap ``(P_j - D_j) / max(|P_j|, |D_j|)`` of the final iterate.
-        recovery_error: ``|P(W) - P*| / max(1, P*)`` (SPEC 2.4).
+        recovery_error: ``|P(W) - P*| / max(1, P*)`` (docs/linear.md#recovery).
         history: per-iteration certificates (empty for ``method="closed"``).
         depth, gamma, widths, method, t: the problem and solver settings.
         rank_tolerance: the rank threshold used for ``X``.
@@ -89,8 +89,11 @@ class LinearSolution:
 
 
 @dataclass(frozen=True)
-class TrainResult:
-    """Result of :func:`train_gd` (the non-convex baseline).
+class LocalTrainResult:
+    """Result of :func:`train_gd`: the local-method baseline on the factorised primal (survey eq. 2).
+
+    The factors ``W_1, ..., W_H`` are trained directly (L-BFGS or gradient descent from a random
+    initialisation), so ``final_value >= P*`` of :func:`solve` up to rounding (docs/linear.md#primal).
 
     Attributes:
         weights: final ``[W_1, ..., W_H]``.
@@ -107,3 +110,7 @@ class TrainResult:
     iterations: int
     method: str
     seed: int
+
+
+#: Backward-compatible alias of :class:`LocalTrainResult` (the name before the result said what it holds).
+TrainResult = LocalTrainResult

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from .._boundary import from_core
 from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputError, InputTypeError
 from .._validate import as_array, as_choice, as_int, as_real
 from ._inputs import _core, _data, _depth, _gamma, _widths
@@ -31,12 +32,13 @@ def solve(
 ) -> LinearSolution:
     r"""Globally optimal weights of a regularised deep linear network, certified by its convex dual.
 
-    Solves ``min_W P(W)`` (survey eq. 2) through the equivalent rank-constrained problem (SPEC 2.2)::
+    Solves ``min_W P(W)`` (survey eq. 2) through the equivalent rank-constrained problem
+    (docs/linear.md#closed-form)::
 
         P* = min { 1/2||Y - M||^2 + gamma ||M||_* : rank(M) <= k, range(M) in range(X) }
 
-    and its dual (SPEC 2.3).  The gap is zero for every ``gamma >= 0`` (no ``gamma <= sigma_min`` condition),
-    for every depth ``H >= 2``, bottleneck widths, rank-deficient ``X`` and ``n < d0``.
+    and its dual (docs/linear.md#dual).  The gap is zero for every ``gamma >= 0`` (no ``gamma <= sigma_min``
+    condition), for every depth ``H >= 2``, bottleneck widths, rank-deficient ``X`` and ``n < d0``.
 
     Args:
         X: inputs, shape ``(n, d0)``.  Any rank, including ``X = 0``.
@@ -44,12 +46,12 @@ def solve(
         depth: number of weight matrices ``H >= 2``.
         gamma: regularisation weight, finite, ``>= 0``.
         widths: hidden widths ``(d_1, ..., d_{H-1})``; default ``min(d0, dH, n)`` each (no bottleneck).
-        method: ``"dr"`` -- Douglas–Rachford on the dual in the reduced form (SPEC 2.5): iterates
+        method: ``"dr"`` -- Douglas–Rachford on the dual in the reduced form (docs/linear.md#dr): iterates
             ``l = U_x^T L`` of shape ``(r, dH)`` in an orthonormal basis of range(X) computed by Householder
             QR + SVD of the small factor; the projection clips singular values at ``gamma``; the prox of
             ``t/2 ||.||_(k)^2`` is the PAV weighted isotonic regression :func:`prox_topk` on singular values.
             Stops when the relative gap ``(P_j - D_j) / max(|P_j|, |D_j|) <= tol``.
-            ``"closed"`` -- the closed form ``M*, L*`` (SPEC 2.2-2.3).
+            ``"closed"`` -- the closed form ``M*, L*`` (docs/linear.md#closed-form, docs/linear.md#dual).
         tol: relative duality-gap tolerance of the DR certificate.
         max_iter: maximum DR iterations (``>= 0``).
         t: DR step ``t > 0`` (with a binding bottleneck ``t = 2`` needs about half the iterations of 1).
@@ -61,8 +63,8 @@ def solve(
         form: ``"reduced"`` (default; ``r x dH`` iterates, three small SVDs per iteration, any warm start;
             from ``z0 = 0`` the iterates are taken in the singular bases of ``U_x^T Y`` on both sides,
             ``rY x rY``, where they are diagonal up to rounding and a Jacobi SVD finishes in one sweep) or
-            ``"diagonal"`` (SPEC 2.5: from ``z0 = 0`` every iterate is diagonal in the singular basis of
-            ``U_x^T Y``, so the same iterates run on vectors of length ``rY``; no warm start).
+            ``"diagonal"`` (docs/linear.md#dr: from ``z0 = 0`` every iterate is diagonal in the singular basis
+            of ``U_x^T Y``, so the same iterates run on vectors of length ``rY``; no warm start).
 
     Returns:
         :class:`LinearSolution`.  ``primal_value`` is evaluated literally from the returned weights and
@@ -92,47 +94,19 @@ def solve(
         if frm == "diagonal":
             raise InputError("z0: form='diagonal' starts from z0 = 0; use form='reduced' for a warm start")
 
-    d: Dict[str, Any] = _core().linear_solve(
-        Xa, Ya, list(ws), g, meth, step, tol_, iters, z0a, bool(record_history), frm
-    )
-    if d["status"] == "diverged" and div != "flag":
-        msg = f"Douglas-Rachford produced a non-finite iterate at iteration {d['iterations']}"
+    core = _core().linear_solve(Xa, Ya, list(ws), g, meth, step, tol_, iters, z0a, bool(record_history), frm)
+    if core.status == "diverged" and div != "flag":
+        msg = f"Douglas-Rachford produced a non-finite iterate at iteration {core.iterations}"
         if div == "raise":
             raise DivergenceError(msg)
         warnings.warn(msg, DivergenceWarning, stacklevel=2)
-    h = d["history"]
-    history = LinearHistory(
-        dual=np.asarray(h["dual"]),
-        primal_svd=np.asarray(h["primal_svd"]),
-        primal_shadow=np.asarray(h["primal_shadow"]),
-        gap=np.asarray(h["gap"]),
-    )
-    pstar = float(d["closed_value"])
-    primal = float(d["primal_value"])
-    return LinearSolution(
-        primal_value=primal,
-        dual_value=float(d["dual_value"]),
-        gap=primal - float(d["dual_value"]),
-        weights=[np.asarray(W) for W in d["weights"]],
-        Lambda=np.asarray(d["Lambda"]),
-        Ytilde=np.asarray(d["Ytilde"]),
-        M=np.asarray(d["M"]),
-        k=int(d["k"]),
-        r=int(d["r"]),
-        rY=int(d["rY"]),
-        s=np.asarray(d["s"]).reshape(-1),
-        optimal_value=pstar,
-        iterations=int(d["iterations"]),
-        converged=bool(d["converged"]),
-        status=str(d["status"]),
-        certified=str(d["certified"]),
-        relative_gap=float(d["relative_gap"]),
-        recovery_error=abs(primal - pstar) / max(1.0, pstar),
-        history=history,
+    return from_core(
+        LinearSolution,
+        core,
+        history=from_core(LinearHistory, core.history),
         depth=H,
         gamma=g,
         widths=ws,
         method=meth,
         t=step,
-        rank_tolerance=float(d["rank_tolerance"]),
     )

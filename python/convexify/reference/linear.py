@@ -1,11 +1,12 @@
-"""Pure-NumPy reference for lens 1 (deep linear networks), written from SPEC section 2 independently of the
-compiled core.  Test oracle and benchmark baseline; no calls into ``convexify._core``.
+"""Pure-NumPy reference for lens 1 (deep linear networks), written from the project's docs (docs/linear.md)
+independently of the compiled core.  Test oracle and benchmark baseline; no calls into ``convexify._core``.
 
-* :func:`range_basis` -- orthonormal basis of range(X) by Householder QR + SVD of R (SPEC 1.4).
-* :func:`closed_form` -- ``P*``, ``M*``, ``L*`` (SPEC 2.2-2.3).
-* :func:`prox_topk` -- PAV weighted isotonic regression (SPEC 2.5).
+* :func:`range_basis` -- orthonormal basis of range(X) by Householder QR + SVD of R
+  (docs/conventions.md#linalg).
+* :func:`closed_form` -- ``P*``, ``M*``, ``L*`` (docs/linear.md#closed-form, docs/linear.md#dual).
+* :func:`prox_topk` -- PAV weighted isotonic regression (docs/linear.md#dr).
 * :func:`douglas_rachford` -- the survey's literal full-form DR with ``n x dH`` iterates (``form="full"``) or
-  the reduced form with ``r x dH`` iterates (``form="reduced"``), with the certificates of SPEC 2.5.
+  the reduced form with ``r x dH`` iterates (``form="reduced"``), with the certificates of docs/linear.md#dr.
 * :func:`recover_weights`, :func:`primal_objective`, :func:`dual_objective`, :func:`solve`.
 """
 
@@ -75,7 +76,10 @@ Basis = Tuple[np.ndarray, np.ndarray, np.ndarray]
 def closed_form(
     X: np.ndarray, Y: np.ndarray, gamma: float, k: int, basis: Optional[Basis] = None
 ) -> Dict[str, Any]:
-    """Closed form of SPEC 2.2-2.3: ``P* = 1/2||Y||^2 - 1/2 sum_{i<=min(k,rY)} (s_i - gamma)_+^2``."""
+    """Closed form: ``P* = 1/2||Y||^2 - 1/2 sum_{i<=min(k,rY)} (s_i - gamma)_+^2``.
+
+    See docs/linear.md#closed-form and docs/linear.md#dual.
+    """
     Ux, _, _ = range_basis(X) if basis is None else basis
     Ytilde = Ux @ (Ux.T @ Y)
     P, s, Qt = _svd(Ytilde)
@@ -91,7 +95,10 @@ def closed_form(
 
 
 def prox_topk(v: np.ndarray, k: int, t: float) -> np.ndarray:
-    """prox of (t/2) * (sum of the k largest squares) by pool-adjacent-violators (SPEC 2.5 pseudo-code)."""
+    """prox of (t/2) * (sum of the k largest squares) by pool-adjacent-violators.
+
+    The pseudo-code of docs/linear.md#dr.
+    """
     v = np.asarray(v, dtype=float)
     order = np.argsort(-np.abs(v), kind="stable")
     a = np.abs(v)[order]
@@ -122,7 +129,9 @@ def douglas_rachford(
     z0: Optional[np.ndarray] = None,
     basis: Optional[Basis] = None,
 ) -> Dict[str, Any]:
-    """DR on the dual (SPEC 2.5) with the certificates ``D_j``, ``P(M_svd)``, ``P(M_shadow)``, relative gap.
+    """DR on the dual with the certificates ``D_j``, ``P(M_svd)``, ``P(M_shadow)``, relative gap.
+
+    See docs/linear.md#dr.
 
     ``form="full"`` iterates ``n x dH`` matrices with ``proj_C(Z) = clip_gamma(P_X Z)`` (the survey's literal
     algorithm); ``form="reduced"`` iterates ``U_x^T L`` (``r x dH``).  Returns the final ``Lambda`` (n x dH),
@@ -197,7 +206,10 @@ def douglas_rachford(
 def recover_weights(
     M: np.ndarray, X: np.ndarray, widths: Sequence[int], dH: int, basis: Optional[Basis] = None
 ) -> List[np.ndarray]:
-    """Balanced factors of SPEC 2.4 from ``M`` (n x dH, columns in range(X), rank <= min(widths))."""
+    """Balanced factors from ``M`` (n x dH, columns in range(X), rank <= min(widths)).
+
+    See docs/linear.md#recovery.
+    """
     H = len(widths) + 1
     Ux, sx, Vx = range_basis(X) if basis is None else basis
     kmax = min(widths)

@@ -3,7 +3,7 @@
 Studies (generated data, seeded): the duality gap of the certified solution versus gamma (far beyond
 sigma_min(Ytilde)) and versus depth; the Douglas–Rachford certificate versus iteration; the non-convex
 baseline (`train_gd`) against the certified optimum; the bottleneck, recovery and Frobenius-ball pitfalls.
-Every claim of the survey's section 2.1 gets a verdict with the numbers (SPEC 2.8).
+Every claim of the survey's section 2.1 gets a verdict with the numbers (docs/linear.md#survey).
 """
 
 from __future__ import annotations
@@ -273,8 +273,8 @@ def run(out_dir: Path, quick: bool) -> Section:
     it_b1 = dr_metrics["bottleneck k=2, t=1"]["iterations"]
     it_b2 = dr_metrics["bottleneck k=2, t=2"]["iterations"]
 
-    # recovery from svd_k(Ytilde - L) at a non-canonical dual optimum (SPEC 2.3 example), and DR from warm
-    # starts
+    # recovery from svd_k(Ytilde - L) at a non-canonical dual optimum (the example of
+    # docs/linear.md#dual), and DR from warm starts
     Xe, Ye = np.eye(2), np.diag([4.0, 3.0])
     d_alt = linear.dual_objective(np.diag([1.0, 0.0]), Xe, Ye, 1.0, 1)
     wrong = linear.primal_objective(
@@ -358,11 +358,11 @@ def run(out_dir: Path, quick: bool) -> Section:
 Ytilde = P_X Y from {s1:.3g} down to sigma_min = {smin:.3g}.  Each point is `convexify.linear.solve` (C++
 Douglas-Rachford on the dual, reduced form; tol = 1e-13 for the gap figure, the default 1e-10 elsewhere); the
 gap is evaluated literally from the returned weights (P(W), survey eq. 2) and the returned Lambda (D(Lambda),
-eq. 3), not assumed.  SPEC 2.8 lists the corrections; in short: the gap is zero for every gamma >= 0
-(L* = U diag(min(s_i, gamma)) V^T), the norm on Lambda is spectral, the dual is that of the rank-constrained
-problem (it differs from the nuclear-norm relaxation when a width binds), and weights must be recovered from a
-certified candidate (DR shadow or closed form), not blindly from svd_k(Ytilde - Lambda).  The survey's claimed
-extension to convolutions/affine layers is not covered and was not tested.
+eq. 3), not assumed.  docs/linear.md#survey lists the corrections; in short: the gap is zero for every
+gamma >= 0 (L* = U diag(min(s_i, gamma)) V^T), the norm on Lambda is spectral, the dual is that of the
+rank-constrained problem (it differs from the nuclear-norm relaxation when a width binds), and weights must be
+recovered from a certified candidate (DR shadow or closed form), not blindly from svd_k(Ytilde - Lambda).  The
+survey's claimed extension to convolutions/affine layers is not covered and was not tested.
 
 Figures: the gap versus gamma and depth (`linear_gap_vs_gamma`), the DR certificate and both primal
 candidates per iteration (`linear_dr_certificate`), and L-BFGS / gradient descent on the factorised weights
