@@ -24,7 +24,15 @@ __all__ = ["patch_sum", "cnn_gram", "cnn_forward_gram"]
 
 
 def patch_sum(K: np.ndarray, q: int) -> np.ndarray:
-    """``(DK)[i, l, j, l'] = sum_k K[i, (l+k) mod p, j, (l'+k) mod p]`` for ``K`` of shape (n, p, n, p)."""
+    """The patch operator of docs/gram.md#cnn.
+
+    Args:
+        K: array of shape (n, p, n, p).
+        q: odd patch size.
+
+    Returns:
+        ``(DK)[i, l, j, l'] = sum_k K[i, (l+k) mod p, j, (l'+k) mod p]``, ``k = -(q-1)/2 .. (q-1)/2``.
+    """
     half = (q - 1) // 2
     out = np.zeros_like(K)
     for k in range(-half, half + 1):

@@ -193,7 +193,16 @@ TrainResult = WideTrainResult
 
 
 def fit_factor(loss: np.ndarray, lo: float = 1e-7, hi: float = 1e-3) -> float:
-    """Per-step factor fitted (least squares on log L) where ``L_k / L_0`` lies in ``[lo, hi]``."""
+    """Per-step factor fitted (least squares on log L) where ``L_k / L_0`` lies in ``[lo, hi]``.
+
+    Args:
+        loss: the loss curve ``L_k``.
+        lo: lower end of the window of ``L_k / L_0``.
+        hi: upper end of the window.
+
+    Returns:
+        ``exp(slope)`` of the fit, or nan when fewer than 3 steps lie in the window.
+    """
     rel = loss / loss[0]
     k = np.flatnonzero((rel >= lo) & (rel <= hi))
     if k.size < 3:

@@ -15,10 +15,20 @@ from ._spectrum import _lambda, _square, spectrum
 
 
 def rate(K: Any, eta: float) -> float:
-    """Du et al.'s per-step factor ``1 - eta lambda_min(K) / 2`` (eq. 15 of the survey).
+    """Du et al.'s per-step factor ``1 - eta lambda_min(K) / 2`` (survey eq. 15; docs/gram.md#theorem).
 
     Valid only under the theorem's hypotheses, whose width and step-size constants are unspecified: this is
-    the *form* of the guarantee, not a certified rate.  ``K`` may be a kernel or a :class:`Spectrum`.
+    the *form* of the guarantee, not a certified rate (docs/gram.md#survey-rate).
+
+    Args:
+        K: a kernel (n, n) or its :class:`Spectrum`.
+        eta: step size ``> 0``.
+
+    Returns:
+        The factor as a float.
+
+    Raises:
+        InputError: ``eta <= 0`` or ``K`` is not a finite square matrix.
     """
     eta = as_real(eta, "eta", minimum=0.0, strict_min=True)
     return 1.0 - eta * _lambda(K).lambda_min / 2.0
