@@ -41,7 +41,8 @@ def test_core_matches_reference_all_layers(rng, activation, arch, depth):
 
 @pytest.mark.parametrize("activation", ["relu", "erf", "softplus", "gelu"])
 def test_resnet_non_unit_norms_pairs_b_with_other_mu(rng, activation):
-    # With unequal norms b_i != b_j and mu_i != mu_j, so the cross term's pairing is visible (SPEC 4.4).
+    # With unequal norms b_i != b_j and mu_i != mu_j, so the cross term's pairing is visible
+    # (docs/gram.md#resnet).
     X = unit_rows(rng, 15, 4) * rng.uniform(0.5, 1.5, size=(15, 1))
     Ks = gram.gram_matrix(X, 4, activation, arch="resnet", c_res=1.7, unit_norm="ignore", return_all=True)
     Rs, _ = ref.gram_resnet(X, 4, activation, c_res=1.7, quadrature_order=64, return_all=True)
@@ -90,7 +91,7 @@ def test_lower_layers_equal_nngp_and_ntk_relation(rng):
         assert rel_upper(res.K, Kh) < 1e-12
         # Theta^(H) >= K^(H) in the Loewner order: every block of the NTK is PSD.
         assert np.linalg.eigvalsh(res.ntk - res.K).min() > -1e-12
-    # The two-layer H^inf of Du, Zhai, Poczos & Singh is K^(1)/2 for ReLU (SPEC 4.8).
+    # The two-layer H^inf of Du, Zhai, Poczos & Singh is K^(1)/2 for ReLU (docs/gram.md#ntk).
     K1 = gram.gram_matrix(X, 1)
     C = np.clip(X @ X.T, -1, 1)
     np.testing.assert_allclose(K1 / 2, C * (np.pi - np.arccos(C)) / (2 * np.pi), atol=1e-15)
@@ -115,11 +116,12 @@ def test_tables_agree_with_direct_evaluation(rng, activation, arch):
     tol = 4e-15 if activation == "relu" else 2e-13
     for a, b in zip(direct, table):
         assert np.abs(a - b).max() <= tol * np.abs(a).max()
-    _, _, info = _core.gram_matrix(X, 3, activation, arch, 1.0, 64, False, 2)
-    assert len(info["table_errors"]) == 3
+    info = _core.gram_matrix(X, 3, activation, arch, 1.0, 64, False, "table")
+    assert len(info.table_errors) == 3
     # Non-constant diagonals (non-unit rows) cannot use the dual-activation tables.
-    _, _, info = _core.gram_matrix(X * np.linspace(0.5, 1.5, 60)[:, None], 3, "tanh", "fc", 1.0, 16, False, 2)
-    assert info["table_errors"] == []
+    Xs = X * np.linspace(0.5, 1.5, 60)[:, None]
+    info = _core.gram_matrix(Xs, 3, "tanh", "fc", 1.0, 16, False, "table")
+    assert info.table_errors == []
 
 
 def test_gauss_hermite_rule_matches_numpy_and_is_exact():
@@ -166,8 +168,8 @@ def test_closed_forms_vs_quadrature():
 
 
 def test_quadrature_order_accuracy(rng):
-    # SPEC 4.7: order 64 gives about 1e-7 on the tanh derivative kernel, 128 about 1e-11; smooth-and-tame
-    # activations reach round-off at 64.  Reference: order 256.
+    # docs/gram.md#quadrature: order 64 gives about 1e-7 on the tanh derivative kernel, 128 about 1e-11;
+    # smooth-and-tame activations reach round-off at 64.  Reference: order 256.
     X = unit_rows(rng, 12, 5)
     for act, tol64, tol128 in (("tanh", 1e-6, 1e-9), ("softplus", 1e-13, 1e-13), ("gelu", 1e-12, 1e-12)):
         exact = gram.gram_matrix(X, 2, act, quadrature_order=256, method="direct")
@@ -230,7 +232,7 @@ def _relu_fc_mp(angle, depth):
 @pytest.mark.parametrize("angle", [1e-8, 1e-6, 1e-4, 1e-2, 0.5, 3.0])
 def test_near_parallel_inputs_angle_form_accurate(angle):
     # Pairs at tiny angles: the angle form keeps K^(H) (a sigma'-kernel) accurate to round-off, where a
-    # rho-form would lose about half the digits (SPEC 4.6).
+    # rho-form would lose about half the digits (docs/gram.md#closed-forms).
     X = np.array([[1.0, 0.0, 0.0], [math.cos(angle), math.sin(angle), 0.0]])
     exact = float(_relu_fc_mp(angle, 3)[0])
     K = gram.gram_matrix(X, 3)
@@ -370,12 +372,12 @@ def test_core_rechecks_inputs():
         _core.gram_matrix(np.eye(2), 2, "swish", "fc", 1.0, 64, False)
     with pytest.raises(ValueError, match="X"):
         _core.gram_matrix(np.array([[np.inf, 1.0]]), 2, "relu", "fc", 1.0, 64, False)
-    with pytest.raises(ValueError, match="k0"):
-        _core.gram_matrix(np.eye(2), 2, "relu", "fc", 1.0, 64, False, 1, np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="k0"):
-        _core.gram_matrix(np.eye(2), 2, "relu", "fc", 1.0, 64, True, 1, np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="tables"):
-        _core.gram_matrix(np.eye(2), 2, "relu", "fc", 1.0, 64, False, 3)
+    with pytest.raises(ValueError, match="out"):
+        _core.gram_matrix(np.eye(2), 2, "relu", "fc", 1.0, 64, False, "auto", np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="out"):
+        _core.gram_matrix(np.eye(2), 2, "relu", "fc", 1.0, 64, True, "auto", np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="method"):
+        _core.gram_matrix(np.eye(2), 2, "relu", "fc", 1.0, 64, False, "fast")
 
 
 def test_spectrum_certificate_rate_bad_inputs():

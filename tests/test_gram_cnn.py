@@ -1,4 +1,4 @@
-"""Lens 3 convolutional ResNet recursion (SPEC 4.5): patch operator, reduction to the ResNet, finite width."""
+"""Lens 3 convolutional ResNet recursion (docs/gram.md#cnn): patch operator, reduction to ResNet, width."""
 
 from __future__ import annotations
 

@@ -46,7 +46,8 @@ def test_finite_width_error_decays_like_inverse_sqrt_width():
 
 
 def test_resnet_finite_width_with_unequal_norms():
-    # Non-unit norms make b_i, mu_i differ between points, so the b/mu pairing of SPEC 4.4 is tested.
+    # Non-unit norms make b_i, mu_i differ between points, so the b/mu pairing of docs/gram.md#resnet is
+    # tested.
     rng = np.random.default_rng(3)
     X = unit_rows(rng, 10, 4) * rng.uniform(0.5, 1.5, size=(10, 1))
     K = gram.gram_matrix(X, 3, arch="resnet", unit_norm="ignore")

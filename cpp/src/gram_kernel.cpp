@@ -1,4 +1,6 @@
-// Fused Gram recursion of lens 3 (SPEC 4.3, 4.4, 4.6, 4.7, 4.12).
+// Fused Gram recursion of lens 3 (see docs/gram.md#fc, docs/gram.md#resnet, docs/gram.md#closed-forms,
+// docs/gram.md#quadrature, docs/gram.md#performance) and the NNGP / NTK of the FC network
+// (docs/gram.md#ntk).
 //
 // Every K^(h)_ij depends only on K^(h-1)_ij and O(n) side vectors (diagonals, and for ResNets b and mu),
 // so all layers are applied to one pair before moving to the next.  The upper triangle is cut into tiles;
@@ -34,7 +36,7 @@ constexpr double kWeightCut = 1e-22;
 using Index = std::int64_t;
 using RowMap = Eigen::Map<const RowMatrix<double>>;
 
-// sin t - t cos t without cancellation (SPEC 4.6 rule 3).
+// sin t - t cos t without cancellation (rule 3 of docs/gram.md#closed-forms).
 inline double sin_minus_t_cos(double t) {
   if (t < 1e-2) {
     const double t2 = t * t;
@@ -43,10 +45,11 @@ inline double sin_minus_t_cos(double t) {
   return std::sin(t) - t * std::cos(t);
 }
 
-// One ReLU layer on the angle (SPEC 4.6 rule 2): cos t' = (sin t + (pi - t) cos t) / pi, carried as
-// 1 - cos t' = (2 pi sin^2(t/2) - (sin t - t cos t)) / pi.  The state is (t, s, c) with s = sin(t/2),
-// c = cos(t/2), so sin t = 2 s c and cos t = c^2 - s^2 need no trigonometric call; the new half-angle
-// sine is s' = sqrt((1 - cos t') / 2) and c' = sqrt(1 - s'^2) has no cancellation because t' <= pi/2.
+// One ReLU layer on the angle (rule 2 of docs/gram.md#closed-forms): cos t' = (sin t + (pi - t) cos t) / pi,
+// carried as 1 - cos t' = (2 pi sin^2(t/2) - (sin t - t cos t)) / pi.  The state is (t, s, c) with s =
+// sin(t/2), c = cos(t/2), so sin t = 2 s c and cos t = c^2 - s^2 need no trigonometric call; the new
+// half-angle sine is s' = sqrt((1 - cos t') / 2) and c' = sqrt(1 - s'^2) has no cancellation because t' <=
+// pi/2.
 struct HalfAngle {
   double t, s, c;
 };
@@ -67,7 +70,8 @@ inline double clip_rho(double rho) {
 
 class Recursion {
  public:
-  Recursion(const double* X, Index n, Index d, const GramOptions& opt)
+  // ntk_layers > 0: also tabulate the derivative u-sides of layers 0..ntk_layers-1 for ntk_pair().
+  Recursion(const double* X, Index n, Index d, const GramOptions& opt, int ntk_layers = 0)
       : X_(X),
         n_(n),
         d_(d),
@@ -77,7 +81,8 @@ class Recursion {
         cs_(c_sigma(opt.activation)),
         r_(opt.c_res / opt.depth),
         angle_form_(opt.activation == Activation::relu && opt.arch == Arch::fc),
-        quadrature_(!has_closed_form(opt.activation)) {
+        quadrature_(!has_closed_form(opt.activation)),
+        ntk_layers_(ntk_layers) {
     norm2_.resize(n);
     norm_.resize(n);
     for (Index i = 0; i < n; ++i) {
@@ -104,7 +109,8 @@ class Recursion {
     }
     build_side();
     const double pairs = 0.5 * static_cast<double>(n) * static_cast<double>(n - 1);
-    if (opt.tables == 2 || (opt.tables == 1 && pairs >= kTablePairs)) build_tables();
+    if (opt.tables == TableMode::table || (opt.tables == TableMode::automatic && pairs >= kTablePairs))
+      build_tables();
   }
 
   const GramSide& side() const { return side_; }
@@ -123,7 +129,7 @@ class Recursion {
         c = cs_ * e_sigma(h - 1, i, j, diag[h - 1][i], diag[h - 1][j], c);
         vals[h] = c;
       }
-      vals[H_] = cs_ * c * e_deriv(i, j, diag[H_ - 1][i], diag[H_ - 1][j], c);
+      vals[H_] = cs_ * c * e_deriv(H_ - 1, i, diag[H_ - 1][i], diag[H_ - 1][j], c);
       return;
     }
     c = cs_ * e_sigma(0, i, j, diag[0][i], diag[0][j], c);
@@ -131,12 +137,12 @@ class Recursion {
     for (int h = 2; h < H_; ++h) {
       const auto& b = side_.b[h - 1];
       const auto& mu = mu_[h - 1];
-      // Cross terms pair b of one point with mu of the other (SPEC 4.4).
+      // Cross terms pair b of one point with mu of the other (see docs/gram.md#resnet).
       c = c + r_ * (b[i] * mu[j] + mu[i] * b[j]) +
           r_ * r_ * e_sigma(h - 1, i, j, diag[h - 1][i], diag[h - 1][j], c);
       vals[h] = c;
     }
-    vals[H_] = r_ * r_ * c * e_deriv(i, j, diag[H_ - 1][i], diag[H_ - 1][j], c);
+    vals[H_] = r_ * r_ * c * e_deriv(H_ - 1, i, diag[H_ - 1][i], diag[H_ - 1][j], c);
   }
 
   // Pairs (i, j0 + b), b < count, of one tile row; vals[h * count + b] = K^(h), h = 0..H.  Table paths run
@@ -213,6 +219,43 @@ class Recursion {
     for (int h = 0; h <= H_; ++h) vals[h] = side_.diag[h][i];
   }
 
+  // NNGP Sigma^(L), NTK Theta^(L) and K = Sigma^(L-1) o Sdot^(L) of pair (i, j) for L = ntk_layers_ (the
+  // recursion was built with depth L + 1, so diag[h] = Sigma^(h)_ii for h <= L); out[0..2].
+  void ntk_pair(Index i, Index j, double k0, double* out) const {
+    const int L = ntk_layers_;
+    const auto& diag = side_.diag;
+    double sig = k0, theta = k0, k_last = 0.0;
+    if (angle_form_ && i != j) {
+      const double nn = norm_[i] * norm_[j];
+      HalfAngle a = initial_angle(i, j, k0 / nn);
+      for (int l = 1; l <= L; ++l) {
+        const double sdot = (kPi - a.t) * kInvPi;  // c_sigma E[sigma' sigma'] = 2 (pi - theta) / (2 pi)
+        k_last = sig * sdot;
+        sig = nn * relu_angle_step(a);
+        theta = sig + sdot * theta;
+      }
+    } else {
+      if (i == j) sig = theta = diag[0][i];
+      for (int l = 1; l <= L; ++l) {
+        const double a = diag[l - 1][i], b = diag[l - 1][j];
+        double sdot, next;
+        if (i == j) {
+          sdot = cs_ * e_diag(l - 1, i, a, true);
+          next = diag[l][i];
+        } else {
+          sdot = cs_ * e_deriv(l - 1, i, a, b, sig);
+          next = cs_ * e_sigma(l - 1, i, j, a, b, sig);
+        }
+        k_last = sig * sdot;
+        sig = next;
+        theta = sig + sdot * theta;
+      }
+    }
+    out[0] = sig;
+    out[1] = theta;
+    out[2] = k_last;
+  }
+
   int depth() const { return H_; }
   // Rough cost of one pair (all layers), in units of a few flops, for the thread-count decision.
   double cost_per_pair() const {
@@ -220,8 +263,8 @@ class Recursion {
   }
 
  private:
-  // FC ReLU in angle form (SPEC 4.6): K^(h)_ij = |x_i||x_j| cos theta^(h), K^(H) = K^(H-1) (pi -
-  // theta^(H-1))/pi.
+  // FC ReLU in angle form (see docs/gram.md#closed-forms): K^(h)_ij = |x_i||x_j| cos theta^(h), K^(H) =
+  // K^(H-1) (pi - theta^(H-1))/pi.
   void relu_fc_pair(Index i, Index j, double k0, double* vals) const {
     const double ni = norm_[i], nj = norm_[j];
     const double cosine = k0 / (ni * nj);
@@ -230,16 +273,29 @@ class Recursion {
       for (int h = 1; h <= H_; ++h) vals[h] = nn * relu_tables_[h - 1](cosine);
       return;
     }
+    HalfAngle a = initial_angle(i, j, cosine);
+    double prev = k0;
+    for (int h = 1; h < H_; ++h) {
+      prev = nn * relu_angle_step(a);
+      vals[h] = prev;
+    }
+    vals[H_] = prev * (kPi - a.t) * kInvPi;
+  }
+
+  // The angle theta^(0) between x_i and x_j with its half-angle sine and cosine: from the cosine where
+  // |cos| <= 0.9, else from the normalised rows so that nearly parallel (or antiparallel) pairs keep their
+  // digits.
+  HalfAngle initial_angle(Index i, Index j, double cosine) const {
     HalfAngle a;
     if (std::abs(cosine) <= 0.9) {
       a.t = std::acos(cosine);
       a.s = std::sqrt(0.5 * (1.0 - cosine));
       a.c = std::sqrt(0.5 * (1.0 + cosine));
     } else {
-      // theta = 2 atan2(|xh_i - xh_j|, |xh_i + xh_j|) (SPEC 4.6 rule 1).
+      // theta = 2 atan2(|xh_i - xh_j|, |xh_i + xh_j|) (rule 1 of docs/gram.md#closed-forms).
       const double* xi = X_ + i * d_;
       const double* xj = X_ + j * d_;
-      const double si = 1.0 / ni, sj = 1.0 / nj;
+      const double si = 1.0 / norm_[i], sj = 1.0 / norm_[j];
       double dm = 0.0, dp = 0.0;
       for (Index k = 0; k < d_; ++k) {
         const double u = xi[k] * si, v = xj[k] * sj;
@@ -253,12 +309,7 @@ class Recursion {
       a.s = dm / hyp;
       a.c = dp / hyp;
     }
-    double prev = k0;
-    for (int h = 1; h < H_; ++h) {
-      prev = nn * relu_angle_step(a);
-      vals[h] = prev;
-    }
-    vals[H_] = prev * (kPi - a.t) * kInvPi;
+    return a;
   }
 
   // E[sigma(u) sigma(v)] for (u, v) ~ N(0, [[a, c], [c, b]]) at layer covariance h (pre-tabulated u-side).
@@ -280,9 +331,8 @@ class Recursion {
     (void)j;
   }
 
-  // E[sigma'(u) sigma'(v)] at the last layer's covariance (built from K^(H-1)).
-  double e_deriv(Index i, Index j, double a, double b, double c) const {
-    (void)j;
+  // E[sigma'(u) sigma'(v)] at the covariance built from K^(h) (gram_matrix: h = H - 1).
+  double e_deriv(int h, Index i, double a, double b, double c) const {
     switch (act_) {
       case Activation::relu:
         return (kPi - std::acos(clip_rho(c / std::sqrt(a * b)))) * kInv2Pi;
@@ -291,12 +341,13 @@ class Recursion {
         return 4.0 * kInvPi / std::sqrt(det);
       }
       default:
-        if (der_ok_) return der_table_(std::acos(clip_rho(c / std::sqrt(a * b))));
-        return quad_pair(&uder_[static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), true);
+        if (der_ok_ && h == H_ - 1) return der_table_(std::acos(clip_rho(c / std::sqrt(a * b))));
+        return quad_pair(&uder_[h][static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), true);
     }
   }
 
-  // sum_s [w_s g(sqrt(a) t_s)] sum_t w_t g(sqrt(b) (rho t_s + sqrt(1 - rho^2) t_t))  (SPEC 4.7).
+  // sum_s [w_s g(sqrt(a) t_s)] sum_t w_t g(sqrt(b) (rho t_s + sqrt(1 - rho^2) t_t))
+  // (docs/gram.md#quadrature).
   double quad_pair(const double* u_side, double b, double rho, bool deriv) const {
     rho = clip_rho(rho);
     const double sb = std::sqrt(b);
@@ -318,9 +369,9 @@ class Recursion {
 
   // E[g(u)^2], u ~ N(0, a): the 2-D rule at rho = 1 collapses to 1-D (the t-weights sum to 1).
   double e_diag(int h, Index i, double a, bool deriv) const {
-    if (!quadrature_) return deriv ? e_deriv(i, i, a, a, a) : e_sigma(h, i, i, a, a, a);
+    if (!quadrature_) return deriv ? e_deriv(h, i, a, a, a) : e_sigma(h, i, i, a, a, a);
     const double* u =
-        deriv ? &uder_[static_cast<std::size_t>(i * q_)] : &usig_[h][static_cast<std::size_t>(i * q_)];
+        deriv ? &uder_[h][static_cast<std::size_t>(i * q_)] : &usig_[h][static_cast<std::size_t>(i * q_)];
     const double sa = std::sqrt(a);
     double total = 0.0;
     for (Index s = 0; s < q_; ++s)
@@ -329,7 +380,8 @@ class Recursion {
     return total;
   }
 
-  // mu(a) = E_{u ~ N(0, a)}[sigma(u)] (SPEC 4.2): closed form for relu, 0 for odd activations, GH q = 128.
+  // mu(a) = E_{u ~ N(0, a)}[sigma(u)] (docs/gram.md#notation): closed form for relu, 0 for odd activations,
+  // GH q = 128.
   double mean(double a) const {
     switch (act_) {
       case Activation::relu:
@@ -392,7 +444,11 @@ class Recursion {
         }
       }
     }
-    if (quadrature_) tabulate_u_side(diag[H_ - 1], true, uder_);
+    uder_.resize(H_);
+    if (quadrature_) {
+      tabulate_u_side(diag[H_ - 1], true, uder_[H_ - 1]);
+      for (int h = 0; h < std::min(ntk_layers_, H_ - 1); ++h) tabulate_u_side(diag[h], true, uder_[h]);
+    }
     const double scale = arch_ == Arch::fc ? cs_ : r_ * r_;
     for (Index i = 0; i < n_; ++i) {
       const double a = diag[H_ - 1][i];
@@ -481,39 +537,47 @@ class Recursion {
   Arch arch_;
   double cs_, r_;
   bool angle_form_, quadrature_;
+  int ntk_layers_;
   std::vector<double> norm2_, norm_;
   std::vector<double> nodes_, weights_, mean_nodes_, mean_weights_;
   Index q_ = 0;
   std::vector<std::vector<double>> usig_;  // usig_[h][i*q + s] = w_s sigma(sqrt(K^(h)_ii) t_s)
-  std::vector<double> uder_;               // w_s sigma'(sqrt(K^(H-1)_ii) t_s)
+  std::vector<std::vector<double>> uder_;  // uder_[h][i*q + s] = w_s sigma'(sqrt(K^(h)_ii) t_s), h = H-1
+                                           // (and h < ntk_layers_)
   std::vector<std::vector<double>> mu_;    // mu_[h][i] = mu_i(K^(h)), resnet
   GramSide side_;
 };
 
-}  // namespace
+// K^(0) = X X^T into the lower triangle of the row-major n x n `dst` (the upper triangle of its column-major
+// view) by one BLAS symmetric rank-k update.  False (nothing written) when no BLAS was given or the sizes do
+// not fit its 32-bit integers.
+bool syrk_k0(BlasSyrk<double> syrk, const double* X, Index n, Index d, double* dst) {
+  constexpr Index kIntMax = 2147483647;
+  if (syrk == nullptr || n > kIntMax || d > kIntMax) return false;
+  char uplo = 'U', trans = 'T';
+  int nn = static_cast<int>(n), kk = static_cast<int>(d), lda = kk, ldc = nn;
+  double alpha = 1.0, beta = 0.0;
+  // X (n x d, row-major) is the column-major d x n matrix A; C = A^T A.  BLAS does not write through `a`.
+  syrk(&uplo, &trans, &nn, &kk, &alpha, const_cast<double*>(X), &lda, &beta, dst, &ldc);
+  return true;
+}
 
-GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const GramOptions& opt, double* out,
-                     bool return_all, bool k0_in_out) {
-  require(n > 0 && d > 0,
-          "X must be non-empty, got shape (" + std::to_string(n) + ", " + std::to_string(d) + ")");
-  require(opt.depth >= 1, "depth must be >= 1, got " + std::to_string(opt.depth));
-  if (opt.arch == Arch::resnet)
-    require(opt.depth >= 2, "depth must be >= 2 for arch='resnet', got " + std::to_string(opt.depth));
-  require_positive(opt.c_res, "c_res");
-  require_range(opt.quadrature_order, 1, 400, "quadrature_order");
-  RowMap Xm(X, n, d);
-  require_finite(Xm, "X");
-
-  const Recursion rec(X, n, d, opt);
-  const int H = opt.depth;
-  const Index nslices = return_all ? H + 1 : 1;
-  const Index first_slice = return_all ? 0 : H;
-
+// The fused tile loop shared by gram_matrix and ntk.  The upper triangle is cut into kTile x kTile tiles;
+// each tile gets its block of K^(0) (from the lower triangle of slices[0] when k0_in_first, else by a small
+// GEMM), calls row(i, j0, count, k0, vals) for every row of the tile, which writes value v of pair
+// (i, j0 + b) at vals[v * count + b], and writes values first_value .. first_value + slices.size() - 1 to
+// the slices and their mirror images.  Tiles are independent, so the result does not depend on the number of
+// threads.  Returns the thread count used.
+template <typename RowFn>
+int fill_tiles(const RowMap& Xm, bool k0_in_first, const std::vector<double*>& slices, Index first_value,
+               Index nvalues, double cost_per_pair, const RowFn& row) {
+  const Index n = Xm.rows(), d = Xm.cols();
+  const Index nslices = static_cast<Index>(slices.size());
   std::vector<std::pair<Index, Index>> tiles;
   for (Index I = 0; I < n; I += kTile)
     for (Index J = I; J < n; J += kTile) tiles.emplace_back(I, J);
   const double pairs = 0.5 * static_cast<double>(n) * static_cast<double>(n + 1);
-  const double work = pairs * (rec.cost_per_pair() + static_cast<double>(d));
+  const double work = pairs * (cost_per_pair + static_cast<double>(d));
   const int nt = threads_for(static_cast<long long>(work / 1000.0), 2000);
   const Index ntiles = static_cast<Index>(tiles.size());
 
@@ -522,15 +586,16 @@ GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const Gram
     const Index I = tiles[t].first, J = tiles[t].second;
     const Index ni = std::min(kTile, n - I), nj = std::min(kTile, n - J);
     RowMatrix<double> k0(ni, nj);
-    if (k0_in_out) {
-      // Lower triangle of `out` holds K^(0): element (i, j), i < j, sits at out[j*n + i].  Only this tile
-      // reads or writes that block, so reading it before writing is enough.
+    if (k0_in_first) {
+      // The lower triangle of slices[0] holds K^(0): element (i, j), i <= j, sits at [j*n + i].  Only this
+      // tile reads or writes that block, so reading it before writing is enough.
+      const double* src = slices[0];
       for (Index b = 0; b < nj; ++b)
-        for (Index a = 0; a < ni; ++a) k0(a, b) = out[(J + b) * n + I + a];
+        for (Index a = 0; a < ni; ++a) k0(a, b) = src[(J + b) * n + I + a];
     } else {
       k0.noalias() = Xm.middleRows(I, ni) * Xm.middleRows(J, nj).transpose();
     }
-    std::vector<double> vals(static_cast<std::size_t>((H + 1) * kTile));
+    std::vector<double> vals(static_cast<std::size_t>(nvalues * kTile));
     // The tile's values per output slice, so that the mirrored block is written row by row (contiguous),
     // not column by column (one page per element at large n).
     std::vector<double> block(static_cast<std::size_t>(nslices * ni * nj));
@@ -538,15 +603,15 @@ GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const Gram
       const Index i = I + a;
       const Index b0 = I == J ? a : 0;
       const Index count = nj - b0;
-      rec.row(i, J + b0, count, &k0(a, b0), vals.data());
+      row(i, J + b0, count, &k0(a, b0), vals.data());
       for (Index s = 0; s < nslices; ++s) {
-        const double* v = vals.data() + (first_slice + s) * count;
-        std::copy(v, v + count, out + s * n * n + i * n + J + b0);
+        const double* v = vals.data() + (first_value + s) * count;
+        std::copy(v, v + count, slices[s] + i * n + J + b0);
         std::copy(v, v + count, block.data() + (s * ni + a) * nj + b0);
       }
     }
     for (Index s = 0; s < nslices; ++s) {
-      double* slice = out + s * n * n;
+      double* slice = slices[s];
       const double* blk = block.data() + s * ni * nj;
       for (Index b = 0; b < nj; ++b) {
         double* dst = slice + (J + b) * n + I;
@@ -555,9 +620,63 @@ GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const Gram
       }
     }
   }
+  return nt;
+}
+
+void check_inputs(const double* X, std::int64_t n, std::int64_t d, const GramOptions& opt) {
+  require(n > 0 && d > 0,
+          "X must be non-empty, got shape (" + std::to_string(n) + ", " + std::to_string(d) + ")");
+  require(opt.depth >= 1, "depth must be >= 1, got " + std::to_string(opt.depth));
+  if (opt.arch == Arch::resnet)
+    require(opt.depth >= 2, "depth must be >= 2 for arch='resnet', got " + std::to_string(opt.depth));
+  require_positive(opt.c_res, "c_res");
+  require_range(opt.quadrature_order, 1, 400, "quadrature_order");
+  require_finite(RowMap(X, n, d), "X");
+}
+
+}  // namespace
+
+GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const GramOptions& opt, double* out,
+                     bool return_all) {
+  check_inputs(X, n, d, opt);
+  const Recursion rec(X, n, d, opt);
+  const int H = opt.depth;
+  const Index nslices = return_all ? H + 1 : 1;
+  std::vector<double*> slices;
+  for (Index s = 0; s < nslices; ++s) slices.push_back(out + s * n * n);
+  const bool k0_in_first = syrk_k0(opt.syrk, X, n, d, out);
+  const int nt =
+      fill_tiles(RowMap(X, n, d), k0_in_first, slices, return_all ? 0 : H, H + 1, rec.cost_per_pair(),
+                 [&rec](Index i, Index j0, Index count, const double* k0, double* vals) {
+                   rec.row(i, j0, count, k0, vals);
+                 });
   GramSide side = rec.side();
   side.threads = nt;
   return side;
+}
+
+NtkResult ntk(const double* X, std::int64_t n, std::int64_t d, const GramOptions& options) {
+  check_inputs(X, n, d, options);
+  require(options.arch == Arch::fc, "ntk: arch must be 'fc'");
+  GramOptions opt = options;
+  opt.depth = options.depth + 1;  // Sigma^(h), h <= H, are the lower layers of the depth-(H + 1) recursion
+  opt.tables = TableMode::direct;
+  const Recursion rec(X, n, d, opt, options.depth);
+  NtkResult res;
+  res.nngp.resize(n, n);
+  res.ntk.resize(n, n);
+  res.K.resize(n, n);
+  const bool k0_in_first = syrk_k0(opt.syrk, X, n, d, res.nngp.data());
+  res.threads = fill_tiles(RowMap(X, n, d), k0_in_first, {res.nngp.data(), res.ntk.data(), res.K.data()}, 0,
+                           3, 3.0 * rec.cost_per_pair(),
+                           [&rec](Index i, Index j0, Index count, const double* k0, double* vals) {
+                             double v[3];
+                             for (Index b = 0; b < count; ++b) {
+                               rec.ntk_pair(i, j0 + b, k0[b], v);
+                               for (int s = 0; s < 3; ++s) vals[s * count + b] = v[s];
+                             }
+                           });
+  return res;
 }
 
 }  // namespace convexify::gram

@@ -1,7 +1,7 @@
-// Activations, probabilists' Gauss-Hermite rules and c_sigma for lens 3 (SPEC 4.6, 4.7).
+// Activations, probabilists' Gauss-Hermite rules and c_sigma for lens 3 (see docs/gram.md#closed-forms and
+// docs/gram.md#quadrature).
 #include <Eigen/Eigenvalues>
 #include <cmath>
-#include <string>
 
 #include "convexify/checks.hpp"
 #include "convexify/gram.hpp"
@@ -13,23 +13,6 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr double kSqrt1_2 = 0.70710678118654752440;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 }  // namespace
-
-Activation parse_activation(const std::string& name) {
-  if (name == "relu") return Activation::relu;
-  if (name == "erf") return Activation::erf;
-  if (name == "tanh") return Activation::tanh;
-  if (name == "softplus") return Activation::softplus;
-  if (name == "sigmoid") return Activation::sigmoid;
-  if (name == "gelu") return Activation::gelu;
-  fail("activation must be one of ['relu', 'erf', 'tanh', 'softplus', 'sigmoid', 'gelu'], got '" + name +
-       "'");
-}
-
-Arch parse_arch(const std::string& name) {
-  if (name == "fc") return Arch::fc;
-  if (name == "resnet") return Arch::resnet;
-  fail("arch must be one of ['fc', 'resnet'], got '" + name + "'");
-}
 
 bool has_closed_form(Activation act) {
   return act == Activation::relu || act == Activation::erf;

@@ -1,5 +1,6 @@
 // Piecewise Chebyshev interpolation on uniform panels, used by lens 3 to replace per-pair evaluations of a
-// one-variable map (a dual activation, or the whole ReLU angle recursion) by an O(1) lookup (SPEC 4.7).
+// one-variable map (a dual activation, or the whole ReLU angle recursion) by an O(1) lookup (see
+// docs/gram.md#quadrature).
 #pragma once
 
 #include <algorithm>

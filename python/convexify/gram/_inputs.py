@@ -6,7 +6,7 @@ from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
 
-from .._errors import InputError, InputTypeError
+from .._errors import ConvexifyWarning, InputError, InputTypeError
 from .._validate import as_array, as_choice, as_int
 
 ACTIVATIONS = ("relu", "erf", "tanh", "softplus", "sigmoid", "gelu")
@@ -87,5 +87,9 @@ def _cnn_inputs(X: Any, normalize: bool, patch_size: Any) -> Tuple[np.ndarray, i
     if normalize:
         X = np.ascontiguousarray(X / norms[:, None, None])
     elif np.max(np.abs(norms - 1.0)) > UNIT_NORM_TOL:
-        warnings.warn("CNN inputs without unit norm: the recursion is applied as is (SPEC 4.5)", stacklevel=3)
+        warnings.warn(
+            "CNN inputs without unit norm: the recursion is applied as is (docs/gram.md#cnn)",
+            ConvexifyWarning,
+            stacklevel=3,
+        )
     return X, q

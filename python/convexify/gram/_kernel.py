@@ -10,22 +10,28 @@ from .. import _core
 from .._cuda import resolve_device
 from .._errors import InputTypeError
 from .._validate import as_choice, as_int, as_real
+from . import _expect
 from ._inputs import ARCHS, Activation, _activation, _cnn_inputs, _depth, _inputs
 
 
 # ---------------------------------------------------------------------------------------------- kernels
 def c_sigma(activation: Activation) -> float:
-    """``c_sigma = 1 / E_{z~N(0,1)}[sigma(z)^2]`` (SPEC 4.1).
+    """The normalising constant ``c_sigma = 1 / E_{z~N(0,1)}[sigma(z)^2]`` (docs/gram.md#networks).
 
     Exactly 2 for ReLU ("He" scaling), ``1 / ((2/pi) asin(2/3))`` for erf, and Gauss-Hermite quadrature of
-    order 200 for the other activations (and for a user pair ``(sigma, sigma')``).
-    """
-    act = _activation(activation)
-    if isinstance(act, str):
-        return float(_core.gram_c_sigma(act))
-    from ..reference import gram as ref
+    order 200 for the other activations and for a user pair ``(sigma, sigma')`` (docs/gram.md#quadrature).
 
-    return ref.c_sigma(act)
+    Args:
+        activation: one of :data:`ACTIVATIONS`, or a pair ``(sigma, sigma_prime)`` of vectorised callables.
+
+    Returns:
+        ``c_sigma`` as a float.
+
+    Raises:
+        InputTypeError: ``activation`` is neither a known name nor a pair of callables.
+        InputError: unknown activation name.
+    """
+    return _expect.c_sigma(_activation(activation))
 
 
 def gram_matrix(
@@ -45,64 +51,77 @@ def gram_matrix(
 ) -> Union[np.ndarray, List[np.ndarray]]:
     """Du et al.'s Gram matrix ``K^(H)`` of ``X`` (n, d) for a network with ``depth = H`` hidden layers.
 
-    FC (SPEC 4.3, the corrected Definition 1; ``A_ij(K)`` is the 2 x 2 block of ``K`` at ``(i, j)``)::
+    FC (docs/gram.md#fc, the corrected Definition 1 of Du et al. 2019; ``A_ij(K)`` is the 2 x 2 block of
+    ``K`` at ``(i, j)``)::
 
         K^(0) = X X^T
         K^(h) = c_sigma E_{(u,v) ~ N(0, A(K^(h-1)))}[sigma(u) sigma(v)]              h = 1 .. H-1
         K^(H) = c_sigma K^(H-1) o E_{(u,v) ~ N(0, A(K^(H-1)))}[sigma'(u) sigma'(v)]
 
-    ResNet (SPEC 4.4, ``H >= 2``, ``r = c_res / H``, ``mu_i = E[sigma(u)]``, ``u ~ N(0, K^(h-1)_ii)``)::
+    ResNet (docs/gram.md#resnet, ``H >= 2``, ``r = c_res / H``, ``mu_i = E[sigma(u)]``,
+    ``u ~ N(0, K^(h-1)_ii)``)::
 
         K^(1) = c_sigma E_{K^(0)}[sigma sigma],   b^(1)_i = sqrt(c_sigma) mu_i(K^(0))
         K^(h) = K^(h-1) + r (b_i mu_j + mu_i b_j) + r^2 E_{K^(h-1)}[sigma sigma],  b^(h) = b^(h-1) + r mu
         K^(H) = r^2 K^(H-1) o E_{K^(H-1)}[sigma' sigma']
 
     Expectations: closed forms for ``"relu"`` (arc-cosine kernels; the FC recursion is carried in angle form,
-    accurate to round-off for pairs at angles down to 1e-8) and ``"erf"``; tensor 2-D Gauss-Hermite of order
-    ``quadrature_order`` (in [8, 256]; 64 gives about 1e-7 on the tanh derivative kernel, 128 about 1e-11) for
-    ``"tanh"``, ``"softplus"``, ``"sigmoid"``, ``"gelu"``; weights below ``1e-22`` of the largest are dropped
-    (their total contribution is below round-off).  A user pair ``(sigma, sigma_prime)`` of vectorised
-    callables runs on a (slow) numpy quadrature path.
+    accurate to round-off for pairs at angles down to 1e-8) and ``"erf"`` (docs/gram.md#closed-forms); tensor
+    2-D Gauss-Hermite of order ``quadrature_order`` (in [8, 256]; 64 gives about 1e-7 on the tanh derivative
+    kernel, 128 about 1e-11) for ``"tanh"``, ``"softplus"``, ``"sigmoid"``, ``"gelu"``; weights below
+    ``1e-22`` of the largest are dropped (their total contribution is below round-off;
+    docs/gram.md#quadrature).  A user pair ``(sigma, sigma_prime)`` of vectorised callables runs on a (slow)
+    lens-side numpy quadrature path over the core's Gauss-Hermite rule.
 
     Tables (``method``): a one-variable map evaluated for every pair is replaced by a piecewise-Chebyshev
     table, built once and verified between its nodes: the ReLU FC angle recursion as a function of
     ``cos theta^(0)`` for ``|cos| <= 0.9`` (agreeing with the direct angle form to about 1e-15; pairs with
     ``|cos| > 0.9`` always take the direct angle path), and, when a layer's diagonal is constant (unit-norm
-    inputs), its dual activations ``E[sigma sigma](theta)`` / ``E[sigma' sigma'](theta)`` (SPEC 4.7 fast
-    path; to 1e-13 relative of the quadrature they replace).  ``"auto"`` uses tables above 20000 pairs,
-    ``"direct"`` never, ``"table"`` wherever they apply.  A table that fails its check is not used.
+    inputs), its dual activations ``E[sigma sigma](theta)`` / ``E[sigma' sigma'](theta)`` (the fast path of
+    docs/gram.md#quadrature; to 1e-13 relative of the quadrature they replace).  ``"auto"`` uses tables above
+    20000 pairs, ``"direct"`` never, ``"table"`` wherever they apply.  A table that fails its check is not
+    used.
 
-    Convolutional ResNet (SPEC 4.5, ``arch="cnn"``): ``X`` of shape ``(n, C, p)`` (1-D signals, like
+    Convolutional ResNet (docs/gram.md#cnn, ``arch="cnn"``): ``X`` of shape ``(n, C, p)`` (1-D signals, like
     ``torch.nn.Conv1d``), circular padding, odd ``patch_size``; the ResNet recursion runs on the ``(n p) x
     (n p)`` matrix over virtual points ``(i, l)`` with pre-activation covariances given by the patch sums
     ``(DK)[i, l, j, l'] = sum_k K[i, l+k, j, l'+k]``, and ``K^(H)_ij = r^2 sum_l (DK)[i,l,j,l]
-    E[sigma'(U_l) sigma'(V_l)]``.  Computed in numpy (``O((n p)^2)`` memory; the fused C++ path covers FC and
-    ResNet only); ReLU and erf by closed forms (``rho`` form), others by 2-D quadrature.  Non-unit-norm CNN
-    inputs only warn.  ``return_all`` gives the states ``K^(h)`` (shape ``(n, p, n, p)``) for ``h < H`` and
-    ``K^(H)`` (n, n).
+    E[sigma'(U_l) sigma'(V_l)]``.  Computed in lens-side numpy (``O((n p)^2)`` memory; the fused C++ path
+    covers FC and ResNet only); ReLU and erf by closed forms (``rho`` form), others by 2-D quadrature.
+    Non-unit-norm CNN inputs only warn.
 
-    Parameters
-    ----------
-    X : (n, d) array (``(n, C, p)`` for ``"cnn"``); rows must have unit norm (within 1e-8) unless
-        ``normalize=True`` (rows are rescaled; a zero row is an error) or ``unit_norm="ignore"`` (the
-        recursion is applied to the raw rows).
-    depth : ``H >= 1`` (``H >= 2`` for ``arch="resnet"`` and ``"cnn"``).
-    arch : ``"fc"``, ``"resnet"`` or ``"cnn"``.   c_res : residual scale ``> 0`` (ResNet and CNN).
-    patch_size : odd patch size ``q`` (CNN only).
-    return_all : return the list ``[K^(0), ..., K^(H)]`` (views into one ``(H+1, n, n)`` array).
-    device : ``"cpu"`` (default), ``"cuda"`` or ``"auto"``.  The optional CUDA kernel (one thread per pair,
-        all layers in registers) covers ``"relu"`` and ``"erf"`` for ``"fc"`` and ``"resnet"`` without
-        ``return_all``; ``"cuda"`` raises ``RuntimeError`` saying why when no GPU (or no CUDA build) is
-        usable or the case is not covered, ``"auto"`` then falls back to the CPU.
+    Cost (docs/gram.md#performance): ``K^(0) = X X^T`` by SciPy's BLAS ``dsyrk`` into the output buffer
+    inside the core call, then one fused C++ pass per pair of the upper triangle through all layers (tiles,
+    threads above about 30000 pairs, results independent of ``convexify.set_num_threads``), mirrored so the
+    result is exactly symmetric.  With ``return_all`` the ``H + 1`` layers are written in the same pass.
 
-    Returns
-    -------
-    ``K^(H)`` as an exactly symmetric (n, n) float64 array, or the list of all layers.
+    Args:
+        X: (n, d) array (``(n, C, p)`` for ``"cnn"``); rows must have unit norm (within 1e-8) unless
+            ``normalize=True`` (rows are rescaled; a zero row is an error) or ``unit_norm="ignore"`` (the
+            recursion is applied to the raw rows).
+        depth: ``H >= 1`` (``H >= 2`` for ``arch="resnet"`` and ``"cnn"``).
+        activation: one of :data:`ACTIVATIONS` or a pair ``(sigma, sigma_prime)`` of vectorised callables.
+        arch: ``"fc"``, ``"resnet"`` or ``"cnn"``.
+        c_res: residual scale ``> 0`` (ResNet and CNN).
+        quadrature_order: Gauss-Hermite order in [8, 256] for smooth activations.
+        normalize: rescale the rows (samples) to unit norm first.
+        return_all: return the list ``[K^(0), ..., K^(H)]`` (views into one ``(H+1, n, n)`` array; for
+            ``"cnn"`` the states ``K^(h)``, ``h < H``, have shape ``(n, p, n, p)``).
+        unit_norm: ``"raise"``, ``"normalize"`` or ``"ignore"``; overrides ``normalize`` when given.
+        method: ``"auto"``, ``"direct"`` or ``"table"`` (see above).
+        patch_size: odd patch size ``q`` (CNN only).
+        device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``.  The optional CUDA kernel (one thread per
+            pair, all layers in registers) covers ``"relu"`` and ``"erf"`` for ``"fc"`` and ``"resnet"``
+            without ``return_all``; ``"cuda"`` raises ``RuntimeError`` saying why when no GPU (or no CUDA
+            build) is usable or the case is not covered, ``"auto"`` then falls back to the CPU.
 
-    Cost: ``K^(0) = X X^T`` by BLAS ``dsyrk`` into the output buffer, then one fused C++ pass per pair of
-    the upper triangle through all layers (tiles, threads above about 30000 pairs, results independent of
-    ``convexify.set_num_threads``), mirrored so the result is exactly symmetric.  With ``return_all`` the
-    ``H + 1`` layers are written in the same pass.
+    Returns:
+        ``K^(H)`` as an exactly symmetric (n, n) float64 array, or the list of all layers.
+
+    Raises:
+        InputError: an argument is out of range or ``X`` has a zero row, non-unit rows (unless allowed) or
+            non-finite entries; the message names the argument.
+        InputTypeError: an argument has the wrong type.
     """
     arch = as_choice(arch, "arch", ARCHS)
     act = _activation(activation)
@@ -111,7 +130,7 @@ def gram_matrix(
     q = as_int(quadrature_order, "quadrature_order", minimum=8, maximum=256)
     if not isinstance(return_all, (bool, np.bool_)):
         raise InputTypeError(f"return_all must be a bool, got {return_all!r}")
-    tables = {"direct": 0, "auto": 1, "table": 2}[as_choice(method, "method", ("auto", "direct", "table"))]
+    method = as_choice(method, "method", ("auto", "direct", "table"))
     if arch == "cnn":
         from ._cnn import cnn_gram
 
@@ -125,24 +144,11 @@ def gram_matrix(
         fn = _core.gram_matrix_cuda_f64
         return fn(Xv, H, ("relu", "erf").index(act), ("fc", "resnet").index(arch), c_res)
     if isinstance(act, str):
-        # K^(0) = X X^T by a BLAS symmetric rank-k update (one triangle, SPEC 4.12) written into the output
-        # buffer, which the core then overwrites in place: one n x n array (H + 1 with return_all).
-        from scipy.linalg.blas import dsyrk
-
-        n = Xv.shape[0]
-        buf = np.empty((H + 1, n, n) if return_all else (n, n))
-        first = buf[0] if return_all else buf
-        dsyrk(1.0, Xv.T, trans=1, c=first.T, overwrite_c=1)  # Fortran upper = row-major lower triangle
-        K, _, _ = _core.gram_matrix(Xv, H, act, arch, c_res, q, bool(return_all), tables, buf)
-        return list(K) if return_all else K
-    from ..reference import gram as ref
-
+        res = _core.gram_matrix(Xv, H, act, arch, c_res, q, bool(return_all), method)
+        return list(res.K) if return_all else res.K
     if arch == "fc":
-        out = ref.gram_fc(Xv, H, act, quadrature_order=q, return_all=bool(return_all))
+        out = _expect.gram_fc(Xv, H, act, q)
     else:
-        out = ref.gram_resnet(Xv, H, act, c_res=c_res, quadrature_order=q, return_all=bool(return_all))
-        if return_all:
-            out = out[0]
-    if return_all:
-        return [0.5 * (k + k.T) for k in out]
-    return 0.5 * (out + out.T)
+        out = _expect.gram_resnet(Xv, H, act, c_res, q)
+    out = [0.5 * (k + k.T) for k in out]
+    return out if return_all else out[-1]

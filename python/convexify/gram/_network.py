@@ -1,4 +1,5 @@
-"""Finite-width networks of lens 3 in Du et al.'s parametrisation (SPEC 4.1, 4.11), in numpy.
+"""Finite-width networks of lens 3 in Du et al.'s parametrisation (docs/gram.md#networks,
+docs/gram.md#validation), in numpy.
 
 Forward pass, per-sample backpropagation of ``u_i`` (the Jacobian is block-diagonal across samples, so one
 backward pass with unit output gradients gives every ``du_i/dZ_i^(h)``), the Gram blocks
@@ -15,18 +16,19 @@ import numpy as np
 
 from .._errors import DivergenceError, InputError
 from .._validate import as_array, as_choice, as_int, as_real
+from . import _expect
 from ._inputs import _activation, _cnn_inputs, _depth, _inputs
 from ._kernel import c_sigma, gram_matrix
 from ._spectrum import spectrum
 
-__all__ = ["empirical_gram", "train_wide", "TrainResult"]
+__all__ = ["empirical_gram", "train_wide", "WideTrainResult", "TrainResult"]
 
 
 class _Net:
-    def __init__(self, d0: int, width: int, depth: int, activation, arch: str, c_res: float, seed: int):
-        from ..reference import gram as ref
+    """A width-``m`` FC or ResNet network with i.i.d. N(0, 1) weights (docs/gram.md#networks)."""
 
-        self.sigma, self.dsigma = ref.activation_pair(activation)
+    def __init__(self, d0: int, width: int, depth: int, activation, arch: str, c_res: float, seed: int):
+        self.sigma, self.dsigma = _expect.activation_pair(activation)
         self.cs = c_sigma(activation)
         self.m, self.H, self.arch, self.r = width, depth, arch, c_res / depth
         rng = np.random.default_rng(seed)
@@ -94,15 +96,32 @@ def empirical_gram(
     block: str = "last",
     patch_size: int = 3,
 ) -> np.ndarray:
-    """Finite-width Gram ``G^(H)(0)`` of a randomly initialised network (SPEC 4.3, 4.11).
+    """Finite-width Gram ``G^(H)(0)`` of a randomly initialised network (docs/gram.md#fc,
+    docs/gram.md#validation).
 
     ``G^(H)_ij = <du_i/dW^(H), du_j/dW^(H)> = (c/m) <x_i^(H-1), x_j^(H-1)> sum_r a_r^2 sigma'(w_r.x_i^(H-1))
     sigma'(w_r.x_j^(H-1))`` with ``c = c_sigma`` (FC) or ``c = r^2 = (c_res/H)^2`` (ResNet).  It
-    converges to ``K^(H)`` of :func:`convexify.gram.gram_matrix` like ``m^{-1/2}``.  ``block="full"`` returns
-    the full Gram ``G = sum_h G^(h) + G^(a)`` of all ``H + 1`` trained matrices (the empirical NTK).
-    Weights are i.i.d. N(0, 1) from ``numpy.random.default_rng(seed)``; inputs are used as given.
-    ``arch="cnn"``: ``X`` of shape ``(n, C, p)``, the convolutional ResNet of SPEC 4.1 with odd
-    ``patch_size`` (last block only).
+    converges to ``K^(H)`` of :func:`convexify.gram.gram_matrix` like ``m^{-1/2}``.  Weights are i.i.d.
+    N(0, 1) from ``numpy.random.default_rng(seed)``; inputs are used as given.
+
+    Args:
+        X: (n, d) inputs (``(n, C, p)`` for ``arch="cnn"``).
+        width: width ``m >= 1``.
+        depth: ``H >= 1`` (``>= 2`` for ``"resnet"`` and ``"cnn"``).
+        activation: one of :data:`ACTIVATIONS` or a pair ``(sigma, sigma_prime)`` of vectorised callables.
+        arch: ``"fc"``, ``"resnet"`` or ``"cnn"`` (the convolutional ResNet of docs/gram.md#networks).
+        seed: seed of the weights.
+        c_res: residual scale ``> 0``.
+        block: ``"last"`` for ``G^(H)``; ``"full"`` for the full Gram ``G = sum_h G^(h) + G^(a)`` of all
+            ``H + 1`` trained matrices (the empirical NTK; not for ``"cnn"``).
+        patch_size: odd patch size (``"cnn"`` only).
+
+    Returns:
+        The exactly symmetric (n, n) Gram matrix.
+
+    Raises:
+        InputError: an argument is out of range.
+        InputTypeError: an argument has the wrong type.
     """
     if arch == "cnn":
         from ._cnn import cnn_forward_gram
@@ -129,24 +148,27 @@ def empirical_gram(
 
 
 @dataclass(frozen=True)
-class TrainResult:
-    """GD on a finite-width network (SPEC 4.11).
+class WideTrainResult:
+    """The result of :func:`train_wide`: full-batch GD on a finite-width network (docs/gram.md#validation).
 
-    Attributes
-    ----------
-    loss : ``L_k``, ``k = 0..iters``.
-    eta : step size used.
-    G0 : Gram matrix at initialisation of the trained parameter subset (``train="last"``: ``G^(H)(0)``;
-        ``"all"``: the full empirical NTK).
-    lambda_min_G0, lambda_max_G0 : its extreme eigenvalues.
-    empirical_factor : fitted per-step loss factor where ``L_k/L_0`` is in ``[1e-7, 1e-3]`` (nan if no
-        such window of >= 3 steps).
-    kernel_factor : ``(1 - eta lambda_min(G0))^2``, the slowest mode of the linearised model.
-    theorem_factor : ``1 - eta lambda_min(K^(H)) / 2`` with the infinite-width ``K^(H)``.
-    bound_holds : whether ``L_k <= theorem_factor^k L_0`` at every step.
-    loss_linear : ``1/2 ||(I - eta G0)^k r_0||^2``, the ``G(0)``-linearised curve.
-    laziness : ``max_k |L_k - L_k^lin| / L_k``.
-    drift_fro, drift_spec : per layer ``m^{-1/2} ||W^(h)(k) - W^(h)(0)||`` (Frobenius / spectral) at the end.
+    Attributes:
+        loss: ``L_k``, ``k = 0..iters``.
+        eta: step size used.
+        G0: Gram matrix at initialisation of the trained parameter subset (``train="last"``: ``G^(H)(0)``;
+            ``"all"``: the full empirical NTK).
+        lambda_min_G0: smallest eigenvalue of ``G0``.
+        lambda_max_G0: largest eigenvalue of ``G0``.
+        empirical_factor: fitted per-step loss factor where ``L_k/L_0`` is in ``[1e-7, 1e-3]`` (nan if no
+            such window of >= 3 steps).
+        kernel_factor: ``(1 - eta lambda_min(G0))^2``, the slowest mode of the linearised model (nan when
+            ``eta lambda_max(G0) >= 2``).
+        theorem_factor: ``1 - eta lambda_min(K^(H)) / 2`` with the infinite-width ``K^(H)`` (survey eq. 15).
+        bound_holds: whether ``L_k <= theorem_factor^k L_0`` at every step.
+        loss_linear: ``1/2 ||(I - eta G0)^k r_0||^2``, the ``G(0)``-linearised curve.
+        laziness: ``max_k |L_k - L_k^lin| / L_k``.
+        drift_fro: per layer ``m^{-1/2} ||W^(h)(k) - W^(h)(0)||_F`` at the end.
+        drift_spec: per layer ``m^{-1/2} ||W^(h)(k) - W^(h)(0)||_2`` at the end.
+        info: ``lambda_min_K``, ``train``, ``arch``, ``width``, ``depth``.
     """
 
     loss: np.ndarray
@@ -165,8 +187,22 @@ class TrainResult:
     info: Dict[str, Any]
 
 
+#: Backward-compatible alias of :class:`WideTrainResult`, the result of :func:`train_wide` (its earlier
+#: name); new code should use ``WideTrainResult``.
+TrainResult = WideTrainResult
+
+
 def fit_factor(loss: np.ndarray, lo: float = 1e-7, hi: float = 1e-3) -> float:
-    """Per-step factor fitted (least squares on log L) where ``L_k / L_0`` lies in ``[lo, hi]``."""
+    """Per-step factor fitted (least squares on log L) where ``L_k / L_0`` lies in ``[lo, hi]``.
+
+    Args:
+        loss: the loss curve ``L_k``.
+        lo: lower end of the window of ``L_k / L_0``.
+        hi: upper end of the window.
+
+    Returns:
+        ``exp(slope)`` of the fit, or nan when fewer than 3 steps lie in the window.
+    """
     rel = loss / loss[0]
     k = np.flatnonzero((rel >= lo) & (rel <= hi))
     if k.size < 3:
@@ -187,13 +223,35 @@ def train_wide(
     seed: int = 0,
     c_res: float = 1.0,
     train: str = "all",
-) -> TrainResult:
-    """Full-batch GD on ``L = 1/2 sum_i (u_i - y_i)^2`` for a width-``m`` network (SPEC 4.1, 4.11).
+) -> WideTrainResult:
+    """Full-batch GD on ``L = 1/2 sum_i (u_i - y_i)^2`` for a width-``m`` network (docs/gram.md#networks,
+    docs/gram.md#validation).
 
     ``train="all"`` updates every ``W^(h)`` and ``a``; ``"last"`` only ``W^(H)`` (the block Du et al.'s
-    ``K^(H)`` describes).  ``eta=None`` uses ``1 / lambda_max(G(0))`` of the trained subset.  Returns the loss
-    curve with the empirical per-step factor, the kernel-regime and theorem-form predictions, and laziness
-    diagnostics.  Raises :class:`convexify.DivergenceError` on a non-finite loss.
+    ``K^(H)`` describes).  The loss curve comes with the empirical per-step factor, the kernel-regime
+    prediction ``(1 - eta lambda_min(G(0)))^2`` and the theorem's form ``1 - eta lambda_min(K^(H)) / 2``
+    (survey eq. 15; docs/gram.md#theorem), and laziness diagnostics.
+
+    Args:
+        X: (n, d) inputs, used as given.
+        y: (n,) targets.
+        width: width ``m >= 1``.
+        depth: ``H >= 1`` (``>= 2`` for ``"resnet"``).
+        eta: step size ``> 0``; ``None`` uses ``1 / lambda_max(G(0))`` of the trained subset.
+        iters: number of GD steps ``>= 0``.
+        activation: one of :data:`ACTIVATIONS` or a pair ``(sigma, sigma_prime)`` of vectorised callables.
+        arch: ``"fc"`` or ``"resnet"``.
+        seed: seed of the initial weights.
+        c_res: residual scale ``> 0``.
+        train: ``"all"`` or ``"last"``.
+
+    Returns:
+        :class:`WideTrainResult`.
+
+    Raises:
+        InputError: an argument is out of range or ``y`` has the wrong length.
+        InputTypeError: an argument has the wrong type.
+        DivergenceError: the loss became non-finite.
     """
 
     Xv, width, H, act, arch, c_res, seed = _check(X, width, depth, activation, arch, c_res, seed)
@@ -244,7 +302,7 @@ def train_wide(
     drift_fro = [float(np.linalg.norm(net.W[h] - W0[h]) / sqm) for h in range(H)]
     drift_spec = [float(np.linalg.norm(net.W[h] - W0[h], 2) / sqm) for h in range(H)]
     stable = eta * w0[-1] < 2.0
-    return TrainResult(
+    return WideTrainResult(
         loss=loss,
         eta=float(eta),
         G0=G0,

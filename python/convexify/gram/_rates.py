@@ -15,10 +15,20 @@ from ._spectrum import _lambda, _square, spectrum
 
 
 def rate(K: Any, eta: float) -> float:
-    """Du et al.'s per-step factor ``1 - eta lambda_min(K) / 2`` (eq. 15 of the survey).
+    """Du et al.'s per-step factor ``1 - eta lambda_min(K) / 2`` (survey eq. 15; docs/gram.md#theorem).
 
     Valid only under the theorem's hypotheses, whose width and step-size constants are unspecified: this is
-    the *form* of the guarantee, not a certified rate.  ``K`` may be a kernel or a :class:`Spectrum`.
+    the *form* of the guarantee, not a certified rate (docs/gram.md#survey-rate).
+
+    Args:
+        K: a kernel (n, n) or its :class:`Spectrum`.
+        eta: step size ``> 0``.
+
+    Returns:
+        The factor as a float.
+
+    Raises:
+        InputError: ``eta <= 0`` or ``K`` is not a finite square matrix.
     """
     eta = as_real(eta, "eta", minimum=0.0, strict_min=True)
     return 1.0 - eta * _lambda(K).lambda_min / 2.0
@@ -26,14 +36,14 @@ def rate(K: Any, eta: float) -> float:
 
 @dataclass(frozen=True)
 class KernelPrediction:
-    """Kernel-regime prediction for GD with step ``eta`` on the linearised model (SPEC 4.10).
+    """Kernel-regime prediction for GD with step ``eta`` on the linearised model (docs/gram.md#theorem).
 
-    Attributes
-    ----------
-    theorem_factor : ``1 - eta lambda_min / 2`` (the theorem's form).
-    kernel_factor : per-step loss factor ``(1 - eta lambda_min)^2`` of the slowest mode (``nan`` if unstable).
-    stable : ``eta lambda_max < 2``.
-    curve : ``L_k = 1/2 ||(I - eta K)^k r0||^2`` for ``k = 0..iters`` when ``r0`` is given, else None.
+    Attributes:
+        theorem_factor: ``1 - eta lambda_min / 2`` (the theorem's form, survey eq. 15).
+        kernel_factor: per-step loss factor ``(1 - eta lambda_min)^2`` of the slowest mode (``nan`` if
+            unstable).
+        stable: ``eta lambda_max < 2``.
+        curve: ``L_k = 1/2 ||(I - eta K)^k r0||^2`` for ``k = 0..iters`` when ``r0`` is given, else None.
     """
 
     theorem_factor: float
@@ -43,7 +53,20 @@ class KernelPrediction:
 
 
 def kernel_prediction(K: Any, eta: float, r0: Any = None, iters: int = 0) -> KernelPrediction:
-    """Theorem-form factor, kernel-regime factor and (optionally) predicted loss curve (SPEC 4.10)."""
+    """Theorem-form factor, kernel-regime factor and (optionally) predicted loss curve (docs/gram.md#theorem).
+
+    Args:
+        K: symmetric (n, n) kernel.
+        eta: step size ``> 0``.
+        r0: optional initial residual (n,) for the predicted curve.
+        iters: number of steps of the curve.
+
+    Returns:
+        :class:`KernelPrediction`.
+
+    Raises:
+        InputError: ``K`` is not square, ``eta <= 0`` or ``r0`` has the wrong length.
+    """
     K = _square(K)
     eta = as_real(eta, "eta", minimum=0.0, strict_min=True)
     iters = as_int(iters, "iters", minimum=0)
@@ -66,16 +89,20 @@ def kernel_prediction(K: Any, eta: float, r0: Any = None, iters: int = 0) -> Ker
 
 @dataclass(frozen=True)
 class Requirements:
-    """Scaling terms of Du et al.'s width and step-size conditions (SPEC 4.10), *up to unknown constants*.
+    """Scaling terms of Du et al.'s width and step-size conditions (docs/gram.md#theorem), *up to unknown
+    constants*.
 
-    Attributes
-    ----------
-    lambda_min : ``lambda_min(K^(H))`` used in the terms.
-    width_terms : the monomials inside ``m = Omega(...)`` (FC: ``n^4/lambda^4``, ``n/delta``,
-        ``n^2 log(H n/delta)/lambda^2``; ResNet: ``n^4/(lambda^4 H^6)``, ``n^2/(lambda^2 H^2)``, ``n/delta``,
-        ``n^2 log(H n/delta)/lambda^2``).
-    step_term : ``lambda/n^2`` (FC) or ``lambda H^2/n^2`` (ResNet), inside ``eta = O(...)``.
-    label : the caveat; these are NOT certified widths or step sizes.
+    Attributes:
+        arch: ``"fc"`` or ``"resnet"``.
+        depth: ``H``.
+        n: number of samples.
+        delta: failure probability.
+        lambda_min: ``lambda_min(K^(H))`` used in the terms.
+        width_terms: the monomials inside ``m = Omega(...)`` (FC: ``n^4/lambda^4``, ``n/delta``,
+            ``n^2 log(H n/delta)/lambda^2``; ResNet: ``n^4/(lambda^4 H^6)``, ``n^2/(lambda^2 H^2)``,
+            ``n/delta``, ``n^2 log(H n/delta)/lambda^2``).
+        step_term: ``lambda/n^2`` (FC) or ``lambda H^2/n^2`` (ResNet), inside ``eta = O(...)``.
+        label: the caveat; these are NOT certified widths or step sizes.
     """
 
     arch: str
@@ -97,13 +124,26 @@ class Requirements:
 
 
 def requirements(K: Any, depth: int, delta: float = 0.1, arch: str = "fc") -> Requirements:
-    """Du et al.'s width / step-size *scaling terms* for kernel ``K = K^(H)`` (SPEC 4.10).
+    """Du et al.'s width / step-size *scaling terms* for kernel ``K = K^(H)`` (docs/gram.md#theorem).
 
     The theorem gives ``m = Omega(2^{O(H)} max{n^4/lambda^4, n/delta, n^2 log(H n/delta)/lambda^2})`` and
     ``eta = O(lambda / (n^2 2^{O(H)}))`` for FC nets; for ResNets [verify against the paper]
     ``m = Omega(max{n^4/(lambda^4 H^6), n^2/(lambda^2 H^2), n/delta, n^2 log(H n/delta)/lambda^2})`` and
     ``eta = O(lambda H^2/n^2)``.  The constants (and the base of ``2^{O(H)}``) are not given, so the returned
-    numbers are scaling monomials only, labelled as such.  A singular kernel gives infinite terms.
+    numbers are scaling monomials only, labelled as such (docs/gram.md#survey-depth).  A singular kernel
+    gives infinite terms.
+
+    Args:
+        K: the kernel ``K^(H)`` (n, n).
+        depth: ``H``.
+        delta: failure probability in (0, 1].
+        arch: ``"fc"`` or ``"resnet"``.
+
+    Returns:
+        :class:`Requirements`.
+
+    Raises:
+        InputError: ``K`` is not square, or ``depth``, ``delta`` or ``arch`` is out of range.
     """
     arch = as_choice(arch, "arch", ("fc", "resnet"))
     H = _depth(depth, arch)

@@ -1,7 +1,7 @@
-"""Pure-numpy reference for lens 3 (Du et al. 2019 Gram recursions; SPEC 4.3-4.8).
+"""Pure-numpy reference for lens 3 (Du et al. 2019 Gram recursions; docs/gram.md#fc to docs/gram.md#ntk).
 
-Layer-by-layer recursions on full n x n matrices, written from the SPEC formulas independently of the C++
-core: ReLU and erf by their ``rho``-form closed forms (no angle form), everything else by tensor 2-D
+Layer-by-layer recursions on full n x n matrices, written from the formulas of docs/gram.md independently of
+the C++ core: ReLU and erf by their ``rho``-form closed forms (no angle form), everything else by tensor 2-D
 Gauss-Hermite quadrature (``numpy.polynomial.hermite_e.hermegauss``).  Slow and memory-hungry on purpose
 (it is a test oracle and a benchmark baseline), but exact in the same sense as the core.
 
@@ -134,10 +134,11 @@ def gram_fc(
     last_layer: str = "corrected",
     return_all: bool = False,
 ) -> Union[np.ndarray, List[np.ndarray]]:
-    """Du et al.'s FC recursion (SPEC 4.3), layer by layer.
+    """Du et al.'s FC recursion (docs/gram.md#fc), layer by layer.
 
-    ``last_layer="corrected"`` uses the covariance A^(H) built from K^(H-1) (the SPEC); ``"survey"`` uses the
-    survey's literal A^(H-1), built from K^(H-2) (needs depth >= 2), for the Definition 1 comparison.
+    ``last_layer="corrected"`` uses the covariance A^(H) built from K^(H-1)
+    (docs/gram.md#survey-definition-1); ``"survey"`` uses the survey's literal A^(H-1), built from K^(H-2)
+    (needs depth >= 2), for the Definition 1 comparison.
     """
     cs = c_sigma(activation)
     X = np.asarray(X, dtype=float)
@@ -164,7 +165,7 @@ def gram_resnet(
     quadrature_order: int = 64,
     return_all: bool = False,
 ):
-    """Du et al.'s ResNet recursion (SPEC 4.4), layer by layer; returns K^(H) (or (Ks, bs) if return_all)."""
+    """Du et al.'s ResNet recursion (docs/gram.md#resnet), layer by layer; K^(H) ((Ks, bs) if return_all)."""
     if depth < 2:
         raise ValueError("depth must be >= 2 for the ResNet recursion")
     cs = c_sigma(activation)
@@ -188,7 +189,7 @@ def gram_resnet(
 
 
 def nngp_ntk(X: np.ndarray, depth: int, activation: ActivationSpec = "relu", quadrature_order: int = 64):
-    """NNGP Sigma^(H), NTK Theta^(H) and Du's K^(H) of the FC network (SPEC 4.8), layer by layer."""
+    """NNGP Sigma^(H), NTK Theta^(H) and Du's K^(H) of the FC network (docs/gram.md#ntk), layer by layer."""
     cs = c_sigma(activation)
     X = np.asarray(X, dtype=float)
     sigma = X @ X.T

@@ -46,7 +46,7 @@ def _width_convergence(out_dir: Path, quick: bool):
         big = [i for i, m in enumerate(widths) if m >= 128]
         slope = float(np.polyfit(np.log([widths[i] for i in big]), np.log([errs[i] for i in big]), 1)[0])
         curves[f"{arch}/{act}/H={H}"] = {"width": widths, "rel_error": errs, "slope": slope}
-    # Convolutional ResNet (SPEC 4.5): 1-D signals (n, C, p) = (6, 2, 6), patch size 3.
+    # Convolutional ResNet (docs/gram.md#cnn): 1-D signals (n, C, p) = (6, 2, 6), patch size 3.
     Xc = rng.standard_normal((6, 2, 6))
     Xc /= np.linalg.norm(Xc.reshape(6, -1), axis=1)[:, None, None]
     cnn_widths = [w for w in widths if w <= 1024]
@@ -210,7 +210,7 @@ def _definition(out_dir: Path, quick: bool):
     import matplotlib.pyplot as plt
 
     from .. import gram
-    from ..reference import gram as ref
+    from ..gram._expect import survey_last_layer
 
     rng = np.random.default_rng(3)
     X = _unit_rows(rng, 16, 8)
@@ -219,8 +219,9 @@ def _definition(out_dir: Path, quick: bool):
     seeds = 64 if quick else 128
     out = {}
     for H in progress([2, 3, 4], "gram (d)"):
-        corrected = gram.gram_matrix(X, H)
-        survey = ref.gram_fc(X, H, "relu", last_layer="survey")
+        Ks = gram.gram_matrix(X, H, return_all=True)
+        corrected = Ks[-1]
+        survey = survey_last_layer(Ks, "relu")
         G = np.mean([gram.empirical_gram(X, m, H, seed=s) for s in range(seeds)], axis=0)
         out[f"H={H}"] = {
             "err_corrected": _rel(G, corrected),
@@ -264,11 +265,11 @@ def run(out_dir: Path, quick: bool) -> Section:
         section.metrics[part.__name__.strip("_")] = metrics
     section.body = (
         "Kernels K^(H) from `convexify.gram.gram_matrix` (fused C++ recursion; corrected Definition 1, "
-        "SPEC 4.3), finite-width networks in Du et al.'s parametrisation (N(0,1) weights, sqrt(c_sigma/m) "
-        "scaling, ResNet residual scale c_res/(H sqrt m)) from `empirical_gram` / `train_wide`, unit-norm "
-        "Gaussian inputs.\n\n"
+        "docs/gram.md#fc), finite-width networks in Du et al.'s parametrisation (N(0,1) weights, "
+        "sqrt(c_sigma/m) scaling, ResNet residual scale c_res/(H sqrt m)) from `empirical_gram` / "
+        "`train_wide`, unit-norm Gaussian inputs.\n\n"
         "(a) relative error of G^(H)(0) against K^(H) vs width, averaged over seeds, with log-log slopes "
-        "(FC, ResNet and the 1-D convolutional ResNet of SPEC 4.5). "
+        "(FC, ResNet and the 1-D convolutional ResNet of docs/gram.md#cnn). "
         "(b) full-batch GD with eta = 1/lambda_max(G(0)) training W^(H) only (the block K^(H) describes): "
         "the empirical per-step factor (fitted where L_k/L_0 is in [1e-7, 1e-3]) against the kernel "
         "prediction (1 - eta lambda_min(G(0)))^2 and the theorem's form 1 - eta lambda_min(K^(H))/2 (a loose "
