@@ -141,8 +141,7 @@ def gram_matrix(
     Xv = _inputs(X, normalize, unit_norm)
     gpu_ok = act in ("relu", "erf") and arch in ("fc", "resnet") and not return_all
     if resolve_device(device, gpu_ok, f"activation={act!r}, arch={arch!r}, return_all") == "cuda":
-        fn = _core.gram_matrix_cuda_f64
-        return fn(Xv, H, ("relu", "erf").index(act), ("fc", "resnet").index(arch), c_res)
+        return _core.gram_matrix_cuda(Xv, H, act, arch, c_res)
     if isinstance(act, str):
         res = _core.gram_matrix(Xv, H, act, arch, c_res, q, bool(return_all), method)
         return list(res.K) if return_all else res.K
