@@ -265,8 +265,8 @@ def _pruned_network(
     a = np.zeros((I, m))
     if keep.size <= m:
         # every branch gets a copy of every unit with a share 1/I: (a, u) = (sign sqrt|alpha_k|,
-        # sqrt|alpha_k| d_k);
-        # f is unchanged and every branch has the average norm 2 ||alpha||_1 (the most balanced mapping)
+        # sqrt|alpha_k| d_k); f is unchanged and every branch has the average norm 2 ||alpha||_1 (the most
+        # balanced mapping)
         r1 = np.sqrt(np.abs(alpha_k))
         U[:, : keep.size] = (r1[:, None] * Dk)[None]
         a[:, : keep.size] = (np.sign(alpha_k) * r1)[None]
@@ -476,8 +476,7 @@ def gap_bracket(
         pruned, _, _ = _pruned_network(X, y, tau, B, D, alpha, I, widths[I], R2)
         upper = min(trained[I], pruned)
         # C* <= V_LP always: a heuristic bound above V_LP proves the oracle missed the maximum; cap it (it
-        # stays
-        # uncertified).
+        # stays uncertified).
         lower = lb_cert if certified else min(lb_best, v_lp)
         if assumptions.regime == "A" and delta_common is not None:
             r2 = R2 if R2 is not None else I * K
