@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convexify import _core
+from convexify import InputError, _core
 from convexify import branches as br
 
 
@@ -97,6 +97,8 @@ def test_shapes(problem):
         net.set_params(U=np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="not a multiple of n_branches"):
         _core.branches_forward(X, np.ones((3, 3)), np.ones(3), 2)
+    with pytest.raises(InputError, match="X must have d <= 3 columns"):
+        br.m_plus_exact(np.ones((5, 4)), np.ones(5))
 
 
 def test_loss_crosses_as_a_name(problem):

@@ -50,6 +50,21 @@ def hessian_vector_product(
     Jv_j = (1/I) sum_k [va_k relu(z_jk) + a_k A_jk x_j . vu_k],
     (Hv)_a_k = (1/I) sum_j [r_j A_jk x_j . vu_k + w_j Jv_j relu(z_jk)],
     (Hv)_u_k = (1/I) sum_j [r_j A_jk va_k + w_j Jv_j a_k A_jk] x_j.
+
+    Args:
+        model: the network theta.
+        X: data, shape (n, d).
+        y: labels, shape (n,), in {-1, +1}.
+        tau: hinge scale > 0.
+        vU: direction for U, shape (I, m, d).
+        va: direction for a, shape (I, m).
+        loss: "squared_hinge" or "hinge".
+
+    Returns:
+        ((Hv)_U of shape (I, m, d), (Hv)_a of shape (I, m)).
+
+    Raises:
+        InputError: an invalid argument, named.
     """
     X, y = check_data(X, y)
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
@@ -93,7 +108,21 @@ class Curvature:
 
 
 def curvature(model: MultiBranchMLP, X: Any, y: Any, tau: float, loss: str = "squared_hinge") -> Curvature:
-    """Extreme a.e. Hessian eigenvalues by Lanczos (scipy eigsh) on the exact HVP (docs/branches.md#hvp)."""
+    """Extreme a.e. Hessian eigenvalues by Lanczos (scipy eigsh) on the exact HVP (docs/branches.md#hvp).
+
+    Args:
+        model: the network theta.
+        X: data, shape (n, d).
+        y: labels, shape (n,), in {-1, +1}.
+        tau: hinge scale > 0.
+        loss: "squared_hinge" (informative) or "hinge" (symmetric spectrum, docs/branches.md#curvature).
+
+    Returns:
+        Curvature.
+
+    Raises:
+        InputError: an invalid argument, named.
+    """
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     X, y = check_data(X, y)

@@ -122,6 +122,19 @@ def slice_directions(
       ||w0 - w2||; ``minima`` holds the three solutions' plane coordinates (least squares).  The solutions
       may be pairs (U (I, m, d), A (I, m, C)) of networks with C outputs, for
       :func:`multiclass_loss_surface`.
+
+    Args:
+        kind: "filter", "random" or "three_minima".
+        model: the network at the centre (for "filter" and "random").
+        solutions: three networks or (U, a) pairs (for "three_minima").
+        seed: seed >= 0 of the random directions.
+
+    Returns:
+        SlicePlane.
+
+    Raises:
+        InputError: an unknown kind, a missing model or solutions, or solutions that are not three distinct
+            networks of one shape.
     """
     kind = as_choice(kind, "kind", ["filter", "three_minima", "random"])
     if kind == "three_minima":
@@ -220,8 +233,23 @@ def loss_surface(
     The slices of docs/branches.md#slices.
 
     Evaluated by the compiled batched kernel: pre-activations are affine in (alpha, beta), so three GEMMs and
-    O(n I m) work per grid point.  ``grid`` is the number of points per axis (>= 3) on [-span, span], or a
-    pair (alphas, betas) of increasing arrays.  ``model`` gives the architecture (I, m, d).
+    O(n I m) work per grid point.
+
+    Args:
+        model: gives the architecture (I, m, d).
+        X: data, shape (n, d).
+        y: labels, shape (n,), in {-1, +1}.
+        directions: a SlicePlane from :func:`slice_directions`.
+        grid: points per axis (>= 3) on [-span, span], or a pair (alphas, betas) of increasing arrays.
+        span: half-width > 0 of the default grid.
+        tau: hinge scale > 0.
+        loss: "hinge" or "squared_hinge".
+
+    Returns:
+        Surface; ``metadata`` holds the centre loss.
+
+    Raises:
+        InputError: an invalid argument, named.
     """
     if not isinstance(model, MultiBranchMLP):
         raise InputError("model must be a MultiBranchMLP")
@@ -283,7 +311,20 @@ def multiclass_loss_surface(
     ``mean_j (1/C) sum_{c != y_j} max(0, 1 - F_{j, y_j} + F_{j, c})`` (PyTorch ``multi_margin_loss``,
     margin 1), the loss plotted in Zhang et al.'s landscape figure.  ``directions`` holds (U, A) pairs, e.g.
     from ``slice_directions("three_minima", solutions=[(U0, A0), (U1, A1), (U2, A2)])`` with networks trained
-    elsewhere.  ``labels``: integers in [0, C).  Evaluated by the compiled batched kernel.
+    elsewhere.  Evaluated by the compiled batched kernel.
+
+    Args:
+        X: data, shape (n, d).
+        labels: integer classes in [0, C), shape (n,).
+        directions: a SlicePlane of (U (I, m, d), A (I, m, C)) pairs.
+        grid: points per axis (>= 3) on [-span, span], or a pair (alphas, betas) of increasing arrays.
+        span: half-width > 0 of the default grid.
+
+    Returns:
+        Surface with ``values[i, j]`` the loss at (alphas[i], betas[j]).
+
+    Raises:
+        InputError: non-integer or out-of-range labels, mismatched shapes or a bad grid.
     """
     if not isinstance(directions, SlicePlane):
         raise InputError("directions must be a SlicePlane from slice_directions")
@@ -338,9 +379,24 @@ def interpolation_barrier(
 ) -> Barrier:
     """max_t R((1-t) w_a + t w_b) - [(1-t) R(w_a) + t R(w_b)] on ``points`` values of t in [0, 1].
 
-    ``w_a``, ``w_b``: networks (MultiBranchMLP) or pairs (U, a) with ``model``'s architecture.  0 for a
-    convex loss along the segment; in loss units (not normalised).  One of the non-convexity scores of
-    docs/branches.md#scores.
+    0 for a convex loss along the segment; in loss units (not normalised).  One of the non-convexity scores
+    of docs/branches.md#scores.
+
+    Args:
+        model: gives the architecture (I, m, d).
+        w_a: a network (MultiBranchMLP) or a pair (U, a) with ``model``'s architecture.
+        w_b: the other end of the segment, likewise.
+        X: data, shape (n, d).
+        y: labels, shape (n,), in {-1, +1}.
+        tau: hinge scale > 0.
+        loss: "hinge" or "squared_hinge".
+        points: number >= 2 of values of t.
+
+    Returns:
+        Barrier.
+
+    Raises:
+        InputError: an invalid argument, named.
     """
     if not isinstance(model, MultiBranchMLP):
         raise InputError("model must be a MultiBranchMLP")

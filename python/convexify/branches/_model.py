@@ -167,7 +167,18 @@ class MultiBranchMLP:
         return self.n_branches * self.width * (self.d + 1)
 
     def set_params(self, U: Any = None, a: Any = None) -> MultiBranchMLP:
-        """Replace ``U`` (I, m, d) and/or ``a`` (I, m); returns ``self``."""
+        """Replace the parameters.
+
+        Args:
+            U: first-layer weights, shape (I, m, d), or None to keep them.
+            a: output weights, shape (I, m), or None to keep them.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            InputError: a shape that does not match the architecture, or non-finite values.
+        """
         I, m, d = self.n_branches, self.width, self.d
         if U is not None:
             U = as_array(U, "U", 3)
@@ -182,6 +193,7 @@ class MultiBranchMLP:
         return self
 
     def copy(self) -> MultiBranchMLP:
+        """An independent copy of the network."""
         other = MultiBranchMLP(self.n_branches, self.width, self.d, self.activation, seed=0)
         other._U = self._U.copy()
         other._a = self._a.copy()
@@ -203,19 +215,55 @@ class MultiBranchMLP:
         return X
 
     def forward(self, X: Any) -> np.ndarray:
-        """f(x_j) for every row of X, shape (n,)."""
+        """Network outputs f(x_j) = (1/I) sum_k a_k relu(u_k . x_j) (survey eq. 16).
+
+        Args:
+            X: data, shape (n, d).
+
+        Returns:
+            f, shape (n,).
+
+        Raises:
+            InputError: X not a finite 2-D array with d columns.
+        """
         X = self._check_X(X)
         U, a = self.units()
         return _core.branches_forward(X, U, a, self.n_branches)
 
     def loss(self, X: Any, y: Any, tau: float = 1.0, loss: str = "hinge") -> float:
-        """R(theta) = mean_j l(y_j f(x_j) / tau) (tau-hinge or squared tau-hinge; docs/branches.md#model)."""
+        """The training loss R(theta) = mean_j l(y_j f(x_j) / tau) (survey eq. 17; docs/branches.md#model).
+
+        Args:
+            X: data, shape (n, d).
+            y: labels, shape (n,), in {-1, +1}.
+            tau: hinge scale > 0.
+            loss: "hinge" (l(t) = max(0, 1 - t)) or "squared_hinge" (l(t) = max(0, 1 - t)^2).
+
+        Returns:
+            R(theta).
+
+        Raises:
+            InputError: bad data, tau <= 0 or an unknown loss.
+        """
         return self.gradient(X, y, tau, loss)[0]
 
     def gradient(
         self, X: Any, y: Any, tau: float = 1.0, loss: str = "hinge"
     ) -> Tuple[float, np.ndarray, np.ndarray]:
-        """(R, dR/dU (I, m, d), dR/da (I, m)); a.e. gradient with relu'(0) = 0 and hinge'(0) = 0."""
+        """R(theta) and its a.e. gradient, with relu'(0) = 0 and hinge'(0) = 0 (docs/branches.md#model).
+
+        Args:
+            X: data, shape (n, d).
+            y: labels, shape (n,), in {-1, +1}.
+            tau: hinge scale > 0.
+            loss: "hinge" or "squared_hinge".
+
+        Returns:
+            (R, dR/dU of shape (I, m, d), dR/da of shape (I, m)).
+
+        Raises:
+            InputError: bad data, tau <= 0 or an unknown loss.
+        """
         X, y = check_data(X, y)
         if X.shape[1] != self.d:
             raise InputError(f"X must have d = {self.d} columns, got shape {X.shape}")
@@ -261,6 +309,16 @@ class MultiBranchMLP:
         Each branch becomes ``w_i * min(1/(1 + nu), sqrt(R2)/||w_i||)`` with the smallest nu >= 0 meeting the
         sum constraint (docs/branches.md#model; bisection on nu, monotone).  Without R2 this is one global
         rescaling.
+
+        Args:
+            K: budget > 0.
+            R2: optional per-branch ball ||w_i||^2 <= R2.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            InputError: K <= 0.
         """
         K = as_real(K, "K", minimum=0.0, strict_min=True)
         scale = projection_scales(self.branch_sq_norms(), self.n_branches * K, R2)
@@ -300,13 +358,25 @@ class MultiBranchMLP:
         inf(P_I), never a certificate of optimality.
 
         Args:
-            X, y: data (n, d) and labels in {-1, +1}.
-            tau: hinge scale > 0.  K: budget > 0.
-            restarts: >= 1 random initialisations (seeded from ``seed``).  steps: >= 0 steps each.
+            X: data, shape (n, d).
+            y: labels, shape (n,), in {-1, +1}.
+            tau: hinge scale > 0.
+            K: budget > 0.
+            restarts: >= 1 random initialisations (seeded from ``seed``).
+            steps: >= 0 steps per restart.
+            seed: seed >= 0 of the initialisations.
             lr: initial step.  "gd": relative step, default 0.1.  "adam": absolute step, default
                 0.1 sqrt(K / (m (d + 1))) (the rms coordinate on the budget sphere).
-            loss: "hinge" or "squared_hinge".  R2: optional per-branch ball ||w_i||^2 <= R2.
+            loss: "hinge" or "squared_hinge".
+            R2: optional per-branch ball ||w_i||^2 <= R2.
             optimizer: "gd" or "adam".
+
+        Returns:
+            FitResult of the best restart.
+
+        Raises:
+            InputError: an invalid argument, named.
+            DivergenceError: a non-finite loss during training.
         """
         X, y = check_data(X, y)
         if X.shape[1] != self.d:

@@ -61,6 +61,11 @@ def nonconvexity_scores(values: Any, alphas: Any, betas: Any) -> Dict[str, Any]:
     The surface is normalised, ``Sn = (S - min S) / (max S - min S)``, and the grid mapped to [0, 1]^2, so
     every score is invariant under ``S -> c S + e`` (c > 0) and affine rescaling of either axis.
 
+    Args:
+        values: S, shape (len(alphas), len(betas)), finite.
+        alphas: uniform, strictly increasing first axis (>= 3 points).
+        betas: uniform, strictly increasing second axis (>= 3 points).
+
     Returns a dict with:
         env_max, env_mean: max and mean of ``Sn - env`` where ``env`` is the lower convex envelope of the
             grid points (3-D convex hull via scipy.spatial.ConvexHull; the sampled analogue of Delta).
