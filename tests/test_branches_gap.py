@@ -1,4 +1,4 @@
-"""Lens 4 duality-gap bracket, regimes and the closed-form separable benchmark (SPEC 5.2-5.4)."""
+"""Lens 4 duality-gap bracket, regimes and the closed-form benchmark (docs/branches.md#bracket)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,10 @@ def test_gap_bracket_heuristic_is_not_called_a_certificate(rng):
 
 
 def test_gap_bracket_regime_a_zero_gap_closed_form(rng):
-    """Regime A with weight decay: inf(P_I) = sup(D_I) = 1 - B M / (n tau) for every I (SPEC 5.3.2)."""
+    """Regime A with weight decay: inf(P_I) = sup(D_I) = 1 - B M / (n tau) for every I.
+
+    See docs/branches.md#zero-gap.
+    """
     X, y = _data(rng, n=30, d=2)
     K = 2.0
     tau = 1.5 * br.tau_min(X, K)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convexify import _core
+from convexify import InputError, _core
 from convexify import branches as br
 
 
@@ -40,7 +40,7 @@ def test_labels_must_be_pm_one(problem):
     with pytest.raises(ValueError, match="y must contain labels"):
         br.gap_bracket(X, y01, 1.0, 1.0, [1])
     with pytest.raises(ValueError, match="y must contain labels"):  # the core re-checks
-        _core.branches_loss_gradient(X, y01, np.ones((2, 3)), np.ones(2), 1, 1.0, 0)
+        _core.branches_loss_gradient(X, y01, np.ones((2, 3)), np.ones(2), 1, 1.0, "hinge")
 
 
 def test_grid_too_small_or_not_uniform(problem):
@@ -97,3 +97,49 @@ def test_shapes(problem):
         net.set_params(U=np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="not a multiple of n_branches"):
         _core.branches_forward(X, np.ones((3, 3)), np.ones(3), 2)
+    with pytest.raises(InputError, match="X must have d <= 3 columns"):
+        br.m_plus_exact(np.ones((5, 4)), np.ones(5))
+
+
+def test_loss_crosses_as_a_name(problem):
+    """The core takes the loss by name ("hinge" | "squared_hinge"); integer codes are gone."""
+    X, y, net = problem
+    U, a = net.units()
+    assert br.LOSSES == ("hinge", "squared_hinge")
+    with pytest.raises(ValueError, match="loss must be one of 'hinge', 'squared_hinge', got 'logistic'"):
+        _core.branches_loss_gradient(X, y, U, a, 2, 1.0, "logistic")
+    with pytest.raises(TypeError):
+        _core.branches_loss_gradient(X, y, U, a, 2, 1.0, 0)
+    g = np.zeros(1)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        _core.branches_surface(X, y, U, a, U, a, U, a, g, g, 2, 1.0, "squared hinge")
+    with pytest.raises(TypeError, match="loss must be a string"):
+        net.loss(X, y, loss=1)
+    # each name selects its loss: the surface at the origin is the model's loss
+    for loss in br.LOSSES:
+        S = _core.branches_surface(X, y, U, a, U, a, U, a, g, g, 2, 0.5, loss)
+        assert S[0, 0] == pytest.approx(net.loss(X, y, tau=0.5, loss=loss), rel=1e-12, abs=1e-15)
+    assert net.loss(X, y, tau=0.5, loss="squared_hinge") != net.loss(X, y, tau=0.5, loss="hinge")
+
+
+def test_results_cross_as_bound_structs(problem, rng):
+    """Named results come back as the core's structs (read-only); the API hands out writable copies."""
+    X, y, net = problem
+    U, a = net.units()
+    r = _core.branches_loss_gradient(X, y, U, a, 2, 0.7, "squared_hinge")
+    assert isinstance(r, _core.BranchesLossGradient)
+    assert r.grad_U.shape == (4, 3) and r.grad_a.shape == (4,)
+    value, gU, ga = net.gradient(X, y, tau=0.7, loss="squared_hinge")
+    assert value == r.loss
+    np.testing.assert_array_equal(gU.reshape(4, 3), r.grad_U)
+    np.testing.assert_array_equal(ga.reshape(4), r.grad_a)
+    assert gU.flags.writeable and ga.flags.writeable
+    c = rng.standard_normal(X.shape[0])
+    starts = rng.standard_normal((16, 3))
+    o = _core.branches_neuron_oracle(X, c, starts, 50)
+    assert isinstance(o, _core.BranchesOracleResult)
+    assert o.start_values.shape == (16,) and o.start_u.shape == (16, 3) and o.u.shape == (3,)
+    assert o.value == float(np.max(o.start_values))
+    assert o.value == pytest.approx(float(np.maximum(X @ o.u, 0.0) @ c), rel=1e-12)
+    value, u, start_u = br.m_plus_heuristic(X, c, np.random.default_rng(3))
+    assert value >= 0.0 and start_u.flags.writeable

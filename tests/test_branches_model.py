@@ -50,7 +50,10 @@ def test_gradient_matches_finite_differences_smooth_loss(rng):
 
 
 def test_branches_are_a_reparametrisation_of_width(rng):
-    """An (I, m) network equals the (1, I m) network with output weights divided by I (SPEC 5.3.4)."""
+    """An (I, m) network equals the (1, I m) network with output weights divided by I.
+
+    See docs/branches.md#reparametrisation.
+    """
     X, y = _data(rng)
     I, m, d = 4, 3, X.shape[1]
     net = br.MultiBranchMLP(I, m, d, seed=3)
@@ -143,7 +146,7 @@ def test_fit_respects_budget_and_reports_restarts(rng):
     assert res.budget <= 3.0 * (1 + 1e-9)
     assert net.loss(X, y, 1.0) == pytest.approx(res.value, rel=1e-12)
     assert res.value < 0.9  # better than the zero network (loss 1)
-    # |f| <= (K/2) max ||x|| on the feasible set (SPEC 5.1)
+    # |f| <= (K/2) max ||x|| on the feasible set (docs/branches.md#model)
     assert np.abs(net.forward(X)).max() <= br.tau_min(X, 3.0) * (1 + 1e-12)
 
 

@@ -1,4 +1,4 @@
-"""Lens 4 non-convexity scores, slice directions and the interpolation barrier (SPEC 5.5, 5.6)."""
+"""Lens 4 non-convexity scores, slice directions and the interpolation barrier (docs/branches.md#scores)."""
 
 from __future__ import annotations
 
@@ -110,7 +110,10 @@ def test_interpolation_barrier_matches_reference(rng):
 
 
 def test_multiclass_margin_surface_matches_reference(rng):
-    """The loss of the paper's landscape figure (SPEC 5.8) on a three-minima plane of C-output networks."""
+    """The loss of the paper's landscape figure (docs/branches.md#figure) on a three-minima plane.
+
+    Networks with C outputs.
+    """
     I, m, d, C, n = 3, 2, 4, 5, 60
     X = np.column_stack([rng.standard_normal((n, d - 1)), np.ones(n)])
     labels = rng.integers(0, C, n)

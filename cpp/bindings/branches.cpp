@@ -1,5 +1,9 @@
-// Bindings for lens 4 (multi-branch networks, SPEC 5): forward, loss/gradient, batched loss surface and the
-// heuristic neuron oracle.  Arrays arrive as C-contiguous float64 (converted once in Python).
+// Bindings for lens 4 (multi-branch networks, see docs/branches.md): forward, loss/gradient, batched loss
+// surface and the heuristic neuron oracle.  Arrays arrive as C-contiguous float64 (converted once in Python).
+// The loss crosses as its name ("hinge" | "squared_hinge"); results with several fields come back as the
+// core's structs, bound read-only (BranchesLossGradient, BranchesOracleResult).
+#include <string>
+
 #include "bindings.hpp"
 #include "convexify/branches.hpp"
 
@@ -7,7 +11,29 @@ namespace convexify::bindings {
 
 namespace br = convexify::branches;
 
+namespace {
+
+br::Loss parse_loss(const std::string& loss) {
+  return parse_choice<br::Loss>(loss, "loss",
+                                {{"hinge", br::Loss::Hinge}, {"squared_hinge", br::Loss::SquaredHinge}});
+}
+
+}  // namespace
+
 void bind_branches(py::module_& m) {
+  py::class_<br::LossGradient>(m, "BranchesLossGradient",
+                               "R(theta) and its a.e. gradient (read-only; see docs/branches.md#model).")
+      .def_readonly("loss", &br::LossGradient::loss, "R(theta) = mean_j l(y_j f(x_j) / tau).")
+      .def_readonly("grad_U", &br::LossGradient::grad_U, "dR/dU, shape (P, d).")
+      .def_readonly("grad_a", &br::LossGradient::grad_a, "dR/da, shape (P,).");
+
+  py::class_<br::OracleResult>(m, "BranchesOracleResult",
+                               "Heuristic neuron-oracle result (read-only; see docs/branches.md#bracket).")
+      .def_readonly("value", &br::OracleResult::value, "Best value over all starts, a lower bound on M+(c).")
+      .def_readonly("u", &br::OracleResult::u, "Its maximiser, shape (d,) (0 if no start gave a value > 0).")
+      .def_readonly("start_values", &br::OracleResult::start_values, "Best value per start, shape (S,).")
+      .def_readonly("start_u", &br::OracleResult::start_u, "Best unit vector per start, shape (S, d).");
+
   m.def(
       "branches_forward",
       [](const CArray<double>& X, const CArray<double>& U, const CArray<double>& a, int n_branches) {
@@ -23,28 +49,25 @@ void bind_branches(py::module_& m) {
   m.def(
       "branches_loss_gradient",
       [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& U, const CArray<double>& a,
-         int n_branches, double tau, int loss) {
+         int n_branches, double tau, const std::string& loss) {
         auto Xm = map_matrix(X, "X");
         auto ym = map_vector(y, "y");
         auto Um = map_matrix(U, "U");
         auto am = map_vector(a, "a");
-        const br::Loss kind = br::loss_from_int(loss);
-        br::LossGradient g;
-        {
-          py::gil_scoped_release release;
-          g = br::loss_gradient(Xm.transpose(), ym, Um, am, n_branches, tau, kind);
-        }
-        return py::make_tuple(g.loss, g.grad_U, g.grad_a);
+        const br::Loss kind = parse_loss(loss);
+        py::gil_scoped_release release;
+        return br::loss_gradient(Xm.transpose(), ym, Um, am, n_branches, tau, kind);
       },
       py::arg("X"), py::arg("y"), py::arg("U"), py::arg("a"), py::arg("n_branches"), py::arg("tau"),
-      py::arg("loss"), "(R, dR/dU, dR/da) for the tau-hinge (loss=0) or squared tau-hinge (loss=1).");
+      py::arg("loss"),
+      "BranchesLossGradient (loss, grad_U, grad_a) for loss 'hinge' (tau-hinge) or 'squared_hinge'.");
 
   m.def(
       "branches_surface",
       [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& U0, const CArray<double>& a0,
          const CArray<double>& U1, const CArray<double>& a1, const CArray<double>& U2,
          const CArray<double>& a2, const CArray<double>& alphas, const CArray<double>& betas, int n_branches,
-         double tau, int loss) {
+         double tau, const std::string& loss) {
         auto Xm = map_matrix(X, "X");
         auto ym = map_vector(y, "y");
         auto U0m = map_matrix(U0, "U0");
@@ -55,7 +78,7 @@ void bind_branches(py::module_& m) {
         auto a2m = map_vector(a2, "a2");
         auto alm = map_vector(alphas, "alphas");
         auto bem = map_vector(betas, "betas");
-        const br::Loss kind = br::loss_from_int(loss);
+        const br::Loss kind = parse_loss(loss);
         py::gil_scoped_release release;
         return RowMatrix<double>(
             br::surface(Xm.transpose(), ym, U0m, a0m, U1m, a1m, U2m, a2m, alm, bem, n_branches, tau, kind));
@@ -94,16 +117,12 @@ void bind_branches(py::module_& m) {
         auto Xm = map_matrix(X, "X");
         auto cm = map_vector(c, "c");
         auto Sm = map_matrix(starts, "starts");
-        br::OracleResult r;
-        {
-          py::gil_scoped_release release;
-          r = br::neuron_oracle(Xm.transpose(), cm, Sm, iterations);
-        }
-        return py::make_tuple(r.value, r.u, r.start_values, r.start_u);
+        py::gil_scoped_release release;
+        return br::neuron_oracle(Xm.transpose(), cm, Sm, iterations);
       },
       py::arg("X"), py::arg("c"), py::arg("starts"), py::arg("iterations"),
-      "Heuristic lower bound on M+(c) = max_{||u||<=1} sum_j c_j relu(u . x_j): (value, u, start_values, "
-      "start_u).");
+      "Heuristic lower bound on M+(c) = max_{||u||<=1} sum_j c_j relu(u . x_j): BranchesOracleResult (value, "
+      "u, start_values, start_u).");
 }
 
 }  // namespace convexify::bindings

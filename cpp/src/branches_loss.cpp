@@ -1,4 +1,5 @@
-// Forward pass, tau-hinge / squared tau-hinge loss and gradient of a multi-branch network (SPEC 5.1).
+// Forward pass, tau-hinge / squared tau-hinge loss and gradient of a multi-branch network (survey eqs. 16-17;
+// see docs/branches.md#model).
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -24,10 +25,9 @@ constexpr Eigen::Index kBack = 8;
 CONVEXIFY_SIMD_CLONES
 double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, const double* __restrict Xr,
                            const double* __restrict UT, const double* __restrict a,
-                           const double* __restrict y, double inv_I, double tau, int loss_kind,
+                           const double* __restrict y, double inv_I, double tau, Loss loss,
                            double* __restrict gUT, double* __restrict ga, double* __restrict zbuf,
                            double* __restrict wbuf) {
-  const Loss loss = static_cast<Loss>(loss_kind);
   double total = 0.0;
   Eigen::Index queued = 0;
   Eigen::Index rows[kBack] = {};
@@ -89,12 +89,6 @@ double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, cons
 
 }  // namespace
 
-Loss loss_from_int(int kind) {
-  require(kind == 0 || kind == 1,
-          "loss must be 0 (tau-hinge) or 1 (squared tau-hinge), got " + std::to_string(kind));
-  return static_cast<Loss>(kind);
-}
-
 void check_data(const Eigen::Ref<const ColMatrix<double>>& Xt, const Eigen::Ref<const Vector<double>>& y) {
   require_nonempty(Xt, "X");
   require_finite(Xt, "X");
@@ -154,7 +148,7 @@ LossGradient loss_gradient(const Eigen::Ref<const ColMatrix<double>>& Xt,
   std::vector<double> zbuf(static_cast<size_t>(kRows * Pp)), wbuf(static_cast<size_t>(kBack * Pp));
   const double total =
       fused_loss_gradient(n, d, Pp, Xr, UT.data(), ap.data(), y.data(), 1.0 / static_cast<double>(n_branches),
-                          tau, static_cast<int>(loss), gUT.data(), ga.data(), zbuf.data(), wbuf.data());
+                          tau, loss, gUT.data(), ga.data(), zbuf.data(), wbuf.data());
   LossGradient out;
   out.loss = total / static_cast<double>(n);
   out.grad_a = ga.head(P);

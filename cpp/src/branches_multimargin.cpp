@@ -1,6 +1,7 @@
-// Loss surface of the multi-class margin loss (SPEC 5.1, 5.8): the loss of Zhang et al.'s landscape figure,
-// mean_j (1/C) sum_{c != y_j} max(0, 1 - F_{j,y_j} + F_{j,c}) (PyTorch multi_margin_loss, margin 1), for
-// networks with C outputs F = (1/I) sum_k relu(X u_k) A_k, A (P, C).
+// Loss surface of the multi-class margin loss, the loss of Zhang et al.'s landscape figure (see
+// docs/branches.md#figure): mean_j (1/C) sum_{c != y_j} max(0, 1 - F_{j,y_j} + F_{j,c}) (PyTorch
+// multi_margin_loss, margin 1), for networks with C outputs F = (1/I) sum_k relu(X u_k) A_k, A (P, C)
+// (the model of docs/branches.md#model).
 #include <algorithm>
 #include <string>
 #include <vector>

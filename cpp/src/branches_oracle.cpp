@@ -1,5 +1,5 @@
-// Heuristic neuron oracle for the duality-gap bracket (SPEC 5.4): multistart fixed-point ascent on
-// u -> sum_j c_j relu(u . x_j) over the unit sphere.  Returns a lower bound on M+(c).
+// Heuristic neuron oracle for the duality-gap bracket (see docs/branches.md#bracket): multistart fixed-point
+// ascent on u -> sum_j c_j relu(u . x_j) over the unit sphere.  Returns a lower bound on M+(c).
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -54,7 +54,8 @@ OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt,
       G.noalias() = Xt * w;
       const double ng = G.norm();
       if (!(ng > 0.0)) break;  // no active sample pulls u anywhere
-      // u <- normalise(u + t (G/||G|| - u)), t = 1/2 as in SPEC 5.4; halve t while the value does not improve
+      // u <- normalise(u + t (G/||G|| - u)), t = 1/2 (see docs/branches.md#bracket); halve t while the value
+      // does not improve
       // (the undamped map can overshoot into cells where the objective is lower).
       bool moved = false;
       for (double t = 0.5; t > 1e-3; t *= 0.5) {

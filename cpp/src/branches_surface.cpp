@@ -1,4 +1,4 @@
-// Batched loss-surface evaluation on a plane of parameter space (SPEC 5.5).
+// Batched loss-surface evaluation on a plane of parameter space (see docs/branches.md#slices).
 #include <algorithm>
 #include <string>
 #include <vector>

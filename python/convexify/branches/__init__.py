@@ -1,25 +1,25 @@
 """Lens 4: multi-branch networks, loss landscapes and the duality gap (Zhang, Shao & Salakhutdinov 2019).
 
-The model (SPEC 5.1) averages I one-hidden-layer ReLU branches, ``f(x) = (1/I) sum_i a_i . relu(U_i x)``,
-trained
-on the tau-hinge ``max(0, 1 - y f / tau)`` under the budget ``(1/I) sum_i ||w_i||^2 <= K``.  ``tau = 1`` is
-the
-ordinary hinge (the survey's "tau = 0" is a typo, SPEC 5.9).
+The model (survey eq. 16; docs/branches.md#model) averages I one-hidden-layer ReLU branches,
+``f(x) = (1/I) sum_i a_i . relu(U_i x)``, trained on the tau-hinge ``max(0, 1 - y f / tau)`` (survey eq. 17)
+under the budget ``(1/I) sum_i ||w_i||^2 <= K``.  ``tau = 1`` is the ordinary hinge (the survey's "tau = 0"
+is a typo, docs/branches.md#survey-hinge).
 
 What this module measures, and what it does not claim:
 
-* :func:`gap_bracket` brackets ``inf(P_I)`` and ``sup(D_I)``: the lower bound comes from the infinite-width
-  convex program (valid in every regime), certified only when the neuron oracle is exact (d <= 3) --
-  otherwise it
-  holds "modulo global neuron search".  The theorem's ``2 Delta / I`` bound is reported only in its own regime
-  (tau >= :func:`tau_min`), where for these networks the gap is in fact zero for every I (SPEC 5.3.2).
-* :func:`loss_surface` + :func:`nonconvexity_scores` quantify how non-convex a planar slice looks.  Slice
-scores
-  are not the duality gap, and at fixed total width I is a reparametrisation (SPEC 5.3.4, 5.6).
-* :func:`exact_separable_benchmark` is the closed-form case with a nonzero gap (SPEC 5.3.3).
+* :func:`gap_bracket` brackets ``inf(P_I)`` and ``sup(D_I)`` (docs/branches.md#bracket): the lower bound
+  comes from the infinite-width convex program (valid in every regime, docs/branches.md#lower-bound),
+  certified only when the neuron oracle is exact (d <= 3) -- otherwise it holds "modulo global neuron
+  search".  The theorem's ``2 Delta / I`` bound is reported only in its own regime (tau >= :func:`tau_min`,
+  docs/branches.md#dual), where for these networks the gap is in fact zero for every I
+  (docs/branches.md#zero-gap).
+* :func:`loss_surface` + :func:`nonconvexity_scores` quantify how non-convex a planar slice looks
+  (docs/branches.md#slices, docs/branches.md#scores).  Slice scores are not the duality gap, and at fixed
+  total width I is a reparametrisation (docs/branches.md#reparametrisation).
+* :func:`exact_separable_benchmark` is the closed-form case with a nonzero gap (docs/branches.md#benchmark).
 * :func:`multiclass_loss_surface` evaluates the multi-class margin loss of the paper's landscape figure on a
-  three-minima plane of C-output networks (SPEC 5.8); :func:`curvature` gives exact a.e. Hessian extremes,
-  informative only for smooth losses (SPEC 5.3.6, 5.7).
+  three-minima plane of C-output networks (docs/branches.md#figure); :func:`curvature` gives exact a.e.
+  Hessian extremes (docs/branches.md#hvp), informative only for smooth losses (docs/branches.md#curvature).
 
 Example::
 

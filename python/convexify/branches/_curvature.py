@@ -1,9 +1,10 @@
-"""Exact a.e. Hessian-vector products and extreme curvature of R(theta) (SPEC 5.3.6, 5.7).
+"""Exact a.e. Hessian-vector products and extreme curvature of R(theta) (docs/branches.md#hvp).
 
 For ReLU units the a.e. Hessian ignores the kinks (relu'' = 0).  For the tau-hinge the loss is piecewise
 linear too (hinge'' = 0), so the Hessian has only a_k-u_k cross blocks [[0, C], [C^T, 0]] and its spectrum
 is exactly symmetric: "fraction of negative curvature" is 1/2 by construction and carries no information.
-Curvature is therefore informative only for smooth losses (the squared tau-hinge here).
+Curvature is therefore informative only for smooth losses (the squared tau-hinge here;
+docs/branches.md#curvature).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import numpy as np
 
 from .._errors import InputError
 from .._validate import as_array, as_real
-from ._model import MultiBranchMLP, check_data, loss_code
+from ._model import MultiBranchMLP, check_data, check_loss
 
 __all__ = ["Curvature", "hessian_vector_product", "curvature"]
 
 
-def _pieces(model: MultiBranchMLP, X: np.ndarray, y: np.ndarray, tau: float, code: int):
+def _pieces(model: MultiBranchMLP, X: np.ndarray, y: np.ndarray, tau: float, loss: str):
     U, a = model.units()
     Z = X @ U.T
     H = np.maximum(Z, 0.0)
@@ -29,7 +30,7 @@ def _pieces(model: MultiBranchMLP, X: np.ndarray, y: np.ndarray, tau: float, cod
     f = H @ a / I
     h = np.maximum(1.0 - y * f / tau, 0.0)
     n = X.shape[0]
-    if code == 0:  # tau-hinge
+    if loss == "hinge":  # tau-hinge
         r = -(y / tau) * (h > 0) / n
         w = np.zeros(n)
     else:  # squared tau-hinge
@@ -41,16 +42,33 @@ def _pieces(model: MultiBranchMLP, X: np.ndarray, y: np.ndarray, tau: float, cod
 def hessian_vector_product(
     model: MultiBranchMLP, X: Any, y: Any, tau: float, vU: Any, va: Any, loss: str = "squared_hinge"
 ) -> Tuple[np.ndarray, np.ndarray]:
-    """(Hv)_U (I, m, d), (Hv)_a (I, m): the exact a.e. Hessian of R applied to v = (vU, va) (SPEC 5.7).
+    """(Hv)_U (I, m, d), (Hv)_a (I, m): the exact a.e. Hessian of R applied to v = (vU, va).
+
+    The formulas of docs/branches.md#hvp.
 
     With r_j = l'(f_j)/n, w_j = l''(f_j)/n, A_jk = 1[u_k . x_j > 0]:
     Jv_j = (1/I) sum_k [va_k relu(z_jk) + a_k A_jk x_j . vu_k],
     (Hv)_a_k = (1/I) sum_j [r_j A_jk x_j . vu_k + w_j Jv_j relu(z_jk)],
     (Hv)_u_k = (1/I) sum_j [r_j A_jk va_k + w_j Jv_j a_k A_jk] x_j.
+
+    Args:
+        model: the network theta.
+        X: data, shape (n, d).
+        y: labels, shape (n,), in {-1, +1}.
+        tau: hinge scale > 0.
+        vU: direction for U, shape (I, m, d).
+        va: direction for a, shape (I, m).
+        loss: "squared_hinge" or "hinge".
+
+    Returns:
+        ((Hv)_U of shape (I, m, d), (Hv)_a of shape (I, m)).
+
+    Raises:
+        InputError: an invalid argument, named.
     """
     X, y = check_data(X, y)
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
-    code = loss_code(loss)
+    loss = check_loss(loss)
     I, m, d = model.n_branches, model.width, model.d
     vU = as_array(vU, "vU", 3)
     va = as_array(va, "va", 2)
@@ -58,7 +76,7 @@ def hessian_vector_product(
         raise InputError(f"vU, va must have shapes {(I, m, d)}, {(I, m)}, got {vU.shape}, {va.shape}")
     if X.shape[1] != d:
         raise InputError(f"X must have d = {d} columns, got shape {X.shape}")
-    hu, ha = _hvp(_pieces(model, X, y, tau, code), X, vU.reshape(I * m, d), va.reshape(I * m))
+    hu, ha = _hvp(_pieces(model, X, y, tau, loss), X, vU.reshape(I * m, d), va.reshape(I * m))
     return hu.reshape(I, m, d), ha.reshape(I, m)
 
 
@@ -90,15 +108,29 @@ class Curvature:
 
 
 def curvature(model: MultiBranchMLP, X: Any, y: Any, tau: float, loss: str = "squared_hinge") -> Curvature:
-    """Extreme a.e. Hessian eigenvalues by Lanczos (scipy eigsh) on the exact HVP (SPEC 5.7)."""
+    """Extreme a.e. Hessian eigenvalues by Lanczos (scipy eigsh) on the exact HVP (docs/branches.md#hvp).
+
+    Args:
+        model: the network theta.
+        X: data, shape (n, d).
+        y: labels, shape (n,), in {-1, +1}.
+        tau: hinge scale > 0.
+        loss: "squared_hinge" (informative) or "hinge" (symmetric spectrum, docs/branches.md#curvature).
+
+    Returns:
+        Curvature.
+
+    Raises:
+        InputError: an invalid argument, named.
+    """
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     X, y = check_data(X, y)
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
-    code = loss_code(loss)
+    loss = check_loss(loss)
     if X.shape[1] != model.d:
         raise InputError(f"X must have d = {model.d} columns, got shape {X.shape}")
-    pieces = _pieces(model, X, y, tau, code)
+    pieces = _pieces(model, X, y, tau, loss)
     P, d = model.n_branches * model.width, model.d
     N = P * (d + 1)
 
@@ -116,7 +148,10 @@ def curvature(model: MultiBranchMLP, X: Any, y: Any, tau: float, loss: str = "sq
     else:
         lo = float(eigsh(op, k=1, which="SA", tol=1e-6, v0=v0, return_eigenvectors=False)[0])
         hi = float(eigsh(op, k=1, which="LA", tol=1e-6, v0=v0, return_eigenvectors=False)[0])
-    if code == 0:
-        note = "tau-hinge: the a.e. Hessian is [[0, C], [C^T, 0]] with a symmetric spectrum (SPEC 5.3.6)"
+    if loss == "hinge":
+        note = (
+            "tau-hinge: the a.e. Hessian is [[0, C], [C^T, 0]] with a symmetric spectrum "
+            "(docs/branches.md#curvature)"
+        )
         return Curvature(lo, hi, False, note)
     return Curvature(lo, hi, True, "squared tau-hinge: exact a.e. Hessian")

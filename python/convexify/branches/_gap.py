@@ -1,12 +1,11 @@
-"""Regimes, the duality-gap bracket versus the number of branches, and the closed-form benchmark (SPEC
-5.2-5.4).
+"""Regimes, the duality-gap bracket versus the number of branches, and the closed-form benchmark.
 
-Problem (P_I): min R(theta) s.t. (1/I) sum_i ||w_i||^2 <= K, with the tau-hinge R.  Zhang et al.'s theorem
-(survey section 3.2) bounds 0 <= inf(P_I) - sup(D_I) <= 2 Delta_worst / I, but only when the hinge never clips
-(regime A, tau >= tau_min); there, for one-hidden-layer ReLU branches with weight decay, the gap is in fact
-zero
-for every I (SPEC 5.3.2), so the bound is vacuous.  In every regime, C* (the infinite-width convex program)
-satisfies C* <= sup(D_I) <= inf(P_I) (SPEC 5.3.5), which gives the bracket computed here.
+Problem (P_I): min R(theta) s.t. (1/I) sum_i ||w_i||^2 <= K, with the tau-hinge R (docs/branches.md#model).
+Zhang et al.'s theorem (survey section 3.2) bounds 0 <= inf(P_I) - sup(D_I) <= 2 Delta_worst / I, but only
+when the hinge never clips (regime A, tau >= tau_min; docs/branches.md#dual); there, for one-hidden-layer ReLU
+branches with weight decay, the gap is in fact zero for every I (docs/branches.md#zero-gap), so the bound is
+vacuous.  In every regime, C* (the infinite-width convex program) satisfies C* <= sup(D_I) <= inf(P_I)
+(docs/branches.md#lower-bound), which gives the bracket computed here (docs/branches.md#bracket).
 """
 
 from __future__ import annotations
@@ -18,10 +17,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .. import _core
 from .._errors import InputError
 from .._validate import as_array, as_int, as_real
-from ._model import MultiBranchMLP, check_data, projection_scales
+from ._model import MultiBranchMLP, check_data, loss_gradient, projection_scales
 from ._oracle import m_plus_exact, m_plus_heuristic, m_plus_sdp, m_plus_upper
 
 __all__ = [
@@ -38,11 +36,20 @@ UNCERTIFIED_NOTE = "lower bound modulo global neuron search (heuristic oracle; n
 
 
 def tau_min(X: Any, K: float) -> float:
-    """tau_min = B max_j ||x_j|| with B = K/2, over the rows of X as given (bias column included; SPEC 5.2).
+    """tau_min = B max_j ||x_j|| with B = K/2, over the rows of X as given (bias column included).
 
     An upper bound on |f(x_j)| over the feasible set {(1/I) sum ||w_i||^2 <= K}: for tau >= tau_min the
-    tau-hinge
-    never clips (regime A, the theorem's setting).
+    tau-hinge never clips (regime A, the theorem's setting; docs/branches.md#dual).
+
+    Args:
+        X: data, shape (n, d).
+        K: budget > 0.
+
+    Returns:
+        tau_min.
+
+    Raises:
+        InputError: X not a finite 2-D array, or K <= 0.
     """
     X = as_array(X, "X", 2)
     K = as_real(K, "K", minimum=0.0, strict_min=True)
@@ -51,7 +58,7 @@ def tau_min(X: Any, K: float) -> float:
 
 @dataclass(frozen=True)
 class Assumptions:
-    """Which regime (X, tau, K) is in, and what of the theorem's hypotheses fails (SPEC 5.2).
+    """Which regime (X, tau, K) is in, and what of the theorem's hypotheses fails (docs/branches.md#dual).
 
     Attributes:
         regime: "A" (tau >= tau_min: the hinge is affine on the feasible set, the theorem applies) or "B".
@@ -67,7 +74,23 @@ class Assumptions:
 
 
 def check_assumptions(X: Any, tau: float, K: float, R2: Optional[float] = None) -> Assumptions:
-    """Regime A/B of (X, tau, K) with the violated assumptions and warnings (SPEC 5.2, 5.3, 5.9)."""
+    """Regime A/B of (X, tau, K) with the violated assumptions and warnings.
+
+    The regimes are defined in docs/branches.md#dual, the facts behind the warnings in docs/branches.md#facts
+    and docs/branches.md#survey.
+
+    Args:
+        X: data, shape (n, d).
+        tau: hinge scale > 0.
+        K: budget > 0.
+        R2: optional per-branch ball ||w_i||^2 <= R2.
+
+    Returns:
+        Assumptions.
+
+    Raises:
+        InputError: X not a finite 2-D array, tau <= 0 or K <= 0.
+    """
     X = as_array(X, "X", 2)
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
     K = as_real(K, "K", minimum=0.0, strict_min=True)
@@ -91,7 +114,7 @@ def check_assumptions(X: Any, tau: float, K: float, R2: Optional[float] = None) 
     if tau >= tm:
         notes.append(
             "regime A with weight decay: for one-hidden-layer ReLU branches the gap is exactly zero for "
-            "every I (SPEC 5.3.2); the 2 Delta / I bound is true but vacuous here"
+            "every I (docs/branches.md#zero-gap); the 2 Delta / I bound is true but vacuous here"
         )
         if tau > 10 * tm:
             notes.append("tau >> tau_min: the loss is close to the constant 1 on the feasible set")
@@ -99,14 +122,22 @@ def check_assumptions(X: Any, tau: float, K: float, R2: Optional[float] = None) 
 
 
 def exact_separable_benchmark(K_over_R: float, I: int) -> float:
-    """gap(I) / rho_v = 4 s (R - s) / (R^2 I) of the closed-form case with a nonzero gap (SPEC 5.3.3).
+    """gap(I) / rho_v = 4 s (R - s) / (R^2 I) of the closed-form case with a nonzero gap.
 
-    Regime A, norm budget h = ||w|| (not squared), W_i = {||w_i|| <= R}, 0 < K <= R.  With q = floor(I K /
-    R) and
-    s = I K - q R (in units of R: s/R = frac(I K / R)), the gap is (M / (2 n tau)) s (R - s) / I and
-    rho_v = M R^2 / (8 n tau).  The ratio depends only on K/R and I, is <= 1/I, and is 0 exactly when I K /
-    R is
-    an integer.
+    Regime A, norm budget h = ||w|| (not squared), W_i = {||w_i|| <= R}, 0 < K <= R
+    (docs/branches.md#benchmark).  With q = floor(I K / R) and s = I K - q R (in units of R:
+    s/R = frac(I K / R)), the gap is (M / (2 n tau)) s (R - s) / I and rho_v = M R^2 / (8 n tau).  The ratio
+    depends only on K/R and I, is <= 1/I, and is 0 exactly when I K / R is an integer.
+
+    Args:
+        K_over_R: K / R in (0, 1].
+        I: number of branches >= 1.
+
+    Returns:
+        gap(I) / rho_v.
+
+    Raises:
+        InputError: K_over_R outside (0, 1] or I < 1.
     """
     k = as_real(K_over_R, "K_over_R", minimum=0.0, maximum=1.0, strict_min=True)
     I = as_int(I, "I", minimum=1)
@@ -120,13 +151,12 @@ def exact_separable_benchmark(K_over_R: float, I: int) -> float:
 
 @dataclass(frozen=True)
 class GapEntry:
-    """Bracket of inf(P_I) and sup(D_I) at one branch count I (SPEC 5.4).
+    """Bracket of inf(P_I) and sup(D_I) at one branch count I (docs/branches.md#bracket).
 
     Attributes:
         upper: UB_I = min(upper_trained, upper_pruned) >= inf(P_I) (feasible networks' losses).
         lower: the best lower bound on sup(D_I) (and on C*): certified if ``certified``, else computed with
-        the
-            heuristic neuron oracle, i.e. valid "modulo global neuron search".
+            the heuristic neuron oracle, i.e. valid "modulo global neuron search".
         certified: whether ``lower`` is a certificate (exact oracle for d <= 3, or the certified bound).
         lower_certified: an always-valid lower bound (closed-form or SDP upper bound on M), often loose.
         gap_upper: upper - lower, an upper bound on inf(P_I) - sup(D_I) (same certification as ``lower``).
@@ -135,7 +165,7 @@ class GapEntry:
         bound_reason: why ``bound`` is None, or how Delta was bracketed.
         delta: (Delta_lo, Delta_hi) in regime A, else None.
         closed_form: regime A only: the interval [1 - B M_cert/(n tau), 1 - B M_heur/(n tau)] containing
-            inf(P_I) = sup(D_I) for every I (SPEC 5.3.2).
+            inf(P_I) = sup(D_I) for every I (docs/branches.md#zero-gap).
         upper_trained, upper_pruned: the two upper bounds.
         v_lp: value of the last column-generation LP (a feasible infinite-width network, >= C*).
         n_active: units with nonzero weight in that LP solution.
@@ -193,7 +223,7 @@ def _value_of(X: np.ndarray, c: np.ndarray, U: np.ndarray) -> np.ndarray:
 
 
 def _network_loss(X: np.ndarray, y: np.ndarray, U: np.ndarray, a: np.ndarray, I: int, tau: float) -> float:
-    return float(_core.branches_loss_gradient(X, y, U, a, I, tau, 0)[0])
+    return loss_gradient(X, y, U, a, I, tau, "hinge").loss
 
 
 def _pruned_network(
@@ -207,15 +237,15 @@ def _pruned_network(
     m: int,
     R2: Optional[float] = None,
 ) -> Tuple[float, np.ndarray, np.ndarray]:
-    """The LP solution pruned to a network of I branches with m units (SPEC 5.4); returns (loss, U, a).
+    """The LP solution pruned to a network of I branches with m units; returns (loss, U, a).
 
     Keeps the I m dictionary units with largest |alpha|, re-solves the LP on them and maps unit k to
     a_k = sign(alpha_k) sqrt(I |alpha_k|), u_k = sqrt(I |alpha_k|) d_k (rebalanced: (1/I) sum ||w_i||^2 =
     2 ||alpha||_1 <= K).  If all units fit in one branch, every branch gets a copy of each with weight
     |alpha_k| (so every branch has the average norm); otherwise units are dealt to branches greedily (largest
     first, to the lightest branch with a free slot).  With per-branch balls ||w_i||^2 <= R2 the network is
-    then
-    projected (SPEC 5.1), so it stays feasible.
+    then projected (docs/branches.md#model), so it stays feasible.  One of the upper bounds of
+    docs/branches.md#bracket.
     """
     P = I * m
     support = np.flatnonzero(alpha != 0.0)
@@ -235,8 +265,8 @@ def _pruned_network(
     a = np.zeros((I, m))
     if keep.size <= m:
         # every branch gets a copy of every unit with a share 1/I: (a, u) = (sign sqrt|alpha_k|,
-        # sqrt|alpha_k| d_k);
-        # f is unchanged and every branch has the average norm 2 ||alpha||_1 (the most balanced mapping)
+        # sqrt|alpha_k| d_k); f is unchanged and every branch has the average norm 2 ||alpha||_1 (the most
+        # balanced mapping)
         r1 = np.sqrt(np.abs(alpha_k))
         U[:, : keep.size] = (r1[:, None] * Dk)[None]
         a[:, : keep.size] = (np.sign(alpha_k) * r1)[None]
@@ -277,35 +307,49 @@ def gap_bracket(
     units_per_round: int = 4,
     optimizer: str = "gd",
 ) -> Dict[int, GapEntry]:
-    """Bracket inf(P_I) and sup(D_I) for each I in ``branch_counts`` (SPEC 5.4).
+    """Bracket inf(P_I) and sup(D_I) for each I in ``branch_counts`` (docs/branches.md#bracket).
 
     * Lower bound: column generation on the infinite-width convex program C* (LP with scipy's HiGHS over a
       dictionary of unit neurons: normalised trained first-layer rows plus ``n_random_units`` random ones;
-      up to
-      ``rounds`` rounds, each adding the neuron oracle's best units).  For every LP dual beta in [0, 1]^n,
-      C* >= mean(beta) - (B / (n tau)) Mbar(beta o y) with Mbar >= M (B = K/2), and C* <= sup(D_I) for every
-      I.
-      With the heuristic oracle this is a bound *modulo global neuron search* (``certified=False``); for d
-      <= 3
-      the arrangement is enumerated exactly and the bound is certified.  ``lower_certified`` always holds
-      (closed-form upper bound on M, or the SDP bound when ``certify="sdp"`` and cvxpy is installed).
+      up to ``rounds`` rounds, each adding the neuron oracle's best units).  For every LP dual beta in
+      [0, 1]^n, C* >= mean(beta) - (B / (n tau)) Mbar(beta o y) with Mbar >= M (B = K/2), and C* <= sup(D_I)
+      for every I (docs/branches.md#lower-bound).  With the heuristic oracle this is a bound *modulo global
+      neuron search* (``certified=False``); for d <= 3 the arrangement is enumerated exactly and the bound is
+      certified.  ``lower_certified`` always holds (closed-form upper bound on M, or the SDP bound when
+      ``certify="sdp"`` and cvxpy is installed).
     * Upper bound: UB_I = min(best of ``restarts`` training runs (``optimizer``, see
-      :meth:`MultiBranchMLP.fit`) with I branches of ``width`` units,
-      the network pruned from the LP solution to I * width units).  ``width`` may be one value per I (e.g. a
-      fixed total width I m), so that every I shares one column generation.
-    * Regime A: the closed-form value 1 - B M / (n tau) as an interval, Delta's interval
-      [R2 ||X^T y|| / (4 n tau), R2 M_cert / (n tau)] (R2 = I K when no per-branch ball is given) and the
-      theorem's bound 2 Delta_hi / I.  Regime B: ``bound`` is None with the reason.
+      :meth:`MultiBranchMLP.fit`) with I branches of ``width`` units, the network pruned from the LP solution
+      to I * width units).  ``width`` may be one value per I (e.g. a fixed total width I m), so that every I
+      shares one column generation.
+    * Regime A (docs/branches.md#dual): the closed-form value 1 - B M / (n tau) as an interval, Delta's
+      interval [R2 ||X^T y|| / (4 n tau), R2 M_cert / (n tau)] (R2 = I K when no per-branch ball is given)
+      and the theorem's bound 2 Delta_hi / I.  Regime B: ``bound`` is None with the reason.
 
     Args:
-        X (n, d), y (n,) in {-1, +1}; tau > 0; K > 0; branch_counts: distinct integers I >= 1; width: m >= 1
-        (or one per I);
-        restarts >= 1, steps >= 0; seed; R2: optional per-branch ball; rounds >= 1; certify: "auto"
-        (exact oracle for d <= 2, and for d = 3 with n <= 600; otherwise the heuristic oracle plus the
-        closed-form certified bound), "sdp" (as "auto", plus the SDP bound; needs cvxpy), "none" (heuristic
-        oracle only).
+        X: data, shape (n, d).
+        y: labels, shape (n,), in {-1, +1}.
+        tau: hinge scale > 0.
+        K: budget > 0.
+        branch_counts: distinct integers I >= 1 (or one integer).
+        width: m >= 1 units per branch, or one value per I.
+        restarts: training restarts >= 1 per I.
+        steps: training steps >= 0 per restart.
+        seed: seed >= 0 of every random draw.
+        R2: optional per-branch ball ||w_i||^2 <= R2.
+        rounds: column-generation rounds >= 1.
+        n_random_units: random unit neurons >= 1 in the initial dictionary.
+        certify: "auto" (exact oracle for d <= 2, and for d = 3 with n <= 600; otherwise the heuristic oracle
+            plus the closed-form certified bound), "sdp" (as "auto", plus the SDP bound; needs cvxpy), "none"
+            (heuristic oracle only).
+        max_trained_units: trained units >= 0 kept in the dictionary (largest path-norm share first).
+        units_per_round: extra local maxima >= 0 of the oracle added per sign and round.
+        optimizer: "gd" or "adam", see :meth:`MultiBranchMLP.fit`.
+
     Returns:
         {I: GapEntry}.  Invariants: lower <= v_lp, lower <= upper for every I.
+
+    Raises:
+        InputError: an invalid argument, named.
     """
     X, y = check_data(X, y)
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
@@ -432,8 +476,7 @@ def gap_bracket(
         pruned, _, _ = _pruned_network(X, y, tau, B, D, alpha, I, widths[I], R2)
         upper = min(trained[I], pruned)
         # C* <= V_LP always: a heuristic bound above V_LP proves the oracle missed the maximum; cap it (it
-        # stays
-        # uncertified).
+        # stays uncertified).
         lower = lb_cert if certified else min(lb_best, v_lp)
         if assumptions.regime == "A" and delta_common is not None:
             r2 = R2 if R2 is not None else I * K
@@ -442,7 +485,7 @@ def gap_bracket(
             reason = (
                 f"Delta in [R2 ||X^T y|| / (4 n tau), R2 M_cert / (n tau)] with R2 = {r2:.6g}"
                 + (" (implied ball I K)" if R2 is None else "")
-                + "; the true gap is 0 here (SPEC 5.3.2)"
+                + "; the true gap is 0 here (docs/branches.md#zero-gap)"
             )
         else:
             delta, bound = None, None

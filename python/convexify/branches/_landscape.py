@@ -1,4 +1,8 @@
-"""Loss-landscape slices of multi-branch networks (SPEC 5.5) and the interpolation barrier (SPEC 5.6)."""
+"""Loss-landscape slices of multi-branch networks and the interpolation barrier.
+
+The slices are described in docs/branches.md#slices, the barrier with the other non-convexity scores in
+docs/branches.md#scores, and the multi-class loss of the paper's landscape figure in docs/branches.md#figure.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import numpy as np
 from .. import _core
 from .._errors import InputError
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
-from ._model import MultiBranchMLP, check_data, loss_code
+from ._model import MultiBranchMLP, check_data, check_loss
 
 __all__ = [
     "SlicePlane",
@@ -106,7 +110,7 @@ def slice_directions(
     solutions: Optional[Sequence[Any]] = None,
     seed: int = 0,
 ) -> SlicePlane:
-    """Two directions spanning a plane through a solution (SPEC 5.5).
+    """Two directions spanning a plane through a solution (docs/branches.md#slices).
 
     * ``"filter"`` (Li et al. 2018): centre = ``model``; d ~ N(0, 1) with theta's shape, every filter (each
       first-layer row u_k, bias weight included, and each branch's output row a_i) rescaled to the norm of the
@@ -118,6 +122,19 @@ def slice_directions(
       ||w0 - w2||; ``minima`` holds the three solutions' plane coordinates (least squares).  The solutions
       may be pairs (U (I, m, d), A (I, m, C)) of networks with C outputs, for
       :func:`multiclass_loss_surface`.
+
+    Args:
+        kind: "filter", "random" or "three_minima".
+        model: the network at the centre (for "filter" and "random").
+        solutions: three networks or (U, a) pairs (for "three_minima").
+        seed: seed >= 0 of the random directions.
+
+    Returns:
+        SlicePlane.
+
+    Raises:
+        InputError: an unknown kind, a missing model or solutions, or solutions that are not three distinct
+            networks of one shape.
     """
     kind = as_choice(kind, "kind", ["filter", "three_minima", "random"])
     if kind == "three_minima":
@@ -190,7 +207,7 @@ def _surface_core(
     alphas: np.ndarray,
     betas: np.ndarray,
     tau: float,
-    code: int,
+    loss: str,
 ) -> np.ndarray:
     P, d = centre[0].shape[0] * centre[0].shape[1], centre[0].shape[2]
 
@@ -198,7 +215,7 @@ def _surface_core(
         return np.ascontiguousarray(p[0].reshape(P, d)), np.ascontiguousarray(p[1].reshape(P))
 
     (U0, a0), (U1, a1), (U2, a2) = units(centre), units(d1), units(d2)
-    return _core.branches_surface(X, y, U0, a0, U1, a1, U2, a2, alphas, betas, I, tau, code)
+    return _core.branches_surface(X, y, U0, a0, U1, a1, U2, a2, alphas, betas, I, tau, loss)
 
 
 def loss_surface(
@@ -211,11 +228,28 @@ def loss_surface(
     tau: float = 1.0,
     loss: str = "hinge",
 ) -> Surface:
-    """Loss on the plane ``directions``: S[i, j] = R(centre + alphas[i] d1 + betas[j] d2) (SPEC 5.5).
+    """Loss on the plane ``directions``: S[i, j] = R(centre + alphas[i] d1 + betas[j] d2).
+
+    The slices of docs/branches.md#slices.
 
     Evaluated by the compiled batched kernel: pre-activations are affine in (alpha, beta), so three GEMMs and
-    O(n I m) work per grid point.  ``grid`` is the number of points per axis (>= 3) on [-span, span], or a
-    pair (alphas, betas) of increasing arrays.  ``model`` gives the architecture (I, m, d).
+    O(n I m) work per grid point.
+
+    Args:
+        model: gives the architecture (I, m, d).
+        X: data, shape (n, d).
+        y: labels, shape (n,), in {-1, +1}.
+        directions: a SlicePlane from :func:`slice_directions`.
+        grid: points per axis (>= 3) on [-span, span], or a pair (alphas, betas) of increasing arrays.
+        span: half-width > 0 of the default grid.
+        tau: hinge scale > 0.
+        loss: "hinge" or "squared_hinge".
+
+    Returns:
+        Surface; ``metadata`` holds the centre loss.
+
+    Raises:
+        InputError: an invalid argument, named.
     """
     if not isinstance(model, MultiBranchMLP):
         raise InputError("model must be a MultiBranchMLP")
@@ -226,15 +260,15 @@ def loss_surface(
     if X.shape[1] != model.d:
         raise InputError(f"X must have d = {model.d} columns, got shape {X.shape}")
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
-    code = loss_code(loss)
+    loss = check_loss(loss)
     span = as_real(span, "span", minimum=0.0, strict_min=True)
     alphas, betas = _grid_axes(grid, span)
     centre = _as_params(directions.centre, "directions.centre", shape)
     d1 = _as_params(directions.d1, "directions.d1", shape)
     d2 = _as_params(directions.d2, "directions.d2", shape)
-    S = _surface_core(X, y, model.n_branches, centre, d1, d2, alphas, betas, tau, code)
+    S = _surface_core(X, y, model.n_branches, centre, d1, d2, alphas, betas, tau, loss)
     zero = np.zeros(1)
-    centre_loss = float(_surface_core(X, y, model.n_branches, centre, d1, d2, zero, zero, tau, code)[0, 0])
+    centre_loss = float(_surface_core(X, y, model.n_branches, centre, d1, d2, zero, zero, tau, loss)[0, 0])
     meta = {
         "kind": directions.kind,
         "seed": directions.seed,
@@ -271,13 +305,26 @@ def _grid_axes(grid: Any, span: float) -> Tuple[np.ndarray, np.ndarray]:
 def multiclass_loss_surface(
     X: Any, labels: Any, directions: SlicePlane, grid: Any = 41, span: float = 1.0
 ) -> Surface:
-    """Multi-class margin loss on a plane of C-output multi-branch networks (SPEC 5.1, 5.8).
+    """Multi-class margin loss on a plane of C-output multi-branch networks (docs/branches.md#figure).
 
     ``F(x) = (1/I) sum_{i,j} A[i, j] relu(U[i, j] . x)`` with ``U`` (I, m, d), ``A`` (I, m, C); the loss is
     ``mean_j (1/C) sum_{c != y_j} max(0, 1 - F_{j, y_j} + F_{j, c})`` (PyTorch ``multi_margin_loss``,
     margin 1), the loss plotted in Zhang et al.'s landscape figure.  ``directions`` holds (U, A) pairs, e.g.
     from ``slice_directions("three_minima", solutions=[(U0, A0), (U1, A1), (U2, A2)])`` with networks trained
-    elsewhere.  ``labels``: integers in [0, C).  Evaluated by the compiled batched kernel.
+    elsewhere.  Evaluated by the compiled batched kernel.
+
+    Args:
+        X: data, shape (n, d).
+        labels: integer classes in [0, C), shape (n,).
+        directions: a SlicePlane of (U (I, m, d), A (I, m, C)) pairs.
+        grid: points per axis (>= 3) on [-span, span], or a pair (alphas, betas) of increasing arrays.
+        span: half-width > 0 of the default grid.
+
+    Returns:
+        Surface with ``values[i, j]`` the loss at (alphas[i], betas[j]).
+
+    Raises:
+        InputError: non-integer or out-of-range labels, mismatched shapes or a bad grid.
     """
     if not isinstance(directions, SlicePlane):
         raise InputError("directions must be a SlicePlane from slice_directions")
@@ -330,10 +377,26 @@ def interpolation_barrier(
     loss: str = "hinge",
     points: int = 21,
 ) -> Barrier:
-    """max_t R((1-t) w_a + t w_b) - [(1-t) R(w_a) + t R(w_b)] on ``points`` values of t in [0, 1] (SPEC 5.6).
+    """max_t R((1-t) w_a + t w_b) - [(1-t) R(w_a) + t R(w_b)] on ``points`` values of t in [0, 1].
 
-    ``w_a``, ``w_b``: networks (MultiBranchMLP) or pairs (U, a) with ``model``'s architecture.  0 for a
-    convex loss along the segment; in loss units (not normalised).
+    0 for a convex loss along the segment; in loss units (not normalised).  One of the non-convexity scores
+    of docs/branches.md#scores.
+
+    Args:
+        model: gives the architecture (I, m, d).
+        w_a: a network (MultiBranchMLP) or a pair (U, a) with ``model``'s architecture.
+        w_b: the other end of the segment, likewise.
+        X: data, shape (n, d).
+        y: labels, shape (n,), in {-1, +1}.
+        tau: hinge scale > 0.
+        loss: "hinge" or "squared_hinge".
+        points: number >= 2 of values of t.
+
+    Returns:
+        Barrier.
+
+    Raises:
+        InputError: an invalid argument, named.
     """
     if not isinstance(model, MultiBranchMLP):
         raise InputError("model must be a MultiBranchMLP")
@@ -341,7 +404,7 @@ def interpolation_barrier(
     if X.shape[1] != model.d:
         raise InputError(f"X must have d = {model.d} columns, got shape {X.shape}")
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
-    code = loss_code(loss)
+    loss = check_loss(loss)
     points = as_int(points, "points", minimum=2)
     shape = (model.n_branches, model.width, model.d)
     wa = _as_params(w_a, "w_a", shape)
@@ -349,6 +412,6 @@ def interpolation_barrier(
     t = np.linspace(0.0, 1.0, points)
     diff = (wb[0] - wa[0], wb[1] - wa[1])
     zero = (np.zeros_like(wa[0]), np.zeros_like(wa[1]))
-    vals = _surface_core(X, y, model.n_branches, wa, diff, zero, t, np.zeros(1), tau, code)[:, 0]
+    vals = _surface_core(X, y, model.n_branches, wa, diff, zero, t, np.zeros(1), tau, loss)[:, 0]
     chord = (1 - t) * vals[0] + t * vals[-1]
     return Barrier(float(np.max(vals - chord)), t, vals)

@@ -1,9 +1,10 @@
-"""Multi-branch one-hidden-layer ReLU networks: model, budget, projection, training (SPEC 5.1, 5.4).
+"""Multi-branch one-hidden-layer ReLU networks: model, budget, projection, training.
 
 f(theta; x) = (1/I) sum_i a_i relu(U_i x)  (Zhang, Shao & Salakhutdinov 2019, survey eq. 16), tau-hinge loss
-l_tau = max(0, 1 - y f / tau) (eq. 17; tau = 1 is the ordinary hinge, not tau = 0 as the survey says, SPEC
-5.9),
-budget (1/I) sum_i ||w_i||^2 <= K (the survey's K, kappa in the SPEC).
+l_tau = max(0, 1 - y f / tau) (survey eq. 17; tau = 1 is the ordinary hinge, not tau = 0 as the survey says,
+docs/branches.md#survey-hinge), budget (1/I) sum_i ||w_i||^2 <= K (the survey's K; kappa in the docs).  The
+model, loss and budget are in docs/branches.md#model, the training of the bracket's upper bound in
+docs/branches.md#bracket.
 """
 
 from __future__ import annotations
@@ -15,21 +16,85 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from .. import _core
+from .._boundary import from_core
 from .._errors import DivergenceError, InputError
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 
-__all__ = ["MultiBranchMLP", "FitResult", "LOSSES", "check_data", "loss_code"]
+__all__ = ["MultiBranchMLP", "FitResult", "LOSSES", "check_data", "check_loss", "loss_gradient"]
 
-#: Loss names accepted by the API and their codes in the compiled core.
-LOSSES = {"hinge": 0, "squared_hinge": 1}
+#: Loss names accepted by the API; they cross into the compiled core as these strings.
+LOSSES = ("hinge", "squared_hinge")
 
 
-def loss_code(loss: Any) -> int:
-    return LOSSES[as_choice(loss, "loss", list(LOSSES))]
+def check_loss(loss: Any) -> str:
+    """The validated loss name.
+
+    Args:
+        loss: "hinge" (tau-hinge max(0, 1 - t)) or "squared_hinge" (max(0, 1 - t)^2) of the margin
+            t = y f / tau (survey eq. 17; docs/branches.md#model).
+
+    Returns:
+        ``loss`` itself.
+
+    Raises:
+        InputTypeError: ``loss`` is not a string.
+        InputError: ``loss`` is not one of :data:`LOSSES`.
+    """
+    return as_choice(loss, "loss", LOSSES)
+
+
+@dataclass(frozen=True)
+class LossGradient:
+    """R(theta) and its a.e. gradient over the P = I m units, built from the core's result.
+
+    Attributes:
+        loss: R(theta) = mean_j l(y_j f(x_j) / tau).
+        grad_U: dR/dU, shape (P, d).
+        grad_a: dR/da, shape (P,).
+    """
+
+    loss: float
+    grad_U: np.ndarray
+    grad_a: np.ndarray
+
+
+def loss_gradient(
+    X: np.ndarray, y: np.ndarray, U: np.ndarray, a: np.ndarray, n_branches: int, tau: float, loss: str
+) -> LossGradient:
+    """R(theta) and its a.e. gradient by the compiled fused kernel (docs/branches.md#model).
+
+    With f_j = (1/I) sum_k a_k relu(u_k . x_j) (survey eq. 16), R = mean_j l(y_j f_j / tau) (eq. 17) and
+    r_j = dR/df_j: dR/da_k = (1/I) sum_j r_j relu(u_k . x_j) and
+    dR/du_k = (1/I) sum_j r_j a_k 1[u_k . x_j > 0] x_j (relu'(0) = 0, hinge'(0) = 0).  Arguments are
+    validated already (C-contiguous float64); the core re-checks them.
+
+    Args:
+        X: data (n, d).  y: labels (n,) in {-1, +1}.
+        U: units (P, d), branch-major.  a: output weights (P,).
+        n_branches: I >= 1, dividing P.  tau: hinge scale > 0.  loss: a name in :data:`LOSSES`.
+
+    Returns:
+        LossGradient with writable arrays.
+
+    Raises:
+        InputError: an argument the core rejects, named.
+    """
+    return from_core(LossGradient, _core.branches_loss_gradient(X, y, U, a, n_branches, tau, loss))
 
 
 def check_data(X: Any, y: Any) -> Tuple[np.ndarray, np.ndarray]:
-    """X (n, d) finite float64, y (n,) with labels in {-1, +1} (SPEC 5.1)."""
+    """Validate a binary data set (docs/branches.md#model).
+
+    Args:
+        X: data, shape (n, d), finite.
+        y: labels, shape (n,), in {-1, +1}.
+
+    Returns:
+        (X, y) as C-contiguous float64 arrays.
+
+    Raises:
+        InputError: non-finite values, mismatched rows or labels outside {-1, +1}.
+    """
     X = as_array(X, "X", 2)
     y = as_array(y, "y", 1)
     same_rows(("X", X), ("y", y))
@@ -60,11 +125,10 @@ class FitResult:
 
 
 class MultiBranchMLP:
-    """I parallel one-hidden-layer ReLU branches of width m, averaged (SPEC 5.1).
+    """I parallel one-hidden-layer ReLU branches of width m, averaged (survey eq. 16; docs/branches.md#model).
 
     ``f(x) = (1/I) sum_i a_i . relu(U_i x)`` with ``U`` of shape (I, m, d) (rows are units; a bias is a
-    constant
-    column the user appends to ``X``) and ``a`` of shape (I, m).  Branch i's parameters are
+    constant column the user appends to ``X``) and ``a`` of shape (I, m).  Branch i's parameters are
     ``w_i = (U_i, a_i)``.  Only one hidden layer and ``activation="relu"`` are implemented.
 
     Args:
@@ -103,7 +167,18 @@ class MultiBranchMLP:
         return self.n_branches * self.width * (self.d + 1)
 
     def set_params(self, U: Any = None, a: Any = None) -> MultiBranchMLP:
-        """Replace ``U`` (I, m, d) and/or ``a`` (I, m); returns ``self``."""
+        """Replace the parameters.
+
+        Args:
+            U: first-layer weights, shape (I, m, d), or None to keep them.
+            a: output weights, shape (I, m), or None to keep them.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            InputError: a shape that does not match the architecture, or non-finite values.
+        """
         I, m, d = self.n_branches, self.width, self.d
         if U is not None:
             U = as_array(U, "U", 3)
@@ -118,6 +193,7 @@ class MultiBranchMLP:
         return self
 
     def copy(self) -> MultiBranchMLP:
+        """An independent copy of the network."""
         other = MultiBranchMLP(self.n_branches, self.width, self.d, self.activation, seed=0)
         other._U = self._U.copy()
         other._a = self._a.copy()
@@ -139,27 +215,63 @@ class MultiBranchMLP:
         return X
 
     def forward(self, X: Any) -> np.ndarray:
-        """f(x_j) for every row of X, shape (n,)."""
+        """Network outputs f(x_j) = (1/I) sum_k a_k relu(u_k . x_j) (survey eq. 16).
+
+        Args:
+            X: data, shape (n, d).
+
+        Returns:
+            f, shape (n,).
+
+        Raises:
+            InputError: X not a finite 2-D array with d columns.
+        """
         X = self._check_X(X)
         U, a = self.units()
         return _core.branches_forward(X, U, a, self.n_branches)
 
     def loss(self, X: Any, y: Any, tau: float = 1.0, loss: str = "hinge") -> float:
-        """R(theta) = mean_j l(y_j f(x_j) / tau) (tau-hinge or squared tau-hinge, SPEC 5.1)."""
+        """The training loss R(theta) = mean_j l(y_j f(x_j) / tau) (survey eq. 17; docs/branches.md#model).
+
+        Args:
+            X: data, shape (n, d).
+            y: labels, shape (n,), in {-1, +1}.
+            tau: hinge scale > 0.
+            loss: "hinge" (l(t) = max(0, 1 - t)) or "squared_hinge" (l(t) = max(0, 1 - t)^2).
+
+        Returns:
+            R(theta).
+
+        Raises:
+            InputError: bad data, tau <= 0 or an unknown loss.
+        """
         return self.gradient(X, y, tau, loss)[0]
 
     def gradient(
         self, X: Any, y: Any, tau: float = 1.0, loss: str = "hinge"
     ) -> Tuple[float, np.ndarray, np.ndarray]:
-        """(R, dR/dU (I, m, d), dR/da (I, m)); a.e. gradient with relu'(0) = 0 and hinge'(0) = 0."""
+        """R(theta) and its a.e. gradient, with relu'(0) = 0 and hinge'(0) = 0 (docs/branches.md#model).
+
+        Args:
+            X: data, shape (n, d).
+            y: labels, shape (n,), in {-1, +1}.
+            tau: hinge scale > 0.
+            loss: "hinge" or "squared_hinge".
+
+        Returns:
+            (R, dR/dU of shape (I, m, d), dR/da of shape (I, m)).
+
+        Raises:
+            InputError: bad data, tau <= 0 or an unknown loss.
+        """
         X, y = check_data(X, y)
         if X.shape[1] != self.d:
             raise InputError(f"X must have d = {self.d} columns, got shape {X.shape}")
         tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
         U, a = self.units()
-        value, gU, ga = _core.branches_loss_gradient(X, y, U, a, self.n_branches, tau, loss_code(loss))
+        g = loss_gradient(X, y, U, a, self.n_branches, tau, check_loss(loss))
         I, m = self.n_branches, self.width
-        return float(value), gU.reshape(I, m, self.d), ga.reshape(I, m)
+        return float(g.loss), g.grad_U.reshape(I, m, self.d), g.grad_a.reshape(I, m)
 
     # --------------------------------------------------------------------------------------- budget
     def branch_sq_norms(self) -> np.ndarray:
@@ -167,11 +279,14 @@ class MultiBranchMLP:
         return np.einsum("imd,imd->i", self._U, self._U) + np.einsum("im,im->i", self._a, self._a)
 
     def budget(self) -> float:
-        """(1/I) sum_i ||w_i||^2, the left side of the budget constraint (SPEC 5.1)."""
+        """(1/I) sum_i ||w_i||^2, the left side of the budget constraint (docs/branches.md#model)."""
         return float(self.branch_sq_norms().mean())
 
     def path_norm(self) -> float:
-        """pn(theta) = sum_units |a_k / I| ||u_k||; after :meth:`rebalance`, budget() = 2 pn (SPEC 5.1)."""
+        """pn(theta) = sum_units |a_k / I| ||u_k||; after :meth:`rebalance`, budget() = 2 pn.
+
+        See docs/branches.md#model.
+        """
         return float(np.sum(np.abs(self._a) * np.linalg.norm(self._U, axis=2)) / self.n_branches)
 
     def rebalance(self) -> MultiBranchMLP:
@@ -192,7 +307,18 @@ class MultiBranchMLP:
         """Exact Euclidean projection onto {(1/I) sum ||w_i||^2 <= K} (and ||w_i||^2 <= R2 for all i).
 
         Each branch becomes ``w_i * min(1/(1 + nu), sqrt(R2)/||w_i||)`` with the smallest nu >= 0 meeting the
-        sum constraint (SPEC 5.1; bisection on nu, monotone).  Without R2 this is one global rescaling.
+        sum constraint (docs/branches.md#model; bisection on nu, monotone).  Without R2 this is one global
+        rescaling.
+
+        Args:
+            K: budget > 0.
+            R2: optional per-branch ball ||w_i||^2 <= R2.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            InputError: K <= 0.
         """
         K = as_real(K, "K", minimum=0.0, strict_min=True)
         scale = projection_scales(self.branch_sq_norms(), self.n_branches * K, R2)
@@ -215,14 +341,16 @@ class MultiBranchMLP:
         R2: Optional[float] = None,
         optimizer: str = "gd",
     ) -> FitResult:
-        """Projected first-order training on (P_I): min R(theta) s.t. (1/I) sum ||w_i||^2 <= K (SPEC 5.4).
+        """Projected first-order training on (P_I): min R(theta) s.t. (1/I) sum ||w_i||^2 <= K.
+
+        The upper bound of the duality-gap bracket (docs/branches.md#bracket).
 
         ``optimizer="gd"`` (default): normalised projected gradient descent, theta <- theta - lr_t ||theta||
         g / ||g||, a relative step that does not depend on the scale of K, tau or the data.
-        ``optimizer="adam"``: projected Adam as written in SPEC 5.4.  On the digits problem of the reproduce
-        section (tau = 1, K = 16) projected Adam stalled at losses 0.40-0.44 for every step size tried, where
-        normalised projected GD reached 0.29 (the infinite-width LP value there is about 0.30), hence the
-        default.
+        ``optimizer="adam"``: projected Adam as written in docs/branches.md#bracket.  On the digits problem of
+        the reproduce section (tau = 1, K = 16) projected Adam stalled at losses 0.40-0.44 for every step size
+        tried, where normalised projected GD reached 0.29 (the infinite-width LP value there is about 0.30),
+        hence the default.
         Both: full batch, cosine step decay, exact projection after every step; each restart ends with
         rebalancing (frees budget) and an exact 1-D search over a global scale t = s^2 in [0, K / budget]
         (f is 2-homogeneous in theta and R is convex in t); the best iterate of each restart is kept.  The
@@ -230,13 +358,25 @@ class MultiBranchMLP:
         inf(P_I), never a certificate of optimality.
 
         Args:
-            X, y: data (n, d) and labels in {-1, +1}.
-            tau: hinge scale > 0.  K: budget > 0.
-            restarts: >= 1 random initialisations (seeded from ``seed``).  steps: >= 0 steps each.
+            X: data, shape (n, d).
+            y: labels, shape (n,), in {-1, +1}.
+            tau: hinge scale > 0.
+            K: budget > 0.
+            restarts: >= 1 random initialisations (seeded from ``seed``).
+            steps: >= 0 steps per restart.
+            seed: seed >= 0 of the initialisations.
             lr: initial step.  "gd": relative step, default 0.1.  "adam": absolute step, default
                 0.1 sqrt(K / (m (d + 1))) (the rms coordinate on the budget sphere).
-            loss: "hinge" or "squared_hinge".  R2: optional per-branch ball ||w_i||^2 <= R2.
+            loss: "hinge" or "squared_hinge".
+            R2: optional per-branch ball ||w_i||^2 <= R2.
             optimizer: "gd" or "adam".
+
+        Returns:
+            FitResult of the best restart.
+
+        Raises:
+            InputError: an invalid argument, named.
+            DivergenceError: a non-finite loss during training.
         """
         X, y = check_data(X, y)
         if X.shape[1] != self.d:
@@ -248,7 +388,7 @@ class MultiBranchMLP:
         seed = as_int(seed, "seed", minimum=0)
         if R2 is not None:
             R2 = as_real(R2, "R2", minimum=0.0, strict_min=True)
-        code = loss_code(loss)
+        loss = check_loss(loss)
         I, m, d = self.n_branches, self.width, self.d
         optimizer = as_choice(optimizer, "optimizer", ["gd", "adam"])
         if lr is None:
@@ -256,8 +396,8 @@ class MultiBranchMLP:
         lr = as_real(lr, "lr", minimum=0.0, strict_min=True)
 
         def evaluate(U: np.ndarray, a: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray]:
-            v, gU, ga = _core.branches_loss_gradient(X, y, U, a, I, tau, code)
-            return float(v), gU, ga
+            g = loss_gradient(X, y, U, a, I, tau, loss)
+            return float(g.loss), g.grad_U, g.grad_a
 
         values = np.empty(restarts)
         best: Tuple[float, np.ndarray, np.ndarray] = (math.inf, self._U, self._a)
@@ -303,7 +443,7 @@ class MultiBranchMLP:
             net._U = run_best[1].reshape(I, m, d)
             net._a = run_best[2].reshape(I, m)
             net.rebalance()
-            net._scale_search(X, y, tau, K, code, R2)
+            net._scale_search(X, y, tau, K, loss, R2)
             Uf, af = net.units()
             vf = evaluate(Uf, af)[0]
             if vf <= run_best[0]:
@@ -315,7 +455,7 @@ class MultiBranchMLP:
         self._a = best[2].reshape(I, m).copy()
         return FitResult(float(best[0]), values, self.U, self.a, self.budget())
 
-    def _scale_search(self, X: np.ndarray, y: np.ndarray, tau: float, K: float, code: int, R2: Any) -> None:
+    def _scale_search(self, X: np.ndarray, y: np.ndarray, tau: float, K: float, loss: str, R2: Any) -> None:
         """theta -> s theta with the best t = s^2 in [0, t_max]; R(t) = mean l(t y f / tau) is convex in t."""
         from scipy.optimize import minimize_scalar
 
@@ -331,7 +471,7 @@ class MultiBranchMLP:
 
         def risk(t: float) -> float:
             h = np.maximum(1.0 - t * margin, 0.0)
-            return float(np.mean(h if code == 0 else h * h))
+            return float(np.mean(h if loss == "hinge" else h * h))
 
         res = minimize_scalar(risk, bounds=(0.0, t_max), method="bounded", options={"xatol": 1e-10 * t_max})
         candidates = [(risk(t_max), t_max), (risk(1.0), 1.0), (risk(float(res.x)), float(res.x))]
@@ -344,14 +484,14 @@ class MultiBranchMLP:
 def _project_units(
     U: np.ndarray, a: np.ndarray, I: int, m: int, K: float, R2: Optional[float]
 ) -> Tuple[np.ndarray, np.ndarray]:
-    """The exact projection (SPEC 5.1) applied to units U (I m, d), a (I m,) grouped branch-major."""
+    """The exact projection (docs/branches.md#model) on units U (I m, d), a (I m,) grouped branch-major."""
     sq = (U * U).reshape(I, -1).sum(1) + (a * a).reshape(I, m).sum(1)
     s = np.repeat(projection_scales(sq, I * K, R2), m)
     return U * s[:, None], a * s
 
 
 def projection_scales(sq_norms: np.ndarray, total: float, R2: Optional[float]) -> np.ndarray:
-    """Per-branch factors min(1/(1 + nu), sqrt(R2)/||w_i||) of the exact projection (SPEC 5.1).
+    """Per-branch factors min(1/(1 + nu), sqrt(R2)/||w_i||) of the exact projection (docs/branches.md#model).
 
     ``sq_norms`` are ||w_i||^2, ``total`` = I K is the bound on their sum.
     """

@@ -1,4 +1,6 @@
-"""The neuron oracle M+(c) = max_{||u|| <= 1} sum_j c_j relu(u . x_j) (SPEC 5.4).
+"""The neuron oracle M+(c) = max_{||u|| <= 1} sum_j c_j relu(u . x_j) of the gap bracket.
+
+The oracle's role in the duality-gap bracket is described in docs/branches.md#bracket.
 
 Three versions with different guarantees:
 
@@ -7,19 +9,39 @@ Three versions with different guarantees:
   NP-hard).
 * :func:`m_plus_exact` -- enumeration of the hyperplane arrangement for d <= 3 (inputs in general position);
   exact.
-* :func:`m_plus_upper` -- a certified *upper* bound: a cheap closed form always, and optionally the SDP
-  relaxation of SPEC 5.4 through cvxpy.
+* :func:`m_plus_upper` -- a certified *upper* bound in closed form; :func:`m_plus_sdp` -- the tighter SDP
+  relaxation of docs/branches.md#bracket through cvxpy.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
 
 from .. import _core
+from .._boundary import from_core
+from .._errors import InputError
 
 __all__ = ["m_plus_heuristic", "m_plus_exact", "m_plus_upper", "m_plus_sdp"]
+
+
+@dataclass(frozen=True)
+class _OracleRun:
+    """The compiled multistart ascent's result (the core's ``BranchesOracleResult``).
+
+    Attributes:
+        value: best value over all starts, a lower bound on M+(c) (>= 0).
+        u: its maximiser, shape (d,) (0 if no start gave a positive value).
+        start_values: best value seen per start, shape (S,).
+        start_u: best unit vector per start, shape (S, d).
+    """
+
+    value: float
+    u: np.ndarray
+    start_values: np.ndarray
+    start_u: np.ndarray
 
 
 def _value(X: np.ndarray, c: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -38,10 +60,24 @@ def m_plus_heuristic(
 ) -> Tuple[float, np.ndarray, np.ndarray]:
     """Lower bound on M+(c): (value, maximiser u, the best unit per start (S, d)).
 
-    Starts (SPEC 5.4): ``n_random`` Gaussian unit vectors, +-X^T c normalised, sign(c_j) x_j for the 64
-    largest |c_j|, plus ``extra`` rows; ``iterations`` steps of u <- normalise(u/2 + normalise(G)/2),
-    G = X^T (c o 1[X u > 0]), keeping the best value seen (the step is halved until the value increases).
-    The ``polish_starts`` best end points are then polished on the kinks they sit next to (:func:`_polish`).
+    Starts (docs/branches.md#bracket): ``n_random`` Gaussian unit vectors, +-X^T c normalised, sign(c_j) x_j
+    for the 64 largest |c_j|, plus ``extra`` rows; ``iterations`` steps of
+    u <- normalise(u/2 + normalise(G)/2), G = X^T (c o 1[X u > 0]), keeping the best value seen (the step is
+    halved until the value increases).  The ``polish_starts`` best end points are then polished on the kinks
+    they sit next to (:func:`_polish`).  Arguments are not validated (an internal tool of :func:`gap_bracket`;
+    the core re-checks shapes and finiteness).
+
+    Args:
+        X: data, shape (n, d), float64 C-contiguous.
+        c: weights, shape (n,).
+        rng: the generator of the random starts.
+        n_random: number of random starts.
+        iterations: ascent steps per start.
+        extra: optional extra starts, shape (k, d).
+        polish_starts: how many of the best end points to polish.
+
+    Returns:
+        (value, maximiser u of shape (d,), the best unit vector per start of shape (S, d)); value <= M+(c).
     """
     n, d = X.shape
     starts = [rng.standard_normal((n_random, d))]
@@ -53,17 +89,18 @@ def m_plus_heuristic(
         starts.append(np.asarray(extra, dtype=float).reshape(-1, d))
     S = np.vstack(starts)
     S = S[np.linalg.norm(S, axis=1) > 0]
-    value, u, start_values, start_u = _core.branches_neuron_oracle(
-        X, np.ascontiguousarray(c), np.ascontiguousarray(S), iterations
+    run = from_core(
+        _OracleRun,
+        _core.branches_neuron_oracle(X, np.ascontiguousarray(c), np.ascontiguousarray(S), iterations),
     )
-    best_value, best_u = float(value), u
-    for k in np.argsort(-start_values, kind="stable")[:polish_starts]:
-        if start_values[k] <= 0:
+    best_value, best_u = float(run.value), run.u
+    for k in np.argsort(-run.start_values, kind="stable")[:polish_starts]:
+        if run.start_values[k] <= 0:
             break
-        v, w = _polish(X, c, start_u[k])
+        v, w = _polish(X, c, run.start_u[k])
         if v > best_value:
             best_value, best_u = v, w
-    return best_value, best_u, start_u
+    return best_value, best_u, run.start_u
 
 
 def _polish(
@@ -121,11 +158,22 @@ def m_plus_exact(X: np.ndarray, c: np.ndarray, chunk: int = 4096) -> Tuple[float
     interior point g_S / ||g_S||, (ii) the projection of g_S on a bounding great circle, or (iii) a vertex.
     Every cell touches a vertex (the intersection of d - 1 hyperplanes), so candidates generated from the
     cell patterns around every vertex contain the maximiser, provided the rows of X are in general position
-    (no three normals on a common great circle for d = 3).  Returns (value, maximiser).
+    (no three normals on a common great circle for d = 3).
+
+    Args:
+        X: data, shape (n, d) with d <= 3.
+        c: weights, shape (n,).
+        chunk: candidates evaluated per batch.
+
+    Returns:
+        (M+(c), a maximiser of shape (d,)).
+
+    Raises:
+        InputError: d > 3.
     """
     n, d = X.shape
     if d > 3:
-        raise ValueError(f"exact neuron search is offered only for d <= 3, got d = {d}")
+        raise InputError(f"X must have d <= 3 columns for the exact neuron search, got d = {d}")
     cX = c[:, None] * X
     cands = [np.eye(d), -np.eye(d)]
     if d == 1:
@@ -184,6 +232,13 @@ def m_plus_upper(X: np.ndarray, c: np.ndarray) -> float:
     With relu(t) = (t + |t|)/2: sum_j c_j relu(u.x_j) <= ||X^T c||/2 + (1/2) sum_{c_j>0} c_j |u.x_j|
     <= ||X^T c||/2 + (1/2) sqrt(sum_{c_j>0} c_j) sqrt(lambda_max(sum_{c_j>0} c_j x_j x_j^T)) (Cauchy-Schwarz);
     also sum_j c_j relu(u.x_j) <= sum_{c_j>0} c_j ||x_j||.  The minimum of the two (and >= 0).
+
+    Args:
+        X: data, shape (n, d).
+        c: weights, shape (n,).
+
+    Returns:
+        An upper bound on M+(c).
     """
     pos = c > 0
     triv = float(np.sum(c[pos] * np.linalg.norm(X[pos], axis=1)))
@@ -196,9 +251,23 @@ def m_plus_upper(X: np.ndarray, c: np.ndarray) -> float:
 
 
 def m_plus_sdp(X: np.ndarray, c: np.ndarray, u_hint: np.ndarray) -> float:
-    """The SDP upper bound on M+(c) of SPEC 5.4 (needs cvxpy): maximise
-    (1/2)(X^T c).u + (1/2) sum_{c_j>0} c_j sqrt(x_j^T U x_j) - (1/2) sum_{c_j<0} |c_j| s_j (x_j.u)
-    over [[U, u], [u^T, 1]] PSD, tr U <= 1, with s_j = sign(x_j . u_hint) (valid for any fixed signs)."""
+    """The SDP upper bound on M+(c) of docs/branches.md#bracket (needs cvxpy).
+
+    Maximise (1/2)(X^T c).u + (1/2) sum_{c_j>0} c_j sqrt(x_j^T U x_j) - (1/2) sum_{c_j<0} |c_j| s_j (x_j.u)
+    over [[U, u], [u^T, 1]] PSD, tr U <= 1, with s_j = sign(x_j . u_hint) (valid for any fixed signs).
+
+    Args:
+        X: data, shape (n, d).
+        c: weights, shape (n,).
+        u_hint: the point whose activation signs fix s_j, shape (d,).
+
+    Returns:
+        An upper bound on M+(c), padded by the solver's tolerance.
+
+    Raises:
+        ImportError: cvxpy is not installed.
+        RuntimeError: the solver did not reach an optimum.
+    """
     import cvxpy as cp
 
     n, d = X.shape

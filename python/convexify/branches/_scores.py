@@ -1,4 +1,4 @@
-"""Non-convexity scores of a surface sampled on a uniform grid (SPEC 5.6)."""
+"""Non-convexity scores of a surface sampled on a uniform grid (docs/branches.md#scores)."""
 
 from __future__ import annotations
 
@@ -54,10 +54,17 @@ def _lower_envelope(a: np.ndarray, b: np.ndarray, Sn: np.ndarray) -> tuple[np.nd
 
 
 def nonconvexity_scores(values: Any, alphas: Any, betas: Any) -> Dict[str, Any]:
-    """Scores of how far a sampled surface S[i, j] = S(alphas[i], betas[j]) is from convex (SPEC 5.6).
+    """Scores of how far a sampled surface S[i, j] = S(alphas[i], betas[j]) is from convex.
+
+    The scores of docs/branches.md#scores.
 
     The surface is normalised, ``Sn = (S - min S) / (max S - min S)``, and the grid mapped to [0, 1]^2, so
     every score is invariant under ``S -> c S + e`` (c > 0) and affine rescaling of either axis.
+
+    Args:
+        values: S, shape (len(alphas), len(betas)), finite.
+        alphas: uniform, strictly increasing first axis (>= 3 points).
+        betas: uniform, strictly increasing second axis (>= 3 points).
 
     Returns a dict with:
         env_max, env_mean: max and mean of ``Sn - env`` where ``env`` is the lower convex envelope of the
@@ -70,7 +77,8 @@ def nonconvexity_scores(values: Any, alphas: Any, betas: Any) -> Dict[str, Any]:
         flat: True when max S == min S (then every score is 0).  range: max S - min S.
         n_lower_facets: facets of the envelope.
 
-    The scores are 0 (to round-off) for convex surfaces; they are *not* the duality gap (SPEC 5.6, 5.3.4).
+    The scores are 0 (to round-off) for convex surfaces; they are *not* the duality gap (at fixed total width
+    I is a reparametrisation, docs/branches.md#reparametrisation).
 
     Raises:
         InputError: non-finite values, a grid smaller than 3 x 3, axes not strictly increasing and uniform,

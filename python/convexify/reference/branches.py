@@ -1,10 +1,9 @@
-"""Pure-numpy reference for lens 4 (SPEC 5.1, 5.5, 5.6): test oracle and benchmark baseline.
+"""Pure-numpy reference for lens 4: test oracle and benchmark baseline.
 
-Written from the SPEC's formulas with no calls into the compiled core: per-branch forward pass, the
-tau-hinge and
+Written from the formulas of docs/branches.md#model (survey eqs. 16-17), docs/branches.md#slices and
+docs/branches.md#scores with no calls into the compiled core: per-branch forward pass, the tau-hinge and
 squared tau-hinge, the gradient by the chain rule, the loss surface by one full forward pass per grid point,
-and
-the midpoint convexity test.  Parameters are U (I, m, d), a (I, m).
+and the midpoint convexity test.  Parameters are U (I, m, d), a (I, m).
 """
 
 from __future__ import annotations
@@ -107,7 +106,7 @@ def multiclass_surface(
 
 
 def midpoint_scores(S: np.ndarray) -> Tuple[float, float]:
-    """(midpoint_frac, midpoint_excess) of SPEC 5.6 by an explicit loop over grid triples."""
+    """(midpoint_frac, midpoint_excess) of docs/branches.md#scores by an explicit loop over grid triples."""
     S = np.asarray(S, dtype=float)
     rng_ = S.max() - S.min()
     if rng_ == 0:

@@ -4,7 +4,8 @@ Data: scikit-learn's handwritten digits (ships with the package), digits 0-4 vs 
 dimensions, plus a bias column.  Networks: I branches of m one-hidden-layer ReLU units, tau-hinge, budget
 (1/I) sum ||w_i||^2 <= K.  Studies: three-minima landscapes across I, non-convexity scores over random planes,
 the duality-gap bracket in both regimes with the theorem's bound overlaid, a fixed-total-width control and the
-closed-form separable benchmark.  Claims of the survey's section 3.2 get verdicts with numbers (SPEC 5.9).
+closed-form separable benchmark.  Claims of the survey's section 3.2 get verdicts with numbers
+(docs/branches.md#survey).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _scores_over_planes(net, X, y, tau: float, cfg, seed0: int = 100) -> Dict[st
 
 
 def _landscapes(X, y, cfg, tau: float) -> Dict[str, Any]:
-    """Three-minima planes (the paper's construction, SPEC 5.5) for every I, at the given tau."""
+    """Three-minima planes (the paper's construction, docs/branches.md#slices) for every I, at one tau."""
     out: Dict[str, Any] = {"I": [], "values": [], "grid": [], "minima": [], "scores": [], "best": []}
     for I in progress(cfg["Is"], "branches: three-minima landscapes"):
         trained = [_train(X, y, I, cfg["m"], tau, cfg["K"], cfg, seed) for seed in (0, 1, 2)]
@@ -184,7 +185,7 @@ def _plot_control(plt, shapes, ctrl):
     ax.set_xlabel("branches I at fixed total width")
     ax.set_ylabel("env_mean")
     ax.legend(fontsize=8)
-    fig.suptitle("Fixed total width: the same function class for every I (SPEC 5.3.4)")
+    fig.suptitle("Fixed total width: one function class for every I (docs/branches.md#reparametrisation)")
     return fig
 
 
@@ -201,7 +202,7 @@ def _plot_separable(plt):
     ax.set_xlabel("branches I")
     ax.set_ylabel("gap / rho_v")
     ax.legend(fontsize=8)
-    ax.set_title("Closed-form case with a nonzero gap (norm budget, SPEC 5.3.3)")
+    ax.set_title("Closed-form case with a nonzero gap (norm budget, docs/branches.md#benchmark)")
     return fig, {"I": Is, "gap_over_rho": data}
 
 
@@ -352,13 +353,15 @@ def run(out_dir: Path, quick: bool) -> Section:
         Claim(
             "0 <= inf(P_I) - sup(D_I) <= 2 Delta_worst / I: the gap shrinks like 1/I",
             f"regime A (tau = {tauA:.3g}, W_i = {{||w_i||^2 <= K}}): the closed form inf = sup lies in "
-            f"[{closed[0]:.6g}, {closed[1]:.6g}] for every I (SPEC 5.3.2): the gap is exactly 0, while the "
+            f"[{closed[0]:.6g}, {closed[1]:.6g}] for every I (docs/branches.md#zero-gap): the gap is "
+            "exactly 0, while the "
             f"theorem's bound is {sA['bound'][0]:.3g} at I = {I0} and {sA['bound'][-1]:.3g} at I = {I1}.  "
             f"Measured |UB - LB| <= {np.abs(gapsA).max():.1g} at every I (the pruned LP network attains the "
             "bound); "
             f"trained networks alone: UB - LB = {trained_gap[0]:.2g} (I = {I0}), {trained_gap[1]:.2g} "
             f"(I = {I1}): optimiser suboptimality at zero duality gap, not a duality gap.  A nonzero gap of "
-            "order 1/I does exist in the closed-form norm-budget case (SPEC 5.3.3, K/R = 0.3): "
+            "order 1/I does exist in the closed-form norm-budget case (docs/branches.md#benchmark, "
+            "K/R = 0.3): "
             f"gap/rho = {sep_txt} for I = 1..4.",
             "qualified",
         )
@@ -375,9 +378,10 @@ def run(out_dir: Path, quick: bool) -> Section:
             f"regime B (tau = 1, no theorem): infinite-width value V_LP = {sB['v_lp'][0]:.4g} with {nB} "
             f"active units; pruned-LP UB by I: {pruned_txt}; LB = {sB['lower'][0]:.4g} ({resB[I0].note}).  "
             f"UB is within 1e-4 of V_LP from I m = {close_width} on (and equals it once I m >= {nB}): "
-            f"a width effect (SPEC 5.3.5).  At fixed I m = {P_ctrl}: "
+            f"a width effect (docs/branches.md#lower-bound).  At fixed I m = {P_ctrl}: "
             f"pruned UB {ctrl_txt} for I = {', '.join(str(I) for I, _ in shapes)} with one V_LP = "
-            f"{ctrl['v_lp']:.4g} and LB = {ctrl['lower'][0]:.4g} (the same problem, SPEC 5.3.4).",
+            f"{ctrl['v_lp']:.4g} and LB = {ctrl['lower'][0]:.4g} (the same problem, "
+            "docs/branches.md#reparametrisation).",
             "qualified",
         )
     )
@@ -406,7 +410,8 @@ def run(out_dir: Path, quick: bool) -> Section:
         Claim(
             "The duality gap lower-bounds the discrepancy between the primal and its convex relaxation",
             "sup(D) <= inf(P~) <= inf(P), so inf(P) - sup(D) >= inf(P) - inf(P~): the gap upper-bounds the "
-            f"discrepancy (SPEC 5.9.3).  At I = {I0}, tau = 1: UB - LB = {e1.gap_upper:.3g} >= "
+            "discrepancy (docs/branches.md#survey-gap-direction).  "
+            f"At I = {I0}, tau = 1: UB - LB = {e1.gap_upper:.3g} >= "
             f"UB - V_LP = {e1.upper - e1.v_lp:.3g}.",
             "refuted",
         )
@@ -415,7 +420,8 @@ def run(out_dir: Path, quick: bool) -> Section:
     claims.append(
         Claim(
             "Delta_worst does not grow as fast as I, so the bound 2 Delta_worst / I is squeezed to 0",
-            "Delta_i depends on branch i's architecture, W_i and the data, not on I (SPEC 5.9.6): with "
+            "Delta_i depends on branch i's architecture, W_i and the data, not on I "
+            "(docs/branches.md#survey-delta): with "
             f"W_i = {{||w_i||^2 <= K}} the certified interval is Delta in [{dA[0]:.3g}, {dA[1]:.3g}] for "
             f"every I ({', '.join(str(I) for I in Is)}).  The squeeze is real but, in the theorem's regime, "
             "bounds a gap that is already 0 (previous claims).",
@@ -446,11 +452,13 @@ theorem does not apply) and A, tau = tau_min = {tauA:.3g} (the hinge never clips
 
 * **Landscapes**: the paper's three-minima plane (three solutions from different seeds) for each I, one
   colour scale.  The paper plotted a multi-class margin loss of unconstrained, interpolating networks
-  (SPEC 5.8), so this is its method on the theorem's binary constrained problem, not a copy of Figure 2.
-* **Scores**: env_mean / midpoint_frac (SPEC 5.6) over {cfg["planes"]} filter-normalised random planes per I
-  (band = min-max).
-* **Gap bracket** (SPEC 5.4): upper bounds from training and from the pruned column-generation LP network;
-  lower bound from the infinite-width LP's dual with the neuron oracle ({oracle}).  In regime A the exact
+  (docs/branches.md#figure), so this is its method on the theorem's binary constrained problem, not a copy
+  of Figure 2.
+* **Scores**: env_mean / midpoint_frac (docs/branches.md#scores) over {cfg["planes"]} filter-normalised
+  random planes per I (band = min-max).
+* **Gap bracket** (docs/branches.md#bracket): upper bounds from training and from the pruned
+  column-generation LP network; lower bound from the infinite-width LP's dual with the neuron oracle
+  ({oracle}).  In regime A the exact
   value is the closed form 1 - B M / (n tau) for every I, so the true gap is 0 and the theorem's
   2 Delta_hi / I (red) is a true but vacuous bound.
 * **Control**: fixed total width I m, where all I describe the same function class.
