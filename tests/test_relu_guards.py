@@ -1,4 +1,4 @@
-"""Lens 2 guards (SPEC 3.6) and input validation (SPEC 1.3)."""
+"""Lens 2 guards (docs/relu.md#guards) and input validation (docs/conventions.md#errors)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from convexify.relu import RelaxationWarning
 
 
 def test_unbounded_counterexample_newton_raises_gd_warns():
-    # SPEC 3.3: X = [[1], [1]], y = (1, -3): L_r(w) = 2 relu(w)^2 + 4 w + 10, unbounded below.
+    # docs/relu.md#exactness: X = [[1], [1]], y = (1, -3): L_r(w) = 2 relu(w)^2 + 4 w + 10, unbounded below.
     X = np.array([[1.0], [1.0]])
     y = np.array([1.0, -3.0])
     for w in (-1.0, -10.0):

@@ -1,5 +1,5 @@
-// Bindings for lens 2 (shallow ReLU, SPEC 3).  Names are prefixed relu_; the _f64/_f32 suffix is the dtype
-// of X and Y (weights are always float64 here: the core keeps a float64 master copy).
+// Bindings for lens 2 (shallow ReLU, see docs/relu.md).  Names are prefixed relu_; the _f64/_f32 suffix is
+// the dtype of X and Y (weights are always float64 here: the core keeps a float64 master copy).
 #include "convexify/relu.hpp"
 
 #include <optional>
@@ -171,12 +171,12 @@ template <typename T>
 void bind_dtype(py::module_& m, const std::string& suffix) {
   m.def(("relu_losses_" + suffix).c_str(), &losses<T>, py::arg("X").noconvert(), py::arg("Y").noconvert(),
         py::arg("W").noconvert(), py::arg("gradient"), py::arg("relaxed"), py::arg("strict"),
-        "(L, L_r, 2 X^T[m o (relu(XW^T) - Y)] or None) for every row of W (SPEC 3.2).");
+        "(L, L_r, 2 X^T[m o (relu(XW^T) - Y)] or None) for every row of W (docs/relu.md#losses).");
   m.def(("relu_gd_" + suffix).c_str(), &gd<T>, py::arg("X").noconvert(), py::arg("Y").noconvert(),
         py::arg("W0").noconvert(), py::arg("step"), py::arg("iters"), py::arg("relaxed"), py::arg("strict"),
         py::arg("record_every"), py::arg("X_test").noconvert() = py::none(),
         py::arg("Y_test").noconvert() = py::none(), py::arg("w_star").noconvert() = py::none(),
-        py::arg("kernel") = "auto", py::arg("blowup") = 1e30, "Batched gradient descent (SPEC 3.4).");
+        py::arg("kernel") = "auto", py::arg("blowup") = 1e30, "Batched gradient descent (docs/relu.md#gd).");
   m.def(("relu_power_lambda_" + suffix).c_str(), &power<T>, py::arg("X").noconvert(), py::arg("iters"),
         "lambda_max(X^T X) by power iteration (GEMV only).");
 }
@@ -187,7 +187,7 @@ void bind_relu(py::module_& m) {
   bind_dtype<double>(m, "f64");
   bind_dtype<float>(m, "f32");
   m.def("relu_newton", &newton, py::arg("X").noconvert(), py::arg("y").noconvert(), py::arg("w0").noconvert(),
-        py::arg("tol"), py::arg("max_iter"), "Semismooth Newton for min L_r (SPEC 3.5).");
+        py::arg("tol"), py::arg("max_iter"), "Semismooth Newton for min L_r (docs/relu.md#newton).");
 }
 
 }  // namespace convexify::bindings

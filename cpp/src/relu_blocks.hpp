@@ -1,7 +1,8 @@
-// Per-block loops of the fused ReLU gradient kernel (SPEC 3.4, 3.8), written once with GCC/Clang vector
-// extensions.  relu_kernel_cpu.cpp instantiates them once per SIMD level (generic SSE2, AVX2+FMA, AVX-512)
-// with vector lengths of one register of that level.  (GCC compiles compares and blends of wider generic
-// vectors, and ?: choices between whole vectors on a run-time flag, lane by lane: those are avoided.)
+// Per-block loops of the fused ReLU gradient kernel, written once with GCC/Clang vector extensions (see
+// docs/relu.md#gd and docs/relu.md#performance).  relu_kernel_cpu.cpp instantiates them once per SIMD level
+// (generic SSE2, AVX2+FMA, AVX-512) with vector lengths of one register of that level.  (GCC compiles
+// compares and blends of wider generic vectors, and ?: choices between whole vectors on a run-time flag,
+// lane by lane: those are avoided.)
 //
 // For one cache block of samples X_blk (rows x d, row-major) they compute, per weight row w_b,
 //   z_sb = x_s . w_b,  r_sb = relu(z_sb) - y_sb,  the two loss sums, and  G_b += sum_s m_sb r_sb x_s.
@@ -205,7 +206,7 @@ CVX_RELU_INLINE Vec<double, N> residual(const Vec<double, N>& z, const Vec<doubl
   const V p = (z < zero) ? zero : z;  // relu; NaN propagates
   const V r = p - y;
   lsum += r * r;
-  rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;  // SPEC 3.2: L_r per sample
+  rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;  // L_r per sample, see docs/relu.md#losses
   // Scalar branches around whole-vector selects (a select between two mask vectors on a run-time flag was
   // compiled lane by lane).
   if (m.relaxed) return r;

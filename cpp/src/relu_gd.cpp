@@ -1,4 +1,4 @@
-// Batched full-batch gradient descent on L or L_r (SPEC 3.4): B independent runs sharing X.
+// Batched full-batch gradient descent on L or L_r (see docs/relu.md#gd): B independent runs sharing X.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -12,9 +12,10 @@ namespace convexify::relu {
 
 namespace {
 
-// For one weight row on data of at most 64 MB, gd runs on a 64-byte aligned copy of X (SPEC 3.8).  The
-// lone-row kernel loads whole vectors, and a load that straddles two cache lines costs two: on float64 rows
-// 16 bytes off alignment (as numpy's usually are) it measured ~1.3x slower at d = 100.  Two layouts:
+// For one weight row on data of at most 64 MB, gd runs on a 64-byte aligned copy of X (see
+// docs/relu.md#performance).  The lone-row kernel loads whole vectors, and a load that straddles two cache
+// lines costs two: on float64 rows 16 bytes off alignment (as numpy's usually are) it measured ~1.3x slower
+// at d = 100.  Two layouts:
 // - packed (packed_layout: rows of 1 to 8 whole vectors and a remainder, AVX2 / AVX-512): groups of samples
 //   as short_block reads them, so no row is padded to a whole vector (float32, d = 100: 400 bytes a row
 //   instead of 448, measured ~8% faster);

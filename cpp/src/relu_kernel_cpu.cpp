@@ -1,4 +1,4 @@
-// CPU gradient kernels of lens 2 (SPEC 3.4, 3.8).
+// CPU gradient kernels of lens 2; see docs/relu.md#gd and docs/relu.md#performance.
 //
 // Fused kernel (default): the samples are cut into chunks (fixed by n only, so results do not depend on the
 // thread count), chunks into cache-sized blocks of rows.  For each block and each group of weight rows the

@@ -1,4 +1,5 @@
-// Semismooth Newton for the convex relaxed loss L_r (SPEC 3.5) with its certificates (SPEC 3.6).
+// Semismooth Newton for the convex relaxed loss L_r with its certificates; see docs/relu.md#newton and
+// docs/relu.md#guards.
 #include <Eigen/Cholesky>
 #include <cmath>
 

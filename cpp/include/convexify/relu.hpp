@@ -1,7 +1,9 @@
-// Lens 2 (SPEC 3): shallow ReLU neuron, its convex relaxation, batched gradient descent, exact solver.
+// Lens 2: shallow ReLU neuron, its convex relaxation, batched gradient descent, exact solver (see
+// docs/relu.md).
 //
 // Data X (n x d) is row-major (samples as rows); Y is (n x 1) broadcast or (n x B); weights W are (B x d).
-// L(w) = ||relu(Xw) - y||^2,  L_r(w) = ||relu(Xw)||^2 - 2 y^T X w + ||y||^2   (un-normalised sums, SPEC 3.2).
+// L(w) = ||relu(Xw) - y||^2,  L_r(w) = ||relu(Xw)||^2 - 2 y^T X w + ||y||^2: un-normalised sums (survey
+// eqs. 5/7 and 8; see docs/relu.md#losses).
 #pragma once
 
 #include <string>
@@ -75,7 +77,7 @@ struct NewtonResult {
   std::vector<double> history;  // ||g|| per iteration (entry 0 at w0)
 };
 
-// Semismooth Newton for min L_r (SPEC 3.5), double precision.
+// Semismooth Newton for min L_r (see docs/relu.md#newton), double precision.
 NewtonResult newton(const RowMatrix<double>& X, const Vector<double>& y, const Vector<double>& w0,
                     const NewtonOptions& options);
 

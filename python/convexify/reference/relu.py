@@ -1,7 +1,8 @@
-"""Pure-numpy reference of lens 2 (SPEC 3.2, 3.4, 3.5): the test oracle and benchmark baseline.
+"""Pure-numpy reference of lens 2: the test oracle and benchmark baseline.
 
-Written from the SPEC's formulas, independently of the C++ core: plain two-GEMM iterations
-``Z = X W^T``, ``R = relu(Z) - Y`` (masked for vanilla), ``W <- W - step * 2 R^T X``.
+Written from the formulas of docs/relu.md#losses, docs/relu.md#gd and docs/relu.md#newton, independently of
+the C++ core: plain two-GEMM iterations ``Z = X W^T``, ``R = relu(Z) - Y`` (masked for vanilla),
+``W <- W - step * 2 R^T X``.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def gd(
 
 
 def newton(X: np.ndarray, y: np.ndarray, tol: float = 1e-10, max_iter: int = 100) -> Dict[str, object]:
-    """Semismooth Newton on ``L_r`` (SPEC 3.5), dense numpy."""
+    """Semismooth Newton on ``L_r`` (docs/relu.md#newton), dense numpy."""
     n, d = X.shape
     w = np.zeros(d)
     eps = 1e-12 * max(1.0, float(np.sum(X * X)) / d)

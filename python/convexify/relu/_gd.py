@@ -72,7 +72,7 @@ def gd(
     check: bool = True,
     device: str = "cpu",
 ) -> GDResult:
-    """B independent full-batch gradient-descent runs on ``L`` or ``L_r`` at once, in C++ (SPEC 3.4).
+    """B independent full-batch gradient-descent runs on ``L`` or ``L_r`` at once, in C++ (docs/relu.md#gd).
 
     Update: ``w <- w - step * grad`` with ``grad`` the gradient of the un-normalised sum (factor 2 included,
     see :func:`gradient`), for every row of ``W0`` (B, d) simultaneously; ``y`` is (n,) (shared) or (n, B)
@@ -91,7 +91,7 @@ def gd(
             "gemm" uses SciPy's BLAS (sgemm/dgemm) when available, else Eigen's GEMM; "auto" picks the
             fused single pass, except float32 data with ``B >= 64`` below the AVX-512 level (see
             :func:`convexify.get_simd_level`), where the BLAS GEMM pair measured faster.
-        check: run the guards of SPEC 3.6 (negative labels, unbounded ``L_r``, ``rank(X_+) < d``).
+        check: run the guards of docs/relu.md#guards (negative labels, unbounded ``L_r``, ``rank(X_+) < d``).
         device: "cpu" (default), "cuda" (the optional CUDA kernels: data stay on the GPU for the whole run,
             only histories come back; ``RuntimeError`` saying why when no GPU or CUDA build is usable) or
             "auto" (CUDA when usable, else CPU).  On the GPU divergence is detected at recorded iterations.
@@ -176,7 +176,7 @@ def gd(
 
 
 def _classify(X: np.ndarray, y: np.ndarray, W: np.ndarray, diverged: np.ndarray) -> np.ndarray:
-    """``stationary`` flags of :class:`GDResult` (SPEC 3.6, last item)."""
+    """``stationary`` flags of :class:`GDResult` (docs/relu.md#guards, last item)."""
     B = W.shape[0]
     Y = y.reshape(y.shape[0], -1)
     flags = np.zeros(B, dtype=bool)

@@ -40,7 +40,7 @@ def relaxed_loss(w: Any, X: Any, y: Any) -> Union[float, np.ndarray]:
 
 
 def gradient(w: Any, X: Any, y: Any, relaxed: bool = False, strict: bool = False) -> np.ndarray:
-    """(Sub)gradient of ``L`` (``relaxed=False``) or ``L_r`` (``relaxed=True``), SPEC 3.2.
+    """(Sub)gradient of ``L`` (``relaxed=False``) or ``L_r`` (``relaxed=True``), docs/relu.md#losses.
 
     ``grad L = 2 X^T [D (relu(Xw) - y)]`` with ``D = diag(1[Xw >= 0])`` (the survey's convention; with it
     GD from ``w = 0`` moves), or ``1[Xw > 0]`` with ``strict=True`` (what autodiff frameworks give).
@@ -53,7 +53,7 @@ def gradient(w: Any, X: Any, y: Any, relaxed: bool = False, strict: bool = False
 
 
 def add_bias_column(X: Any) -> np.ndarray:
-    """``[X, 1]``: append a constant-1 column (the explicit bias of SPEC 3.1); dtype preserved."""
+    """``[X, 1]``: append a constant-1 column (the explicit bias of docs/relu.md#shapes); dtype preserved."""
     Xa = as_array(X, "X", 2, allow_float32=True)
     return np.ascontiguousarray(np.hstack([Xa, np.ones((Xa.shape[0], 1), dtype=Xa.dtype)]))
 
@@ -70,10 +70,11 @@ def default_step(X: Any) -> float:
 
     With the un-normalised sum and its gradient ``2 X^T(...)``, ``L_r`` is ``2 lambda_max``-smooth, so GD
     on ``L_r`` is stable for ``step < 1 / lambda_max``; ``1 / (2.02 lambda^)`` is the classical
-    ``1 / smoothness`` step with a 1% margin for the power method's underestimate.  It equals SPEC 3.4's
-    ``eta = 1 / (1.01 lambda^)`` in the convention where the factor 2 is absorbed into ``eta``.  Inside each
-    activation cell vanilla ``L`` has curvature ``2 X^T D X``, bounded by the same constant, so the step is
-    also safe there (``L`` is not smooth across cells; there is no global guarantee for vanilla GD).
+    ``1 / smoothness`` step with a 1% margin for the power method's underestimate.  It equals the
+    ``eta = 1 / (1.01 lambda^)`` of docs/relu.md#gd in the convention where the factor 2 is absorbed into
+    ``eta``.  Inside each activation cell vanilla ``L`` has curvature ``2 X^T D X``, bounded by the same
+    constant, so the step is also safe there (``L`` is not smooth across cells; there is no global guarantee
+    for vanilla GD).
     """
     return _default_step(as_array(X, "X", 2, allow_float32=True))
 

@@ -28,10 +28,10 @@ class NewtonResult:
         converged: ``gradient_norm <= tolerance``; ``status``: "converged", "max_iter", "line_search_failed".
         relaxed_loss, loss: ``L_r(w)`` and ``L(w)``.
         dual_bound: ``||y||^2 - ||relu(Xw)||^2``, the Fenchel-dual lower bound on ``min L_r`` given by
-            ``v = relu(Xw)`` (exactly feasible when ``g(w) = 0``; SPEC 3.6).
+            ``v = relu(Xw)`` (exactly feasible when ``g(w) = 0``; docs/relu.md#guards).
         duality_gap: ``L_r(w) - dual_bound = 2 w^T g(w)``.
         n_positive, rank_positive: ``n_+ = #{y_i > 0}`` and ``rank(X_+)`` (None if too costly).
-        global_minimiser_of_L: the realizable certificate of SPEC 3.6: ``L(w) <= 1e-12 ||y||^2`` and
+        global_minimiser_of_L: the realizable certificate (docs/relu.md#guards): ``L(w) <= 1e-12 ||y||^2`` and
             ``rank(X_+) = d``, so ``w`` is the unique global minimiser of the non-convex ``L`` too.
         history: ``||g||`` per iteration (entry 0 at ``w0``).
     """
@@ -55,7 +55,7 @@ class NewtonResult:
 def newton(
     X: Any, y: Any, w0: Any = None, tol: float = 1e-10, max_iter: int = 100, check: bool = True
 ) -> NewtonResult:
-    """Exact minimiser of the convex, piecewise-quadratic ``L_r`` by semismooth Newton (SPEC 3.5).
+    """Exact minimiser of the convex, piecewise-quadratic ``L_r`` by semismooth Newton (docs/relu.md#newton).
 
     With ``g(w) = X^T (relu(Xw) - y)`` and the active set ``A = {z > 0} U {z = 0, y > 0}``, the step solves
     ``(X_A^T X_A + eps I) s = -g`` (``eps = 1e-12 max(1, ||X||_F^2 / d)``) with Armijo backtracking on
@@ -63,8 +63,9 @@ def newton(
     squares on the positive-label samples, so on realizable data whose positive rows span R^d it lands on
     ``w*`` in one step.  Runs in float64.
 
-    Raises :class:`convexify.InputError` when ``L_r`` is unbounded below (LP test of SPEC 3.6, only possible
-    with negative labels); warns (:class:`RelaxationWarning`) on negative labels and when ``rank(X_+) < d``.
+    Raises :class:`convexify.InputError` when ``L_r`` is unbounded below (LP test of docs/relu.md#guards,
+    only possible with negative labels); warns (:class:`RelaxationWarning`) on negative labels and when
+    ``rank(X_+) < d``.
     """
     Xa, ya = _data(X, y, allow_float32=True)
     if ya.ndim != 1:

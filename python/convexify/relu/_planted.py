@@ -16,7 +16,7 @@ from ._inputs import _flag
 
 @dataclass(frozen=True)
 class Planted:
-    """Planted-neuron data (SPEC 3.4): ``y = relu(X w*) + noise * N(0, 1)``, noiseless test labels.
+    """Planted-neuron data (docs/relu.md#gd): ``y = relu(X w*) + noise * N(0, 1)``, noiseless test labels.
 
     Attributes: ``X`` (n, d), ``y`` (n,), ``w_star`` (d,) unit norm, ``X_test`` (n_test, d), ``y_test``.
     """
@@ -41,7 +41,7 @@ def planted(
     w_star: Any = None,
     dtype: Any = np.float64,
 ) -> Planted:
-    """Planted single-neuron data (SPEC 3.4).
+    """Planted single-neuron data (docs/relu.md#gd).
 
     ``x ~ N(mean * 1, I_d)`` (``distribution="gaussian"``; ``mean=1`` is the non-centred regime where vanilla
     GD gets stuck) or ``U[0, 1]^d`` (``"uniform"``, positive orthant); ``w*`` uniform on the unit sphere (or

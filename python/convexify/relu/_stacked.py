@@ -1,4 +1,6 @@
-"""Lens 2, stacked data (SPEC 3.1, 3.4): B problems with their own data, ``X (B, n, d)``, ``Y (B, n)``.
+"""Lens 2, stacked data: B problems with their own data, ``X (B, n, d)``, ``Y (B, n)``.
+
+Shapes and the iteration are those of docs/relu.md#shapes and docs/relu.md#gd.
 
 Each problem runs through the same C++ kernel as a single run of :func:`convexify.relu.gd`, so a stacked run
 equals the per-problem runs exactly (same code, same reduction order); there is no data to share between the
