@@ -114,8 +114,10 @@ GdResult gd(const Problem<T>& train, const RowMatrix<double>& W0, const GdOption
   r.train_loss = RowMatrix<double>::Constant(T_rec, B, nan);
   if (test) r.test_loss = RowMatrix<double>::Constant(T_rec, B, nan);
   if (have_star) r.recovery_error = RowMatrix<double>::Constant(T_rec, B, nan);
-  r.diverged.assign(B, false);
-  r.diverged_at.assign(B, -1);
+  r.diverged = Vector<bool>::Constant(B, false);
+  r.diverged_at = Vector<std::int64_t>::Constant(B, -1);
+  r.iterations.resize(T_rec);
+  for (Index j = 0; j < T_rec; ++j) r.iterations[j] = static_cast<std::int64_t>(j) * o.record_every;
 
   // Scale for the blow-up test: max(L(W0), ||y_b||^2).
   Vector<double> ynorm2 = Vector<double>::Zero(B);
@@ -171,13 +173,12 @@ GdResult gd(const Problem<T>& train, const RowMatrix<double>& W0, const GdOption
       for (Index b = 0; b < B; ++b) {
         if (r.diverged[b]) continue;
         r.train_loss(j, b) = loss[b] / static_cast<double>(train.n);
-        if (test_kernel) r.test_loss(j, b) = test_loss[b] / static_cast<double>(test->n);
+        if (test_kernel) (*r.test_loss)(j, b) = test_loss[b] / static_cast<double>(test->n);
         if (have_star) {
           const Index s = w_star.rows() == 1 ? 0 : b;
-          r.recovery_error(j, b) = (r.W.row(b) - w_star.row(s)).norm() / star_norm[s];
+          (*r.recovery_error)(j, b) = (r.W.row(b) - w_star.row(s)).norm() / star_norm[s];
         }
       }
-      r.recorded.push_back(t);
     }
     if (!update || active == 0) break;
     W_prev = r.W;

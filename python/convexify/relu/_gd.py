@@ -9,12 +9,13 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
+from .._boundary import from_core
 from .._cuda import resolve_device
 from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputError
 from .._validate import as_array, as_choice, as_int, as_real
 from ._cuda import relu_gd_cuda
 from ._guards import _guards, polish_vanilla
-from ._inputs import _check_labels_for, _data, _flag, _suffix, _weights
+from ._inputs import _check_labels_for, _data, _flag, _weights
 from ._losses import _default_step
 
 # ---------------------------------------------------------------------------------------------- GD
@@ -136,14 +137,12 @@ def gd(
     if resolve_device(device) == "cuda":
         if not np.isfinite(Xa).all():
             raise InputError("X contains NaN or Inf")
-        out = relu_gd_cuda(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star)
-    else:
-        fn = getattr(_core, f"relu_gd_{_suffix(Xa)}")
-        out = fn(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star, kernel)
+        core = relu_gd_cuda(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star)
+    else:  # _core.ReluGdResult; the overload is picked by the dtype of X
+        core = _core.relu_gd(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star, kernel)
     if check:  # after the core has checked the data for NaN/Inf; warnings before any DivergenceError
         _guards(Xa, ya, relaxed, exact_solver=False)
-    diverged = np.asarray(out["diverged"], dtype=bool)
-    diverged_at = np.asarray(out["diverged_at"], dtype=np.int64)
+    diverged, diverged_at = core.diverged, core.diverged_at
     if diverged.any() and on_divergence != "flag":
         runs = np.flatnonzero(diverged)
         msg = (
@@ -153,25 +152,21 @@ def gd(
         if on_divergence == "raise":
             raise DivergenceError(msg)
         warnings.warn(msg, DivergenceWarning, stacklevel=2)
-    Wout = np.asarray(out["W"]).astype(Xa.dtype)
+    Wout = np.asarray(core.W).astype(Xa.dtype)
     stationary = np.zeros(B, dtype=bool)
     if classify and not relaxed:
         stationary = _classify(
             np.asarray(Xa, dtype=np.float64), np.asarray(ya, dtype=np.float64), Wout, diverged
         )
-    T = iters // record_every + 1
-    return GDResult(
+    # Histories, divergence flags, iterations and kernel come from the core; W in the dtype and shape of the
+    # input, the classification and the settings from here.
+    return from_core(
+        GDResult,
+        core,
         W=Wout[0] if single else Wout,
-        train_loss=np.asarray(out["train_loss"]),
-        test_loss=None if out["test_loss"] is None else np.asarray(out["test_loss"]),
-        recovery_error=None if out["recovery_error"] is None else np.asarray(out["recovery_error"]),
-        diverged=diverged,
         stationary=stationary,
-        iterations=np.arange(T, dtype=np.int64) * record_every,
-        diverged_at=diverged_at,
         step=float(step),
         relaxed=relaxed,
-        kernel=str(out["kernel"]),
     )
 
 
@@ -198,7 +193,7 @@ def _classify(X: np.ndarray, y: np.ndarray, W: np.ndarray, diverged: np.ndarray)
         if np.all(col >= 0):
             try:
                 ref = _core.relu_newton(X, col, np.zeros(X.shape[1]), 1e-10, 100)
-                _, f_ref, _ = polish_vanilla(X, col, np.asarray(ref["w"]))
+                _, f_ref, _ = polish_vanilla(X, col, np.asarray(ref.w))
                 best = min(best, f_ref)
             except Exception:  # pragma: no cover - a reference only
                 pass

@@ -9,15 +9,14 @@ import numpy as np
 from .. import _core
 from .._errors import InputError
 from .._validate import as_array, as_int
-from ._inputs import _POWER_ITERS, _STEP_MARGIN, _check_labels_for, _data, _flag, _suffix, _weights
+from ._inputs import _POWER_ITERS, _STEP_MARGIN, _check_labels_for, _data, _flag, _weights
 
 
 def _evaluate(w: Any, X: Any, y: Any, *, want_gradient: bool, relaxed: bool, strict: bool):
     Xa, ya = _data(X, y, allow_float32=True, finite=False)
     W, single = _weights(w, Xa.shape[1])
     _check_labels_for(W, ya)
-    fn = getattr(_core, f"relu_losses_{_suffix(Xa)}")
-    L, Lr, G = fn(Xa, ya, W, want_gradient, relaxed, strict)
+    L, Lr, G = _core.relu_losses(Xa, ya, W, want_gradient, relaxed, strict)  # overload by dtype of X
     return np.asarray(L), np.asarray(Lr), (None if G is None else np.asarray(G)), single, Xa.dtype
 
 
@@ -62,7 +61,7 @@ def lambda_max(X: Any, iters: int = _POWER_ITERS) -> float:
     """``lambda_max(X^T X)`` estimated by ``iters`` power iterations (GEMV only; slightly underestimates)."""
     Xa = as_array(X, "X", 2, allow_float32=True)
     iters = as_int(iters, "iters", minimum=1)
-    return float(getattr(_core, f"relu_power_lambda_{_suffix(Xa)}")(Xa, iters))
+    return float(_core.relu_power_lambda(Xa, iters))
 
 
 def default_step(X: Any) -> float:
@@ -80,7 +79,7 @@ def default_step(X: Any) -> float:
 
 
 def _default_step(Xa: np.ndarray) -> float:
-    lam = float(getattr(_core, f"relu_power_lambda_{_suffix(Xa)}")(Xa, _POWER_ITERS))  # checks NaN/Inf
+    lam = float(_core.relu_power_lambda(Xa, _POWER_ITERS))  # checks NaN/Inf
     if not lam > 0:
         raise InputError("X is zero: lambda_max(X^T X) = 0, no step size can be derived; pass step=")
     return 1.0 / (2.0 * _STEP_MARGIN * lam)

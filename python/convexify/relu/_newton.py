@@ -8,6 +8,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
+from .._boundary import from_core
 from .._errors import InputError
 from .._validate import as_array, as_int, as_real
 from ._guards import _guards, positive_rank
@@ -83,22 +84,12 @@ def newton(
     max_iter = as_int(max_iter, "max_iter", minimum=0)
     if check:
         _guards(Xa, ya, relaxed=True, exact_solver=True)
-    out = _core.relu_newton(Xa, ya, np.ascontiguousarray(w), tol, max_iter)
+    core = _core.relu_newton(Xa, ya, np.ascontiguousarray(w), tol, max_iter)  # _core.ReluNewtonResult
     n_plus, rank = positive_rank(Xa, ya)
-    Lw = float(out["loss"])
-    return NewtonResult(
-        w=np.asarray(out["w"]),
-        iterations=int(out["iterations"]),
-        gradient_norm=float(out["gradient_norm"]),
-        tolerance=float(out["tolerance"]),
-        converged=bool(out["converged"]),
-        status=str(out["status"]),
-        relaxed_loss=float(out["relaxed_loss"]),
-        loss=Lw,
-        dual_bound=float(out["dual_bound"]),
-        duality_gap=float(out["duality_gap"]),
+    return from_core(
+        NewtonResult,
+        core,
         n_positive=n_plus,
         rank_positive=rank,
-        global_minimiser_of_L=bool(rank == d and Lw <= 1e-12 * float(ya @ ya)),
-        history=np.asarray(out["history"]),
+        global_minimiser_of_L=bool(rank == d and core.loss <= 1e-12 * float(ya @ ya)),
     )
