@@ -37,6 +37,15 @@ def relu_gd_cuda(
     y_test: Optional[np.ndarray],
     w_star: Optional[np.ndarray],
 ) -> SimpleNamespace:
+    """Gradient descent on the GPU, arguments validated by :func:`convexify.relu.gd` (docs/relu.md#gd).
+
+    Args:
+        X, y, W, step, iters, relaxed, strict, record_every, X_test, y_test, w_star: as the CPU core's
+            ``_core.relu_gd`` takes them (``W`` (B, d) float64, ``w_star`` (1, d) or (B, d) or None).
+
+    Returns:
+        An object with the attributes of ``_core.ReluGdResult``; ``kernel`` is ``"cuda"``.
+    """
     dtype = X.dtype
     B = W.shape[0]
     fn = getattr(_core, "relu_gd_cuda_f64" if dtype == np.float64 else "relu_gd_cuda_f32")

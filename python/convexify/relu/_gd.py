@@ -25,6 +25,9 @@ from ._losses import _default_step
 class GDResult:
     """Result of :func:`gd` (B runs; T recorded iterations).
 
+    Built by ``_boundary.from_core`` from the core's ``_core.ReluGdResult`` (``W`` cast to the data's dtype;
+    ``stationary``, ``step`` and ``relaxed`` computed or echoed in Python).
+
     Attributes:
         W: final weights (B, d) ((d,) if ``W0`` was 1-D), dtype of ``X``.  A diverged run keeps its last
             finite iterate.
@@ -82,8 +85,15 @@ def gd(
     ``record_every`` iterations (and at 0).
 
     Args:
+        X: data (n, d), float64 or float32 (float32 is kept end to end; the weights iterate in float64).
+        y: labels, (n,) (shared by every run) or (n, B) (column b is run b's labels).
+        W0: initial weights, (d,) (one run) or (B, d).
+        step: step size ``> 0``; None: :func:`default_step`.
+        iters: iterations, ``>= 0``.
+        relaxed: run on ``L_r`` (survey eq. 8) instead of ``L`` (eq. 5/7).
         X_test, y_test: held-out data for ``test_loss`` (both or neither).
         w_star: (d,) or (B, d) planted weights for ``recovery_error``.
+        record_every: record the histories every this many iterations (and at 0), ``>= 1``.
         strict: vanilla mask ``1[z > 0]`` instead of ``1[z >= 0]``.
         on_divergence: "raise" (:class:`convexify.DivergenceError` naming the runs and iteration),
             "warn" or "flag" (only ``diverged`` in the result).
@@ -100,6 +110,16 @@ def gd(
     Guards (warnings, :class:`RelaxationWarning`): ``relaxed=True`` with negative labels ("the exactness
     theorem does not apply"), ``L_r`` unbounded below (LP test; GD then runs off to infinity), and
     positive-label rows not spanning R^d (the minimiser is not unique).
+
+    Returns:
+        A :class:`GDResult`: final ``W``, (T, B) histories at ``iterations``, divergence flags, the
+        classification of vanilla end points, and the step, objective and kernel used.
+
+    Raises:
+        InputError: bad shapes or values (naming the argument), NaN or Inf in the data.
+        InputTypeError: a flag that is not a bool, a count that is not an integer.
+        DivergenceError: some run diverged and ``on_divergence="raise"``.
+        RuntimeError: ``device="cuda"`` and no usable GPU or CUDA build.
     """
     Xa, ya = _data(X, y, allow_float32=True, finite=False)
     n, d = Xa.shape

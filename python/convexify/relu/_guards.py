@@ -26,6 +26,14 @@ def unbounded_direction(X: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> Opti
     docs/relu.md#guards).  ``L_r`` is unbounded below iff the optimum is positive; "positive" means above
     ``tol * ||X^T y||_1``.  With ``y >= 0`` no LP is needed (``y^T X v <= 0`` whenever ``X v <= 0``) and None
     is returned at once.
+
+    Args:
+        X: data (n, d).
+        y: labels (n,).
+        tol: relative threshold on the LP's optimum.
+
+    Returns:
+        The direction ``v`` (d,) found by the LP, or None when ``L_r`` is bounded below.
     """
     from scipy.optimize import linprog
 
@@ -50,6 +58,14 @@ def positive_rank(X: np.ndarray, y: np.ndarray, max_flops: float = 2e9) -> Tuple
     The rank (tolerance of docs/conventions.md#linalg, via ``numpy.linalg.matrix_rank``) is skipped (None)
     when the SVD would cost more than ``max_flops``, unless ``n_+ < d`` makes it trivially deficient (then
     ``n_+`` is returned).
+
+    Args:
+        X: data (n, d).
+        y: labels (n,).
+        max_flops: largest SVD cost (``n_+ d min(n_+, d)``) to pay for the rank.
+
+    Returns:
+        ``(n_+, rank)`` with ``rank`` None when skipped.
     """
     pos = y > 0
     n_plus = int(np.count_nonzero(pos))
@@ -79,6 +95,15 @@ def polish_vanilla(
     ``(X_A^T X_A)^+ X_A^T y_A``, truncated to stay inside the cell (so the polish stays in the basin GD
     ended in) and backtracked (Armijo on ``L``).  Returns the polished point, its loss ``L`` and the norm of
     the (sub)gradient ``2 X^T [1[z >= 0] (relu(z) - y)]`` there.  No global guarantee, by design.
+
+    Args:
+        X: data (n, d), float64.
+        y: labels (n,).
+        w: the starting point (d,) (a GD end point).
+        max_iter: Gauss-Newton steps at most.
+
+    Returns:
+        ``(w, L(w), ||grad L(w)||)`` at the polished point.
     """
     w = np.asarray(w, dtype=np.float64).copy()
     f = _loss(X, y, w)

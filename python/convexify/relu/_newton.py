@@ -21,6 +21,9 @@ from ._inputs import _data
 class NewtonResult:
     """Result of :func:`newton` (the exact minimiser of the convex ``L_r``).
 
+    Built by ``_boundary.from_core`` from the core's ``_core.ReluNewtonResult``; ``n_positive``,
+    ``rank_positive`` and ``global_minimiser_of_L`` are computed in Python.
+
     Attributes:
         w: (d,) the minimiser.
         iterations: Newton iterations taken.
@@ -64,9 +67,23 @@ def newton(
     squares on the positive-label samples, so on realizable data whose positive rows span R^d it lands on
     ``w*`` in one step.  Runs in float64.
 
-    Raises :class:`convexify.InputError` when ``L_r`` is unbounded below (LP test of docs/relu.md#guards,
-    only possible with negative labels); warns (:class:`RelaxationWarning`) on negative labels and when
-    ``rank(X_+) < d``.
+    Warns (:class:`RelaxationWarning`) on negative labels and when ``rank(X_+) < d``.
+
+    Args:
+        X: data (n, d) (float32 is converted to float64).
+        y: labels (n,).
+        w0: starting point (d,); None: zero.
+        tol: relative tolerance on ``||g||``, ``> 0``.
+        max_iter: Newton iterations at most, ``>= 0``.
+        check: run the guards of docs/relu.md#guards first.
+
+    Returns:
+        A :class:`NewtonResult` with the minimiser, its certificate (``gradient_norm``, ``dual_bound``,
+        ``duality_gap``) and the rank test of the realizable certificate.
+
+    Raises:
+        InputError: bad shapes or values, NaN or Inf, and ``L_r`` unbounded below (LP test of
+            docs/relu.md#guards, only possible with negative labels).
     """
     Xa, ya = _data(X, y, allow_float32=True)
     if ya.ndim != 1:

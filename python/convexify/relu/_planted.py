@@ -46,7 +46,25 @@ def planted(
     ``x ~ N(mean * 1, I_d)`` (``distribution="gaussian"``; ``mean=1`` is the non-centred regime where vanilla
     GD gets stuck) or ``U[0, 1]^d`` (``"uniform"``, positive orthant); ``w*`` uniform on the unit sphere (or
     given); ``y = relu(X w*) + noise * N(0, 1)``; test labels noiseless.  ``bias=True`` appends a constant-1
-    column after drawing (``w*`` then has d + 1 entries).  ``seed``: int for reproducible data.
+    column after drawing (``w*`` then has d + 1 entries).
+
+    Args:
+        n, d: training samples and input dimension (``>= 1``).
+        noise: standard deviation of the label noise, ``>= 0``.
+        mean: mean of every input coordinate (``"gaussian"`` only).
+        seed: int for reproducible data; None draws fresh entropy.
+        n_test: test samples (``>= 1``).
+        distribution: ``"gaussian"`` or ``"uniform"``.
+        bias: append a constant-1 column to ``X`` and ``X_test``.
+        w_star: the planted weight (d,) (d + 1 with ``bias``); None draws one.
+        dtype: float64 or float32, the dtype of every returned array.
+
+    Returns:
+        A :class:`Planted` with ``X``, ``y``, ``w_star``, ``X_test``, ``y_test``.
+
+    Raises:
+        InputError: a value out of range or of the wrong shape (naming the argument).
+        InputTypeError: ``n``, ``d``, ``n_test`` or ``seed`` not an integer, ``bias`` not a bool.
     """
     n = as_int(n, "n", minimum=1)
     d = as_int(d, "d", minimum=1)

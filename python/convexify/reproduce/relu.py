@@ -150,6 +150,15 @@ def _plot(results: Dict, out_dir: Path) -> str:
 
 
 def run(out_dir: Path, quick: bool) -> Section:
+    """Run the three regimes and the theorem's counterexample; write the figure (docs/relu.md#experiment).
+
+    Args:
+        out_dir: folder for the figure.
+        quick: the small set-up (n = 200, d = 20, B = 32, 1000 iterations) instead of the full one.
+
+    Returns:
+        The report :class:`Section` of lens 2: claims, text, figure and metrics.
+    """
     out_dir = Path(out_dir)
     if quick:
         n, d, n_test, B, iters, record = 200, 20, 1000, 32, 1000, 10
