@@ -281,3 +281,53 @@ def test_core_newton_result_is_the_bound_struct(rng):
     assert (res.status, res.iterations, res.loss) == (r.status, r.iterations, r.loss)
     assert res.n_positive == int(np.count_nonzero(y > 0)) and res.rank_positive == 3
     assert res.global_minimiser_of_L
+
+
+def test_gd_builds_its_result_the_same_way_from_the_cuda_path(rng, monkeypatch):
+    # No GPU needed: a numpy stand-in for the CUDA kernel (same arguments and returns as the binding: W and
+    # the un-normalised (T, B) loss sums) checks that gd builds GDResult from relu/_cuda.py's object exactly
+    # as from the CPU core's ReluGdResult.
+    import importlib
+
+    from convexify import _core
+
+    gd_module = importlib.import_module("convexify.relu._gd")
+
+    def fake_kernel(X, Y, W, grad_scale, iters, relaxed, strict, record_every, X_test, Y_test, star):
+        W = W.astype(np.float64).copy()
+        train, test, rec = [], [], []
+        for t in range(iters + 1):
+            Z = X @ W.T
+            R = np.maximum(Z, 0.0) - Y
+            if t % record_every == 0:
+                train.append(np.sum(R * R, axis=0))
+                if X_test is not None:
+                    Rt = np.maximum(X_test @ W.T, 0.0) - Y_test
+                    test.append(np.sum(Rt * Rt, axis=0))
+                if star is not None:
+                    rec.append(np.linalg.norm(W - star, axis=1) / np.linalg.norm(star, axis=1))
+            if t == iters:
+                break
+            if not relaxed:
+                R = R * ((Z > 0) if strict else (Z >= 0))
+            W = W - grad_scale * (R.T @ X)
+        hist = [np.array(h) if h else None for h in (train, test, rec)]
+        return (W,) + tuple(hist)
+
+    monkeypatch.setattr(_core, "relu_gd_cuda_f64", fake_kernel, raising=False)
+    monkeypatch.setattr(gd_module, "resolve_device", lambda device: "cuda" if device == "cuda" else "cpu")
+    X = rng.standard_normal((80, 5))
+    w_star = np.array([1.0, -0.5, 0.25, 2.0, 0.0])
+    y = np.maximum(X @ w_star, 0.0)
+    W0 = rng.standard_normal((3, 5)) * 0.1
+    kw = dict(step=1e-3, iters=40, relaxed=True, X_test=X[:30], y_test=y[:30], w_star=w_star, record_every=8)
+    gpu = relu.gd(X, y, W0, device="cuda", check=False, **kw)
+    cpu = relu.gd(X, y, W0, device="cpu", check=False, **kw)
+    assert gpu.kernel == "cuda" and cpu.kernel == "fused"
+    np.testing.assert_array_equal(gpu.iterations, cpu.iterations)
+    np.testing.assert_array_equal(gpu.diverged, cpu.diverged)
+    np.testing.assert_array_equal(gpu.diverged_at, cpu.diverged_at)
+    np.testing.assert_allclose(gpu.W, cpu.W, rtol=1e-9, atol=1e-12)
+    for name in ("train_loss", "test_loss", "recovery_error"):
+        np.testing.assert_allclose(getattr(gpu, name), getattr(cpu, name), rtol=1e-9, err_msg=name)
+    assert (gpu.step, gpu.relaxed) == (cpu.step, cpu.relaxed) == (1e-3, True)
