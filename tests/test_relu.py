@@ -1,4 +1,4 @@
-"""Lens 2 (shallow ReLU, SPEC 3): losses, gradients, batched GD, Newton, against numpy and the theory."""
+"""Lens 2 (shallow ReLU, docs/relu.md): losses, gradients, batched GD, Newton, against numpy and theory."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_losses_match_reference_and_identity(rng):
     Lr = relu.relaxed_loss(W, X, y)
     np.testing.assert_allclose(L, ref.loss(W, X, y), rtol=1e-13)
     np.testing.assert_allclose(Lr, ref.relaxed_loss(W, X, y), rtol=1e-12)
-    # L_r - L = 2 y^T relu(-X w), exactly (SPEC 3.2).
+    # L_r - L = 2 y^T relu(-X w), exactly (docs/relu.md#losses).
     ident = 2.0 * np.maximum(-(X @ W.T), 0.0).T @ y
     np.testing.assert_allclose(Lr - L, ident, rtol=1e-10, atol=1e-10 * np.abs(Lr).max())
     assert isinstance(relu.loss(W[0], X, y), float)
@@ -174,7 +174,7 @@ def test_newton_noisy_matches_reference_and_dual_bound():
     # It is the minimiser: relaxed GD converges to it.
     run = relu.gd(p.X, p.y, np.zeros(8), iters=4000, relaxed=True)
     np.testing.assert_allclose(run.W, sol.w, atol=1e-8)
-    # And it is not the minimiser of L (noise: a different estimator, SPEC 3.3).
+    # And it is not the minimiser of L (noise: a different estimator, docs/relu.md#exactness).
     assert np.linalg.norm(relu.gradient(sol.w, p.X, p.y)) > 1e-3
 
 

@@ -1,4 +1,4 @@
-"""Lens 2 guards (SPEC 3.6) and input validation (SPEC 1.3)."""
+"""Lens 2 guards (docs/relu.md#guards) and input validation (docs/conventions.md#errors)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from convexify.relu import RelaxationWarning
 
 
 def test_unbounded_counterexample_newton_raises_gd_warns():
-    # SPEC 3.3: X = [[1], [1]], y = (1, -3): L_r(w) = 2 relu(w)^2 + 4 w + 10, unbounded below.
+    # docs/relu.md#exactness: X = [[1], [1]], y = (1, -3): L_r(w) = 2 relu(w)^2 + 4 w + 10, unbounded below.
     X = np.array([[1.0], [1.0]])
     y = np.array([1.0, -3.0])
     for w in (-1.0, -10.0):
@@ -143,12 +143,191 @@ def test_core_rechecks_its_inputs():
 
     X = np.ones((3, 2))
     with pytest.raises(ValueError, match="step"):
-        _core.relu_gd_f64(X, np.ones(3), np.zeros((1, 2)), -1.0, 5, False, False, 1)
+        _core.relu_gd(X, np.ones(3), np.zeros((1, 2)), -1.0, 5, False, False, 1)
     with pytest.raises(ValueError, match="X contains NaN"):
-        _core.relu_gd_f64(np.full((3, 2), np.nan), np.ones(3), np.zeros((1, 2)), 1.0, 5, False, False, 1)
+        _core.relu_gd(np.full((3, 2), np.nan), np.ones(3), np.zeros((1, 2)), 1.0, 5, False, False, 1)
     with pytest.raises(ValueError, match="y must have as many rows"):
-        _core.relu_losses_f64(X, np.ones(4), np.zeros((1, 2)), False, False, False)
+        _core.relu_losses(X, np.ones(4), np.zeros((1, 2)), False, False, False)
     with pytest.raises(ValueError, match="kernel must be one of"):
-        _core.relu_gd_f64(X, np.ones(3), np.zeros((1, 2)), 1.0, 5, False, False, 1, kernel="x")
+        _core.relu_gd(X, np.ones(3), np.zeros((1, 2)), 1.0, 5, False, False, 1, kernel="x")
     with pytest.raises(TypeError):  # no silent dtype conversion in the core
-        _core.relu_gd_f64(X.astype(np.float32), np.ones(3), np.zeros((1, 2)), 1.0, 5, False, False, 1)
+        _core.relu_gd(X.astype(np.float32), np.ones(3), np.zeros((1, 2)), 1.0, 5, False, False, 1)
+
+
+def test_core_kernel_choice_is_parsed_naming_argument_and_choices():
+    from convexify import _core
+
+    X = np.ones((3, 2))
+    for dtype in (np.float64, np.float32):
+        with pytest.raises(InputError, match=r"^kernel must be one of 'auto', 'fused', 'gemm', got 'GEMM'$"):
+            _core.relu_gd(
+                X.astype(dtype), np.ones(3, dtype), np.zeros((1, 2)), 1.0, 5, False, False, 1, kernel="GEMM"
+            )
+
+
+def test_core_has_one_name_per_routine_with_a_float32_and_a_float64_overload(rng):
+    from convexify import _core
+
+    names = [n for n in dir(_core) if n.startswith("relu_")]
+    assert not [n for n in names if n.endswith(("_f32", "_f64")) and not n.startswith("relu_gd_cuda")]
+    X = rng.standard_normal((40, 3))
+    y = np.maximum(X @ np.array([1.0, -2.0, 0.5]), 0.0)
+    W = rng.standard_normal((2, 3))
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    for name in ("relu_losses", "relu_gd", "relu_power_lambda"):
+        assert (getattr(_core, name).__doc__ or "").count("numpy.float32") >= 1, name
+    L64, Lr64, G64 = _core.relu_losses(X, y, W, True, False, False)
+    L32, Lr32, G32 = _core.relu_losses(X32, y32, W, True, False, False)
+    np.testing.assert_allclose(L32, L64, rtol=1e-5)
+    np.testing.assert_allclose(Lr32, Lr64, rtol=1e-5)
+    np.testing.assert_allclose(G32, G64, rtol=1e-4, atol=1e-4 * np.abs(G64).max())
+    lam = float(np.linalg.eigvalsh(X.T @ X)[-1])
+    assert _core.relu_power_lambda(X, 200) == pytest.approx(lam, rel=1e-6)
+    assert _core.relu_power_lambda(X32, 200) == pytest.approx(lam, rel=1e-5)
+    r64 = _core.relu_gd(X, y, W, 1e-3, 20, False, False, 5)
+    r32 = _core.relu_gd(X32, y32, W, 1e-3, 20, False, False, 5)
+    assert type(r64) is type(r32) is _core.ReluGdResult
+    np.testing.assert_allclose(r32.W, r64.W, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(r32.train_loss, r64.train_loss, rtol=1e-5)
+    with pytest.raises(TypeError):  # X float32, y float64: no overload, no conversion
+        _core.relu_losses(X32, y, W, False, False, False)
+    with pytest.raises(TypeError):  # a float16 X has no overload either
+        _core.relu_power_lambda(X.astype(np.float16), 10)
+
+
+def test_core_gd_result_is_the_bound_struct_and_gd_builds_its_dataclass_from_it(rng):
+    from convexify import _core
+
+    X = rng.standard_normal((60, 4))
+    w_star = np.array([0.5, -1.0, 2.0, 0.25])
+    y = np.maximum(X @ w_star, 0.0)
+    W0 = rng.standard_normal((3, 4)) * 0.1
+    r = _core.relu_gd(X, y, W0, 1e-3, 30, True, False, 10, X[:20], y[:20], w_star[None])
+    assert sorted(k for k in dir(r) if not k.startswith("_")) == [
+        "W",
+        "diverged",
+        "diverged_at",
+        "iterations",
+        "kernel",
+        "recovery_error",
+        "test_loss",
+        "train_loss",
+    ]
+    assert r.W.shape == (3, 4) and not r.W.flags.writeable  # read-only views into the C++ struct
+    assert r.train_loss.shape == r.test_loss.shape == r.recovery_error.shape == (4, 3)
+    assert r.diverged.dtype == np.bool_ and r.diverged_at.dtype == np.int64
+    np.testing.assert_array_equal(r.iterations, [0, 10, 20, 30])
+    assert r.kernel == "fused"
+    with pytest.raises(AttributeError):
+        r.kernel = "gemm"
+    bare = _core.relu_gd(X, y, W0, 1e-3, 30, True, False, 10)
+    assert bare.test_loss is None and bare.recovery_error is None
+    res = relu.gd(
+        X,
+        y,
+        W0,
+        step=1e-3,
+        iters=30,
+        relaxed=True,
+        X_test=X[:20],
+        y_test=y[:20],
+        w_star=w_star,
+        record_every=10,
+        check=False,
+    )
+    np.testing.assert_array_equal(res.W, r.W)
+    np.testing.assert_array_equal(res.train_loss, r.train_loss)
+    np.testing.assert_array_equal(res.test_loss, r.test_loss)
+    np.testing.assert_array_equal(res.recovery_error, r.recovery_error)
+    np.testing.assert_array_equal(res.iterations, r.iterations)
+    assert res.W.flags.writeable and res.train_loss.flags.writeable  # the dataclass owns its arrays
+    assert res.step == 1e-3 and res.relaxed is True and res.kernel == "fused"
+
+
+def test_core_gd_iterations_cover_every_history_row_when_every_run_diverges():
+    # X = [[1], [-1]], y = (1, 1): with step 10 every step multiplies |w| by about 19 (the active row flips),
+    # so both runs pass the blow-up threshold within 30 iterations and the core stops early.
+    X = np.array([[1.0], [-1.0]])
+    y = np.array([1.0, 1.0])
+    res = relu.gd(
+        X,
+        y,
+        np.array([[0.5], [0.2]]),
+        step=10.0,
+        iters=100,
+        relaxed=True,
+        record_every=5,
+        on_divergence="flag",
+        check=False,
+    )
+    assert res.diverged.all() and (res.diverged_at > 0).all() and (res.diverged_at < 40).all()
+    np.testing.assert_array_equal(res.iterations, np.arange(21) * 5)
+    assert res.train_loss.shape == (21, 2)
+    assert np.isnan(res.train_loss[-1]).all() and np.isfinite(res.train_loss[0]).all()
+
+
+def test_core_newton_result_is_the_bound_struct(rng):
+    from convexify import _core
+
+    X = rng.standard_normal((30, 3))
+    y = np.maximum(X @ np.array([1.0, 2.0, -1.0]), 0.0)
+    r = _core.relu_newton(X, y, np.zeros(3), 1e-10, 50)
+    assert type(r) is _core.ReluNewtonResult
+    assert r.status == "converged" and r.converged and isinstance(r.iterations, int)
+    assert r.history.shape == (r.iterations + 1,) and r.history[-1] == r.gradient_norm
+    res = relu.newton(X, y)
+    np.testing.assert_array_equal(res.w, r.w)
+    np.testing.assert_array_equal(res.history, r.history)
+    assert (res.status, res.iterations, res.loss) == (r.status, r.iterations, r.loss)
+    assert res.n_positive == int(np.count_nonzero(y > 0)) and res.rank_positive == 3
+    assert res.global_minimiser_of_L
+
+
+def test_gd_builds_its_result_the_same_way_from_the_cuda_path(rng, monkeypatch):
+    # No GPU needed: a numpy stand-in for the CUDA kernel (same arguments and returns as the binding: W and
+    # the un-normalised (T, B) loss sums) checks that gd builds GDResult from relu/_cuda.py's object exactly
+    # as from the CPU core's ReluGdResult.
+    import importlib
+
+    from convexify import _core
+
+    gd_module = importlib.import_module("convexify.relu._gd")
+
+    def fake_kernel(X, Y, W, grad_scale, iters, relaxed, strict, record_every, X_test, Y_test, star):
+        W = W.astype(np.float64).copy()
+        train, test, rec = [], [], []
+        for t in range(iters + 1):
+            Z = X @ W.T
+            R = np.maximum(Z, 0.0) - Y
+            if t % record_every == 0:
+                train.append(np.sum(R * R, axis=0))
+                if X_test is not None:
+                    Rt = np.maximum(X_test @ W.T, 0.0) - Y_test
+                    test.append(np.sum(Rt * Rt, axis=0))
+                if star is not None:
+                    rec.append(np.linalg.norm(W - star, axis=1) / np.linalg.norm(star, axis=1))
+            if t == iters:
+                break
+            if not relaxed:
+                R = R * ((Z > 0) if strict else (Z >= 0))
+            W = W - grad_scale * (R.T @ X)
+        hist = [np.array(h) if h else None for h in (train, test, rec)]
+        return (W,) + tuple(hist)
+
+    monkeypatch.setattr(_core, "relu_gd_cuda_f64", fake_kernel, raising=False)
+    monkeypatch.setattr(gd_module, "resolve_device", lambda device: "cuda" if device == "cuda" else "cpu")
+    X = rng.standard_normal((80, 5))
+    w_star = np.array([1.0, -0.5, 0.25, 2.0, 0.0])
+    y = np.maximum(X @ w_star, 0.0)
+    W0 = rng.standard_normal((3, 5)) * 0.1
+    kw = dict(step=1e-3, iters=40, relaxed=True, X_test=X[:30], y_test=y[:30], w_star=w_star, record_every=8)
+    gpu = relu.gd(X, y, W0, device="cuda", check=False, **kw)
+    cpu = relu.gd(X, y, W0, device="cpu", check=False, **kw)
+    assert gpu.kernel == "cuda" and cpu.kernel == "fused"
+    np.testing.assert_array_equal(gpu.iterations, cpu.iterations)
+    np.testing.assert_array_equal(gpu.diverged, cpu.diverged)
+    np.testing.assert_array_equal(gpu.diverged_at, cpu.diverged_at)
+    np.testing.assert_allclose(gpu.W, cpu.W, rtol=1e-9, atol=1e-12)
+    for name in ("train_loss", "test_loss", "recovery_error"):
+        np.testing.assert_allclose(getattr(gpu, name), getattr(cpu, name), rtol=1e-9, err_msg=name)
+    assert (gpu.step, gpu.relaxed) == (cpu.step, cpu.relaxed) == (1e-3, True)

@@ -1,4 +1,7 @@
-"""Lens 2 kernel paths (SPEC 3.8): float32 single-row path and the BLAS GEMM pair against float64 numbers."""
+"""Lens 2 kernel paths (docs/relu.md#performance) against float64 numbers.
+
+The float32 single-row path and the BLAS GEMM pair.
+"""
 
 from __future__ import annotations
 

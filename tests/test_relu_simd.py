@@ -1,4 +1,6 @@
-"""Lens 2 fused kernel at every SIMD level the CPU supports (SPEC 3.8), against the numpy reference.
+"""Lens 2 fused kernel at every SIMD level the CPU supports, against the numpy reference.
+
+The performance model behind the paths is docs/relu.md#performance.
 
 The sizes reach every path of the block loops: d below, at and above one vector (tails that overlap the
 previous vector), d above one k-tile (128) and above 512 (the long-row float32 tiles), a lone weight row
@@ -97,7 +99,8 @@ def test_set_simd_level_rejects_bad_levels(level_restored):
 @pytest.mark.parametrize("where", [(0, 0), (4500, 17), (8999, 29)])
 def test_kernel_checks_every_block_of_x_in_its_first_pass(rng, kernel, B, dtype, where):
     # n = 9000: three sample chunks of several cache blocks each; X is checked block by block inside the
-    # kernel's first pass (SPEC 1.4: bad input raises, it never becomes a silent NaN result).
+    # kernel's first pass (docs/conventions.md#linalg: bad input raises, it never becomes a silent NaN
+    # result).
     X, y, W = _problem(rng, 9000, 30, B, dtype)
     Xb = X.copy()
     Xb[where] = np.inf

@@ -1,4 +1,4 @@
-"""Lens 2, stacked data (SPEC 3.1, 3.4): gd_stacked equals per-problem runs and the numpy reference."""
+"""Lens 2, stacked data (docs/relu.md#shapes): gd_stacked equals per-problem runs and the numpy reference."""
 
 from __future__ import annotations
 

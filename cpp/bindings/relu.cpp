@@ -1,39 +1,23 @@
-// Bindings for lens 2 (shallow ReLU, SPEC 3).  Names are prefixed relu_; the _f64/_f32 suffix is the dtype
-// of X and Y (weights are always float64 here: the core keeps a float64 master copy).
+// Bindings for lens 2 (shallow ReLU, see docs/relu.md).  Names are prefixed relu_.  relu_losses, relu_gd and
+// relu_power_lambda have one overload per dtype of X and Y (float64, float32; X is .noconvert(), so pybind11
+// picks the overload by dtype and never converts); weights are always float64 (the core keeps a float64
+// master copy).  relu_gd and relu_newton return the core's result structs, bound read-only as ReluGdResult
+// and ReluNewtonResult; Python builds its dataclasses from them with _boundary.from_core.
 #include "convexify/relu.hpp"
 
 #include <optional>
-#include <type_traits>
 
 #include "bindings.hpp"
+#include "scipy_blas.hpp"
 
 namespace convexify::bindings {
 
 namespace {
 
+using convexify::relu::GdResult;
 using convexify::relu::Index;
 using convexify::relu::KernelChoice;
-
-// SciPy's BLAS GEMM (sgemm/dgemm, Fortran signature) from scipy.linalg.cython_blas, or null when SciPy or
-// the capsule is unavailable.  Looked up once, with the GIL held, and only where the GEMM kernel can be
-// chosen (importing SciPy takes ~0.15 s); SciPy stays imported afterwards.
-template <typename T>
-convexify::relu::BlasGemm<T> scipy_gemm() {
-  static const convexify::relu::BlasGemm<T> fn = []() -> convexify::relu::BlasGemm<T> {
-    try {
-      py::object capi = py::module_::import("scipy.linalg.cython_blas").attr("__pyx_capi__");
-      py::object capsule = capi[std::is_same_v<T, float> ? "sgemm" : "dgemm"];
-      PyObject* c = capsule.ptr();
-      void* ptr = PyCapsule_IsValid(c, PyCapsule_GetName(c)) ? PyCapsule_GetPointer(c, PyCapsule_GetName(c))
-                                                             : nullptr;
-      if (ptr == nullptr) PyErr_Clear();
-      return reinterpret_cast<convexify::relu::BlasGemm<T>>(ptr);
-    } catch (const py::error_already_set&) {
-      return nullptr;
-    }
-  }();
-  return fn;
-}
+using convexify::relu::NewtonResult;
 
 template <typename T>
 convexify::relu::Problem<T> problem_of(const CArray<T>& X, const CArray<T>& Y, const char* xname,
@@ -62,10 +46,9 @@ RowMatrix<double> weights_of(const CArray<double>& W, const char* name) {
 }
 
 KernelChoice kernel_of(const std::string& k) {
-  if (k == "auto") return KernelChoice::automatic;
-  if (k == "fused") return KernelChoice::fused;
-  if (k == "gemm") return KernelChoice::gemm;
-  fail("kernel must be one of 'auto', 'fused', 'gemm', got '" + k + "'");
+  return parse_choice<KernelChoice>(
+      k, "kernel",
+      {{"auto", KernelChoice::automatic}, {"fused", KernelChoice::fused}, {"gemm", KernelChoice::gemm}});
 }
 
 template <typename T>
@@ -87,7 +70,7 @@ py::tuple losses(const CArray<T>& X, const CArray<T>& Y, const CArray<double>& W
 }
 
 template <typename T>
-py::dict gd(const CArray<T>& X, const CArray<T>& Y, const CArray<double>& W0, double step, long long iters,
+GdResult gd(const CArray<T>& X, const CArray<T>& Y, const CArray<double>& W0, double step, long long iters,
             bool relaxed, bool strict, long long record_every, std::optional<CArray<T>> X_test,
             std::optional<CArray<T>> Y_test, std::optional<CArray<double>> w_star, const std::string& kernel,
             double blowup) {
@@ -114,20 +97,8 @@ py::dict gd(const CArray<T>& X, const CArray<T>& Y, const CArray<double>& W0, do
     p.gemm = scipy_gemm<T>();
     if (test) test->gemm = p.gemm;
   }
-  convexify::relu::GdResult r;
-  {
-    py::gil_scoped_release release;
-    r = convexify::relu::gd<T>(p, W, o, test ? &*test : nullptr, star);
-  }
-  py::dict out;
-  out["W"] = py::cast(r.W);
-  out["train_loss"] = py::cast(r.train_loss);
-  out["test_loss"] = test ? py::object(py::cast(r.test_loss)) : py::object(py::none());
-  out["recovery_error"] = w_star ? py::object(py::cast(r.recovery_error)) : py::object(py::none());
-  out["diverged"] = py::cast(r.diverged);
-  out["diverged_at"] = py::cast(r.diverged_at);
-  out["kernel"] = r.kernel;
-  return out;
+  py::gil_scoped_release release;
+  return convexify::relu::gd<T>(p, W, o, test ? &*test : nullptr, star);
 }
 
 template <typename T>
@@ -139,55 +110,62 @@ double power(const CArray<T>& X, int iters) {
   return convexify::relu::power_lambda_max<T>(X.data(), n, d, iters);
 }
 
-py::dict newton(const CArray<double>& X, const CArray<double>& y, const CArray<double>& w0, double tol,
-                long long max_iter) {
+NewtonResult newton(const CArray<double>& X, const CArray<double>& y, const CArray<double>& w0, double tol,
+                    long long max_iter) {
   RowMatrix<double> Xm = map_matrix<double>(X, "X");
   Vector<double> yv = map_vector<double>(y, "y");
   Vector<double> wv = map_vector<double>(w0, "w0");
   convexify::relu::NewtonOptions o;
   o.tol = tol;
   o.max_iter = max_iter;
-  convexify::relu::NewtonResult r;
-  {
-    py::gil_scoped_release release;
-    r = convexify::relu::newton(Xm, yv, wv, o);
-  }
-  py::dict out;
-  out["w"] = py::cast(r.w);
-  out["iterations"] = r.iterations;
-  out["gradient_norm"] = r.gradient_norm;
-  out["tolerance"] = r.tolerance;
-  out["relaxed_loss"] = r.relaxed_loss;
-  out["loss"] = r.loss;
-  out["dual_bound"] = r.dual_bound;
-  out["duality_gap"] = r.duality_gap;
-  out["converged"] = r.converged;
-  out["status"] = r.status;
-  out["history"] = py::cast(r.history);
-  return out;
+  py::gil_scoped_release release;
+  return convexify::relu::newton(Xm, yv, wv, o);
 }
 
+// One overload per dtype of X (and Y, X_test, Y_test): T = double first, then float.
 template <typename T>
-void bind_dtype(py::module_& m, const std::string& suffix) {
-  m.def(("relu_losses_" + suffix).c_str(), &losses<T>, py::arg("X").noconvert(), py::arg("Y").noconvert(),
+void bind_overloads(py::module_& m) {
+  m.def("relu_losses", &losses<T>, py::arg("X").noconvert(), py::arg("Y").noconvert(),
         py::arg("W").noconvert(), py::arg("gradient"), py::arg("relaxed"), py::arg("strict"),
-        "(L, L_r, 2 X^T[m o (relu(XW^T) - Y)] or None) for every row of W (SPEC 3.2).");
-  m.def(("relu_gd_" + suffix).c_str(), &gd<T>, py::arg("X").noconvert(), py::arg("Y").noconvert(),
-        py::arg("W0").noconvert(), py::arg("step"), py::arg("iters"), py::arg("relaxed"), py::arg("strict"),
-        py::arg("record_every"), py::arg("X_test").noconvert() = py::none(),
-        py::arg("Y_test").noconvert() = py::none(), py::arg("w_star").noconvert() = py::none(),
-        py::arg("kernel") = "auto", py::arg("blowup") = 1e30, "Batched gradient descent (SPEC 3.4).");
-  m.def(("relu_power_lambda_" + suffix).c_str(), &power<T>, py::arg("X").noconvert(), py::arg("iters"),
+        "(L, L_r, 2 X^T[m o (relu(XW^T) - Y)] or None) for every row of W (docs/relu.md#losses).");
+  m.def("relu_gd", &gd<T>, py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("W0").noconvert(),
+        py::arg("step"), py::arg("iters"), py::arg("relaxed"), py::arg("strict"), py::arg("record_every"),
+        py::arg("X_test").noconvert() = py::none(), py::arg("Y_test").noconvert() = py::none(),
+        py::arg("w_star").noconvert() = py::none(), py::arg("kernel") = "auto", py::arg("blowup") = 1e30,
+        "Batched gradient descent (docs/relu.md#gd); kernel: 'auto', 'fused' or 'gemm'.");
+  m.def("relu_power_lambda", &power<T>, py::arg("X").noconvert(), py::arg("iters"),
         "lambda_max(X^T X) by power iteration (GEMV only).");
 }
 
 }  // namespace
 
 void bind_relu(py::module_& m) {
-  bind_dtype<double>(m, "f64");
-  bind_dtype<float>(m, "f32");
+  py::class_<GdResult>(m, "ReluGdResult", "Result of relu_gd (the core's relu::GdResult), read-only.")
+      .def_readonly("W", &GdResult::W)
+      .def_readonly("train_loss", &GdResult::train_loss)
+      .def_readonly("test_loss", &GdResult::test_loss)
+      .def_readonly("recovery_error", &GdResult::recovery_error)
+      .def_readonly("diverged", &GdResult::diverged)
+      .def_readonly("diverged_at", &GdResult::diverged_at)
+      .def_readonly("iterations", &GdResult::iterations)
+      .def_readonly("kernel", &GdResult::kernel);
+  py::class_<NewtonResult>(m, "ReluNewtonResult",
+                           "Result of relu_newton (the core's relu::NewtonResult), read-only.")
+      .def_readonly("w", &NewtonResult::w)
+      .def_readonly("iterations", &NewtonResult::iterations)
+      .def_readonly("gradient_norm", &NewtonResult::gradient_norm)
+      .def_readonly("tolerance", &NewtonResult::tolerance)
+      .def_readonly("relaxed_loss", &NewtonResult::relaxed_loss)
+      .def_readonly("loss", &NewtonResult::loss)
+      .def_readonly("dual_bound", &NewtonResult::dual_bound)
+      .def_readonly("duality_gap", &NewtonResult::duality_gap)
+      .def_readonly("converged", &NewtonResult::converged)
+      .def_readonly("status", &NewtonResult::status)
+      .def_readonly("history", &NewtonResult::history);
+  bind_overloads<double>(m);
+  bind_overloads<float>(m);
   m.def("relu_newton", &newton, py::arg("X").noconvert(), py::arg("y").noconvert(), py::arg("w0").noconvert(),
-        py::arg("tol"), py::arg("max_iter"), "Semismooth Newton for min L_r (SPEC 3.5).");
+        py::arg("tol"), py::arg("max_iter"), "Semismooth Newton for min L_r (docs/relu.md#newton).");
 }
 
 }  // namespace convexify::bindings

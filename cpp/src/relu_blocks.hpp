@@ -1,7 +1,8 @@
-// Per-block loops of the fused ReLU gradient kernel (SPEC 3.4, 3.8), written once with GCC/Clang vector
-// extensions.  relu_kernel_cpu.cpp instantiates them once per SIMD level (generic SSE2, AVX2+FMA, AVX-512)
-// with vector lengths of one register of that level.  (GCC compiles compares and blends of wider generic
-// vectors, and ?: choices between whole vectors on a run-time flag, lane by lane: those are avoided.)
+// Per-block loops of the fused ReLU gradient kernel, written once with GCC/Clang vector extensions (see
+// docs/relu.md#gd and docs/relu.md#performance).  relu_kernel_cpu.cpp instantiates them once per SIMD level
+// (generic SSE2, AVX2+FMA, AVX-512) with vector lengths of one register of that level.  (GCC compiles
+// compares and blends of wider generic vectors, and ?: choices between whole vectors on a run-time flag,
+// lane by lane: those are avoided.)
 //
 // For one cache block of samples X_blk (rows x d, row-major) they compute, per weight row w_b,
 //   z_sb = x_s . w_b,  r_sb = relu(z_sb) - y_sb,  the two loss sums, and  G_b += sum_s m_sb r_sb x_s.
@@ -17,6 +18,20 @@
 // Groups of float32 weight rows: the same, with the weights packed by pairs of k (see pair_forward).
 // float32 data: products and partial sums are float over at most kTile terms of k or one cache block of
 //   samples (<= 512 rows) and float64 beyond, so the float rounding does not grow with d or n.
+//
+// Template parameters (relu_kernel_cpu.cpp's Tiles picks them per SIMD level and data type):
+//   T      type of the data X, y: float or double (weights, residuals and loss sums are always double)
+//   L      lanes of T in one vector: one register of the level (4 doubles or 8 floats with AVX2)
+//   Q      samples handled together: a group of the single-row loops (the Q dot products of one sweep),
+//          or the samples of one register tile of the lane loops (S, or 1 for the leftover samples)
+//   NV     whole vectors in a short row: d = NV L + a remainder of fewer than L entries (1 <= NV <= 8)
+//   GW     weight rows in a group of the lane loops (lanes of its transposed weights; zero padded)
+//   S      samples per register tile of the lane and pair loops
+//   RW     float64 lanes of one residual vector (one register) in lanes_residual
+//   N      float64 lanes of the vectors in residual (2, 4 or 8)
+//   kDot, kAxpy  which halves of sweep_rows run: the next group's dot products, the current group's update
+// The generic vector type Vec<S, N> and its primitives (load, store, splat, lane and row sums, widening,
+// pair shuffles) are in simd_vector.hpp.
 #pragma once
 
 #include <algorithm>
@@ -25,171 +40,13 @@
 #include <utility>
 
 #include "convexify/relu_kernel.hpp"
-
-#if defined(__GNUC__)
-#define CVX_RELU_INLINE inline __attribute__((always_inline))
-#else
-#define CVX_RELU_INLINE inline
-#endif
+#include "simd_vector.hpp"
 
 namespace convexify::relu::blocks {
 
+using namespace convexify::vec;  // Vec, load, store, splat, lane sums, transposed sums, pair shuffles
+
 constexpr Index kTile = 128;  // k per L1 tile; also the longest float partial sum over k
-
-template <typename S, int N>
-struct VecT {
-  typedef S type __attribute__((vector_size(sizeof(S) * N)));
-};
-template <typename S, int N>
-using Vec = typename VecT<S, N>::type;
-
-template <typename V, typename S>
-CVX_RELU_INLINE V load(const S* p) {
-  V v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <typename V, typename S>
-CVX_RELU_INLINE void store(S* p, const V& v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
-// x in every lane.  (Measured: GCC lowers this form to broadcasts best; lane-wise initialisers and
-// shuffles of a one-lane vector were 2-10x slower in the tiles below.)
-template <typename V, typename S>
-CVX_RELU_INLINE V splat(S x) {
-  return V{} + x;
-}
-
-// Sum of the lanes by halving (a fixed order).
-template <typename S, int N>
-CVX_RELU_INLINE S lane_sum(const Vec<S, N>& a) {
-  if constexpr (N == 2) {
-    return a[0] + a[1];
-  } else {
-    Vec<S, N / 2> lo, hi;
-    std::memcpy(&lo, &a, sizeof lo);
-    std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
-    return lane_sum<S, N / 2>(lo + hi);
-  }
-}
-
-// Lanes of a float vector folded to half as many float64 lanes: (lo + hi) in float, then widened.
-template <int L>
-CVX_RELU_INLINE Vec<double, L / 2> fold_widen(const Vec<float, L>& a) {
-  Vec<float, L / 2> lo, hi;
-  std::memcpy(&lo, &a, sizeof lo);
-  std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
-  return __builtin_convertvector(lo + hi, Vec<double, L / 2>);
-}
-
-// Conversions between a vector of L lanes in T and L doubles in memory, in halves of at most 8 lanes (a
-// 16-double vector has no register of its size; its compares and blends would be split lane by lane).
-template <typename T, int L>
-CVX_RELU_INLINE Vec<T, L> narrow_load(const double* p) {
-  if constexpr (L <= 8) {
-    return __builtin_convertvector(load<Vec<double, L>>(p), Vec<T, L>);
-  } else {
-    Vec<T, L> v;
-    const Vec<T, L / 2> lo = narrow_load<T, L / 2>(p), hi = narrow_load<T, L / 2>(p + L / 2);
-    std::memcpy(&v, &lo, sizeof lo);
-    std::memcpy(reinterpret_cast<char*>(&v) + sizeof lo, &hi, sizeof hi);
-    return v;
-  }
-}
-// out[0..L) = (first ? 0 : out[0..L)) + a, in float64.
-template <typename T, int L>
-CVX_RELU_INLINE void widen_add(double* out, const Vec<T, L>& a, bool first) {
-  if constexpr (L <= 8) {
-    const Vec<double, L> w = __builtin_convertvector(a, Vec<double, L>);
-    if (first)  // (a run-time choice between whole vectors is written as branches: see residual)
-      store<Vec<double, L>>(out, w);
-    else
-      store<Vec<double, L>>(out, load<Vec<double, L>>(out) + w);
-  } else {
-    Vec<T, L / 2> lo, hi;
-    std::memcpy(&lo, &a, sizeof lo);
-    std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
-    widen_add<T, L / 2>(out, lo, first);
-    widen_add<T, L / 2>(out + L / 2, hi, first);
-  }
-}
-
-// Row sums of N vectors of N lanes as one vector: r[q] = sum_j a[q][j] (N = 4 or 8), by a transposed
-// pairwise reduction (N - 1 vector adds instead of N horizontal sums).
-CVX_RELU_INLINE Vec<double, 4> transpose_sum(const Vec<double, 4>* a) {
-  const Vec<double, 4> t0 =
-      __builtin_shufflevector(a[0], a[1], 0, 4, 2, 6) + __builtin_shufflevector(a[0], a[1], 1, 5, 3, 7);
-  const Vec<double, 4> t1 =
-      __builtin_shufflevector(a[2], a[3], 0, 4, 2, 6) + __builtin_shufflevector(a[2], a[3], 1, 5, 3, 7);
-  return __builtin_shufflevector(t0, t1, 0, 1, 4, 5) + __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
-}
-CVX_RELU_INLINE Vec<double, 8> transpose_sum(const Vec<double, 8>* a) {
-  using V = Vec<double, 8>;
-  V t[4], u[2];
-  for (int i = 0; i < 4; ++i)
-    t[i] = __builtin_shufflevector(a[2 * i], a[2 * i + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
-           __builtin_shufflevector(a[2 * i], a[2 * i + 1], 1, 9, 3, 11, 5, 13, 7, 15);
-  for (int i = 0; i < 2; ++i)
-    u[i] = __builtin_shufflevector(t[2 * i], t[2 * i + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
-           __builtin_shufflevector(t[2 * i], t[2 * i + 1], 2, 3, 10, 11, 6, 7, 14, 15);
-  return __builtin_shufflevector(u[0], u[1], 0, 1, 2, 3, 8, 9, 10, 11) +
-         __builtin_shufflevector(u[0], u[1], 4, 5, 6, 7, 12, 13, 14, 15);
-}
-
-// Row sums of Q float vectors of L lanes as Q float64 values, (L, Q) = (16, 8) or (8, 4): a transposed
-// reduction in float (pairs of lanes of two rows, then of four, ...) that ends with row q in lane q, then
-// one widening.  In-lane unpacks first, so few cross-lane shuffles.
-template <int L, int Q>
-CVX_RELU_INLINE Vec<double, Q> transpose_sum_widen(const Vec<float, L>* a) {
-  using V = Vec<float, L>;
-  static_assert((L == 16 && Q == 8) || (L == 8 && Q == 4), "transpose_sum_widen: unsupported shape");
-  // Level 1: rows 2i, 2i+1 -> lane % 2 (unpack of 32-bit lanes within 128-bit blocks).
-  auto c1 = [](const V& x, const V& y) -> V {
-    if constexpr (L == 16)
-      return __builtin_shufflevector(x, y, 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29) +
-             __builtin_shufflevector(x, y, 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31);
-    else
-      return __builtin_shufflevector(x, y, 0, 8, 1, 9, 4, 12, 5, 13) +
-             __builtin_shufflevector(x, y, 2, 10, 3, 11, 6, 14, 7, 15);
-  };
-  // Level 2: rows (0, 1), (2, 3) -> lane % 4 (unpack of 64-bit pairs within 128-bit blocks).
-  auto c2 = [](const V& x, const V& y) -> V {
-    if constexpr (L == 16)
-      return __builtin_shufflevector(x, y, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29) +
-             __builtin_shufflevector(x, y, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
-    else
-      return __builtin_shufflevector(x, y, 0, 1, 8, 9, 4, 5, 12, 13) +
-             __builtin_shufflevector(x, y, 2, 3, 10, 11, 6, 7, 14, 15);
-  };
-  Vec<float, Q> r;
-  if constexpr (L == 16) {
-    const V u0 = c2(c1(a[0], a[1]), c1(a[2], a[3])), u1 = c2(c1(a[4], a[5]), c1(a[6], a[7]));
-    // Level 3: 256-bit halves; block 0, 1 hold rows 0-3, blocks 2, 3 rows 4-7.
-    const V v = __builtin_shufflevector(u0, u1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
-                __builtin_shufflevector(u0, u1, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-    r = __builtin_shufflevector(v, v, 0, 1, 2, 3, 8, 9, 10, 11) +
-        __builtin_shufflevector(v, v, 4, 5, 6, 7, 12, 13, 14, 15);
-  } else {
-    const V u = c2(c1(a[0], a[1]), c1(a[2], a[3]));
-    r = __builtin_shufflevector(u, u, 0, 1, 2, 3) + __builtin_shufflevector(u, u, 4, 5, 6, 7);
-  }
-  return __builtin_convertvector(r, Vec<double, Q>);
-}
-
-// True when no entry of a[0..size) is NaN or Inf: x * 0 is +-0 for finite x and NaN otherwise, and sums of
-// +-0 stay 0 (four independent L-lane sums).
-template <typename T, int L>
-CVX_RELU_INLINE bool all_finite(const T* a, Index size) {
-  using V = Vec<T, L>;
-  V acc[4] = {};
-  Index i = 0;
-  for (; i + 4 * L <= size; i += 4 * L)
-    for (int u = 0; u < 4; ++u) acc[u] += load<V>(a + i + u * L) * T(0);
-  T s = lane_sum<T, L>((acc[0] + acc[1]) + (acc[2] + acc[3]));
-  for (; i < size; ++i) s += a[i] * T(0);
-  return s == T(0);
-}
 
 struct Modes {
   bool relaxed;
@@ -198,14 +55,14 @@ struct Modes {
 
 // Residuals of N (sample, weight) pairs: adds to the loss sums, returns the gradient weights m o r.
 template <int N>
-CVX_RELU_INLINE Vec<double, N> residual(const Vec<double, N>& z, const Vec<double, N>& y, Modes m,
-                                        Vec<double, N>& lsum, Vec<double, N>& rsum) {
+CONVEXIFY_VEC_INLINE Vec<double, N> residual(const Vec<double, N>& z, const Vec<double, N>& y, Modes m,
+                                             Vec<double, N>& lsum, Vec<double, N>& rsum) {
   using V = Vec<double, N>;
   const V zero = {};
   const V p = (z < zero) ? zero : z;  // relu; NaN propagates
   const V r = p - y;
   lsum += r * r;
-  rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;  // SPEC 3.2: L_r per sample
+  rsum += (z >= zero) ? r * r : y * y - 2.0 * z * y;  // L_r per sample, see docs/relu.md#losses
   // Scalar branches around whole-vector selects (a select between two mask vectors on a run-time flag was
   // compiled lane by lane).
   if (m.relaxed) return r;
@@ -217,20 +74,11 @@ CVX_RELU_INLINE Vec<double, N> residual(const Vec<double, N>& z, const Vec<doubl
 
 // Labels of group j (samples j Q .. j Q + Q - 1; stride y_stride) as float64.
 template <typename T, int Q>
-CVX_RELU_INLINE Vec<double, Q> group_labels(const T* y, Index j, Index y_stride) {
+CONVEXIFY_VEC_INLINE Vec<double, Q> group_labels(const T* y, Index j, Index y_stride) {
   if (y_stride == 1) return __builtin_convertvector(load<Vec<T, Q>>(y + j * Q), Vec<double, Q>);
   Vec<double, Q> yv;
   for (int q = 0; q < Q; ++q) yv[q] = static_cast<double>(y[(j * Q + q) * y_stride]);
   return yv;
-}
-
-// Pairwise sum of p[0..N): a balanced tree, so the FMA chains stay short.
-template <typename V, int N>
-CVX_RELU_INLINE V tree_sum(const V* p) {
-  if constexpr (N == 1)
-    return p[0];
-  else
-    return tree_sum<V, N / 2>(p) + tree_sum<V, N - N / 2>(p + N / 2);
 }
 
 // One sweep over k for two groups of Q rows (each row d long):
@@ -242,9 +90,9 @@ CVX_RELU_INLINE V tree_sum(const V* p) {
 // tmask (ones on the new lanes); it goes first, so its store to g is long committed when the main loop
 // reloads those lanes (a store still in flight does not forward to a wider, offset load).
 template <typename T, int L, int Q, bool kDot, bool kAxpy>
-CVX_RELU_INLINE void sweep_rows(const T* xd, const T* xa, Index d, const T* w, const Vec<T, L>& wtail,
-                                const Vec<T, L>& tmask, const double* m, T* g, double* z,
-                                const T* pf = nullptr) {
+CONVEXIFY_VEC_INLINE void sweep_rows(const T* xd, const T* xa, Index d, const T* w, const Vec<T, L>& wtail,
+                                     const Vec<T, L>& tmask, const double* m, T* g, double* z,
+                                     const T* pf = nullptr) {
   using V = Vec<T, L>;
   constexpr bool kF32 = std::is_same_v<T, float>;
   constexpr int NL = kF32 ? L / 2 : L;
@@ -323,8 +171,9 @@ CVX_RELU_INLINE void sweep_rows(const T* xd, const T* xa, Index d, const T* w, c
 // caller), or null for losses only.  Groups of Q samples, software pipelined: the sweep that updates g
 // with group j also computes the dot products of group j + 1.
 template <typename T, int L, int Q>
-CVX_RELU_INLINE void single_block(const T* X, Index d, Index rows, const T* y, Index y_stride, const T* w,
-                                  Modes modes, double* loss, double* rloss, T* g, Index rows_ahead = 0) {
+CONVEXIFY_VEC_INLINE void single_block(const T* X, Index d, Index rows, const T* y, Index y_stride,
+                                       const T* w, Modes modes, double* loss, double* rloss, T* g,
+                                       Index rows_ahead = 0) {
   using V = Vec<T, L>;
   V wtail = {}, tmask = {};
   const Index rem = d % L;
@@ -385,40 +234,6 @@ CVX_RELU_INLINE void single_block(const T* X, Index d, Index rows, const T* y, I
 
 // ---- single weight row, short rows -----------------------------------------------------------------------
 
-// Q row sums of Q vectors of L lanes, row q in lane q: float (L = 2Q) and float64 (L = Q) tiles.
-template <typename T, int L, int Q>
-CVX_RELU_INLINE Vec<double, Q> row_sums(const Vec<T, L>* a) {
-  if constexpr (std::is_same_v<T, float>)
-    return transpose_sum_widen<L, Q>(a);
-  else
-    return transpose_sum(a);
-}
-
-// Q row sums of a vector whose lane h Q + q holds a partial sum of row q (L = Q or 2 Q), as Q float64 lanes.
-template <typename T, int L, int Q>
-CVX_RELU_INLINE Vec<double, Q> fold_rows(const Vec<T, L>& a) {
-  if constexpr (L == Q) {
-    return __builtin_convertvector(a, Vec<double, Q>);
-  } else {
-    Vec<T, Q> lo, hi;
-    std::memcpy(&lo, &a, sizeof lo);
-    std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
-    return __builtin_convertvector(lo + hi, Vec<double, Q>);
-  }
-}
-
-// a in lanes [0, Q), b in lanes [Q, 2 Q).
-template <typename T, int Q>
-CVX_RELU_INLINE Vec<T, 2 * Q> concat(const Vec<T, Q>& a, const Vec<T, Q>& b) {
-  static_assert(Q == 2 || Q == 4 || Q == 8, "concat: unsupported width");
-  if constexpr (Q == 8)
-    return __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  else if constexpr (Q == 4)
-    return __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7);
-  else
-    return __builtin_shufflevector(a, b, 0, 1, 2, 3);
-}
-
 // One block, one weight row w, short rows: the first F = NV L entries of a row are NV whole vectors and the
 // other d - F (fewer than L) are the remainder.  Same arguments and results as single_block; g: the row's
 // gradient accumulator, or null.
@@ -433,8 +248,8 @@ CVX_RELU_INLINE Vec<T, 2 * Q> concat(const Vec<T, Q>& a, const Vec<T, Q>& b) {
 // of group j + 2, and group j + 1's residuals are formed before it, so no update waits for its own
 // residuals.  Each float32 dot product is float sums of at most 8 L terms, then float64.
 template <typename T, int L, int Q, int NV>
-CVX_RELU_INLINE void short_block(const T* X, Index d, Index rows, const T* y, Index y_stride, const T* w,
-                                 Modes modes, double* loss, double* rloss, T* gout, Index rows_ahead) {
+CONVEXIFY_VEC_INLINE void short_block(const T* X, Index d, Index rows, const T* y, Index y_stride, const T* w,
+                                      Modes modes, double* loss, double* rloss, T* gout, Index rows_ahead) {
   using V = Vec<T, L>;
   using VQ = Vec<double, Q>;
   constexpr int kPer = L / Q;  // remainder columns per remainder vector
@@ -534,18 +349,18 @@ CVX_RELU_INLINE void short_block(const T* X, Index d, Index rows, const T* y, In
 
 // short_block for a run-time NV in 1..8: the instantiation with NV = N + 1 == nv.
 template <typename T, int L, int Q, int... N>
-CVX_RELU_INLINE void short_rows_of(std::integer_sequence<int, N...>, int nv, const T* X, Index d, Index rows,
-                                   const T* y, Index y_stride, const T* w, Modes modes, double* loss,
-                                   double* rloss, T* g, Index rows_ahead) {
+CONVEXIFY_VEC_INLINE void short_rows_of(std::integer_sequence<int, N...>, int nv, const T* X, Index d,
+                                        Index rows, const T* y, Index y_stride, const T* w, Modes modes,
+                                        double* loss, double* rloss, T* g, Index rows_ahead) {
   (void)((nv == N + 1 &&
           (short_block<T, L, Q, N + 1>(X, d, rows, y, y_stride, w, modes, loss, rloss, g, rows_ahead),
            true)) ||
          ...);
 }
 template <typename T, int L, int Q>
-CVX_RELU_INLINE void short_rows(int nv, const T* X, Index d, Index rows, const T* y, Index y_stride,
-                                const T* w, Modes modes, double* loss, double* rloss, T* g,
-                                Index rows_ahead) {
+CONVEXIFY_VEC_INLINE void short_rows(int nv, const T* X, Index d, Index rows, const T* y, Index y_stride,
+                                     const T* w, Modes modes, double* loss, double* rloss, T* g,
+                                     Index rows_ahead) {
   short_rows_of<T, L, Q>(std::make_integer_sequence<int, 8>{}, std::clamp(nv, 1, 8), X, d, rows, y, y_stride,
                          w, modes, loss, rloss, g, rows_ahead);
 }
@@ -554,7 +369,8 @@ CVX_RELU_INLINE void short_rows(int nv, const T* X, Index d, Index rows, const T
 
 // scratch[s*GW + j] = x_s . w_j for Q samples, k in [k0, k1).  Wt: d x GW (the group, transposed, padded).
 template <typename T, int GW, int L, int Q>
-CVX_RELU_INLINE void lanes_forward_tile(const T* x0, Index d, Index k0, Index k1, const T* Wt, double* sc) {
+CONVEXIFY_VEC_INLINE void lanes_forward_tile(const T* x0, Index d, Index k0, Index k1, const T* Wt,
+                                             double* sc) {
   constexpr int NV = GW / L;
   using V = Vec<T, L>;
   V a[Q][NV];
@@ -587,7 +403,7 @@ CVX_RELU_INLINE void lanes_forward_tile(const T* x0, Index d, Index k0, Index k1
 }
 
 template <typename T, int GW, int L, int S>
-CVX_RELU_INLINE void lanes_forward(const T* X, Index d, Index rows, const T* Wt, double* scratch) {
+CONVEXIFY_VEC_INLINE void lanes_forward(const T* X, Index d, Index rows, const T* Wt, double* scratch) {
   for (Index k0 = 0; k0 < d; k0 += kTile) {
     const Index k1 = std::min(d, k0 + kTile);
     Index s = 0;
@@ -598,8 +414,8 @@ CVX_RELU_INLINE void lanes_forward(const T* X, Index d, Index rows, const T* Wt,
 
 // Gacc[k*GW + j] += sum_q scratch[q*GW + j] x_q[k] for Q samples, k in [k0, k1).
 template <typename T, int GW, int L, int Q>
-CVX_RELU_INLINE void lanes_gradient_tile(const T* x0, Index d, Index k0, Index k1, const double* sc,
-                                         T* Gacc) {
+CONVEXIFY_VEC_INLINE void lanes_gradient_tile(const T* x0, Index d, Index k0, Index k1, const double* sc,
+                                              T* Gacc) {
   constexpr int NV = GW / L;
   using V = Vec<T, L>;
   V r[Q][NV];
@@ -620,7 +436,7 @@ CVX_RELU_INLINE void lanes_gradient_tile(const T* x0, Index d, Index k0, Index k
 }
 
 template <typename T, int GW, int L, int S>
-CVX_RELU_INLINE void lanes_gradient(const T* X, Index d, Index rows, const double* scratch, T* Gacc) {
+CONVEXIFY_VEC_INLINE void lanes_gradient(const T* X, Index d, Index rows, const double* scratch, T* Gacc) {
   for (Index k0 = 0; k0 < d; k0 += kTile) {
     const Index k1 = std::min(d, k0 + kTile);
     Index s = 0;
@@ -633,8 +449,8 @@ CVX_RELU_INLINE void lanes_gradient(const T* X, Index d, Index rows, const doubl
 // Residuals of a block for a group of nb <= GW weight rows (scratch: z in, m o r out).  Y: the labels of the
 // block's first sample, y_cols = 1 (shared) or B (offset to the group's first column by the caller).
 template <typename T, int GW, int RW>  // RW: float64 lanes per residual vector (one register)
-CVX_RELU_INLINE void lanes_residual(double* scratch, Index rows, const T* Y, Index y_cols, int nb,
-                                    Modes modes, double* loss, double* rloss) {
+CONVEXIFY_VEC_INLINE void lanes_residual(double* scratch, Index rows, const T* Y, Index y_cols, int nb,
+                                         Modes modes, double* loss, double* rloss) {
   constexpr int NR = GW / RW;
   using VR = Vec<double, RW>;
   VR lsum[NR] = {}, rsum[NR] = {};
@@ -663,45 +479,14 @@ CVX_RELU_INLINE void lanes_residual(double* scratch, Index rows, const T* Y, Ind
 // of (x[2kp], x[2kp+1]) then feeds two FMAs: half the broadcast loads per FMA of one register per sample,
 // which is what limits these tiles (measured ~1.5x faster at d = 100, GW = 16).  Lanes 2j and 2j + 1 are
 // added when a k-tile is done.  Pair layout size: pair_rows(d) * 2 * GW floats.
-CVX_RELU_INLINE Index pair_rows(Index d) {
+CONVEXIFY_VEC_INLINE Index pair_rows(Index d) {
   return (d + 1) / 2;
-}
-
-template <int L>
-CVX_RELU_INLINE Vec<float, L> pair_splat(const float* p) {  // (p[0], p[1]) in every pair of lanes
-  double t;
-  std::memcpy(&t, p, sizeof t);
-  const Vec<double, L / 2> v = splat<Vec<double, L / 2>>(t);
-  Vec<float, L> r;
-  std::memcpy(&r, &v, sizeof r);
-  return r;
-}
-
-template <int L, int P, std::size_t... I>
-CVX_RELU_INLINE Vec<float, L / 2> pair_lanes_impl(const Vec<float, L>& a, std::index_sequence<I...>) {
-  return __builtin_shufflevector(a, a, (2 * I + P)...);
-}
-template <int L, int P>  // lanes 2j + P -> lane j
-CVX_RELU_INLINE Vec<float, L / 2> pair_lanes(const Vec<float, L>& a) {
-  return pair_lanes_impl<L, P>(a, std::make_index_sequence<L / 2>{});
-}
-template <int L>  // lanes 2j + 2j+1 -> lane j
-CVX_RELU_INLINE Vec<float, L / 2> pair_sum(const Vec<float, L>& a) {
-  return pair_lanes<L, 0>(a) + pair_lanes<L, 1>(a);
-}
-template <int L, std::size_t... I>
-CVX_RELU_INLINE Vec<float, L> pair_dup_impl(const Vec<float, L / 2>& a, std::index_sequence<I...>) {
-  return __builtin_shufflevector(a, a, (I / 2)...);
-}
-template <int L>  // lane j -> lanes 2j and 2j+1
-CVX_RELU_INLINE Vec<float, L> pair_dup(const Vec<float, L / 2>& a) {
-  return pair_dup_impl<L>(a, std::make_index_sequence<L>{});
 }
 
 // scratch[s*GW + ...] (+)= z for Q samples, k in [k0, k1) (k0 even).
 template <int L, int Q>
-CVX_RELU_INLINE void pair_forward_tile(const float* x0, Index d, Index k0, Index k1, const float* Wp,
-                                       double* sc) {
+CONVEXIFY_VEC_INLINE void pair_forward_tile(const float* x0, Index d, Index k0, Index k1, const float* Wp,
+                                            double* sc) {
   using V = Vec<float, L>;
   using VH = Vec<double, L / 2>;
   V a[Q][2] = {};
@@ -734,7 +519,8 @@ CVX_RELU_INLINE void pair_forward_tile(const float* x0, Index d, Index k0, Index
 }
 
 template <int L, int S>
-CVX_RELU_INLINE void pair_forward(const float* X, Index d, Index rows, const float* Wp, double* scratch) {
+CONVEXIFY_VEC_INLINE void pair_forward(const float* X, Index d, Index rows, const float* Wp,
+                                       double* scratch) {
   for (Index k0 = 0; k0 < d; k0 += kTile) {
     const Index k1 = std::min(d, k0 + kTile);
     Index s = 0;
@@ -745,8 +531,8 @@ CVX_RELU_INLINE void pair_forward(const float* X, Index d, Index rows, const flo
 
 // Gp (pair layout) += sum_q r_q x_q for Q samples, k in [k0, k1) (k0 even).
 template <int L, int Q>
-CVX_RELU_INLINE void pair_gradient_tile(const float* x0, Index d, Index k0, Index k1, const double* sc,
-                                        float* Gp) {
+CONVEXIFY_VEC_INLINE void pair_gradient_tile(const float* x0, Index d, Index k0, Index k1, const double* sc,
+                                             float* Gp) {
   using V = Vec<float, L>;
   V r[Q][2];
   for (int q = 0; q < Q; ++q)
@@ -778,7 +564,7 @@ CVX_RELU_INLINE void pair_gradient_tile(const float* x0, Index d, Index k0, Inde
 
 // Gt (d x L, float64) += Gp (pair layout).
 template <int L>
-CVX_RELU_INLINE void pair_flush(const float* Gp, Index d, double* Gt) {
+CONVEXIFY_VEC_INLINE void pair_flush(const float* Gp, Index d, double* Gt) {
   using V = Vec<float, L>;
   using VH = Vec<double, L / 2>;
   for (Index k = 0; k < d; k += 2)
@@ -794,7 +580,8 @@ CVX_RELU_INLINE void pair_flush(const float* Gp, Index d, double* Gt) {
 }
 
 template <int L, int S>
-CVX_RELU_INLINE void pair_gradient(const float* X, Index d, Index rows, const double* scratch, float* Gp) {
+CONVEXIFY_VEC_INLINE void pair_gradient(const float* X, Index d, Index rows, const double* scratch,
+                                        float* Gp) {
   for (Index k0 = 0; k0 < d; k0 += kTile) {
     const Index k1 = std::min(d, k0 + kTile);
     Index s = 0;

@@ -1,4 +1,4 @@
-// Batched full-batch gradient descent on L or L_r (SPEC 3.4): B independent runs sharing X.
+// Batched full-batch gradient descent on L or L_r (see docs/relu.md#gd): B independent runs sharing X.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -12,9 +12,10 @@ namespace convexify::relu {
 
 namespace {
 
-// For one weight row on data of at most 64 MB, gd runs on a 64-byte aligned copy of X (SPEC 3.8).  The
-// lone-row kernel loads whole vectors, and a load that straddles two cache lines costs two: on float64 rows
-// 16 bytes off alignment (as numpy's usually are) it measured ~1.3x slower at d = 100.  Two layouts:
+// For one weight row on data of at most 64 MB, gd runs on a 64-byte aligned copy of X (see
+// docs/relu.md#performance).  The lone-row kernel loads whole vectors, and a load that straddles two cache
+// lines costs two: on float64 rows 16 bytes off alignment (as numpy's usually are) it measured ~1.3x slower
+// at d = 100.  Two layouts:
 // - packed (packed_layout: rows of 1 to 8 whole vectors and a remainder, AVX2 / AVX-512): groups of samples
 //   as short_block reads them, so no row is padded to a whole vector (float32, d = 100: 400 bytes a row
 //   instead of 448, measured ~8% faster);
@@ -113,8 +114,10 @@ GdResult gd(const Problem<T>& train, const RowMatrix<double>& W0, const GdOption
   r.train_loss = RowMatrix<double>::Constant(T_rec, B, nan);
   if (test) r.test_loss = RowMatrix<double>::Constant(T_rec, B, nan);
   if (have_star) r.recovery_error = RowMatrix<double>::Constant(T_rec, B, nan);
-  r.diverged.assign(B, false);
-  r.diverged_at.assign(B, -1);
+  r.diverged = Vector<bool>::Constant(B, false);
+  r.diverged_at = Vector<std::int64_t>::Constant(B, -1);
+  r.iterations.resize(T_rec);
+  for (Index j = 0; j < T_rec; ++j) r.iterations[j] = static_cast<std::int64_t>(j) * o.record_every;
 
   // Scale for the blow-up test: max(L(W0), ||y_b||^2).
   Vector<double> ynorm2 = Vector<double>::Zero(B);
@@ -170,13 +173,12 @@ GdResult gd(const Problem<T>& train, const RowMatrix<double>& W0, const GdOption
       for (Index b = 0; b < B; ++b) {
         if (r.diverged[b]) continue;
         r.train_loss(j, b) = loss[b] / static_cast<double>(train.n);
-        if (test_kernel) r.test_loss(j, b) = test_loss[b] / static_cast<double>(test->n);
+        if (test_kernel) (*r.test_loss)(j, b) = test_loss[b] / static_cast<double>(test->n);
         if (have_star) {
           const Index s = w_star.rows() == 1 ? 0 : b;
-          r.recovery_error(j, b) = (r.W.row(b) - w_star.row(s)).norm() / star_norm[s];
+          (*r.recovery_error)(j, b) = (r.W.row(b) - w_star.row(s)).norm() / star_norm[s];
         }
       }
-      r.recorded.push_back(t);
     }
     if (!update || active == 0) break;
     W_prev = r.W;

@@ -1,4 +1,4 @@
-// CPU gradient kernels of lens 2 (SPEC 3.4, 3.8).
+// CPU gradient kernels of lens 2; see docs/relu.md#gd and docs/relu.md#performance.
 //
 // Fused kernel (default): the samples are cut into chunks (fixed by n only, so results do not depend on the
 // thread count), chunks into cache-sized blocks of rows.  For each block and each group of weight rows the
@@ -28,6 +28,7 @@
 #include "convexify/simd.hpp"
 #include "convexify/threads.hpp"
 #include "relu_blocks.hpp"
+#include "simd_vector.hpp"
 
 namespace convexify::relu {
 namespace {
@@ -136,9 +137,9 @@ struct Tiles {
 };
 
 template <typename T, int GW, int L, int S, int RW>
-CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, Index y_cols, int nb,
-                                 const T* Wt, Modes modes, double* loss, double* rloss, double* scratch,
-                                 T* gacc) {
+CONVEXIFY_VEC_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, Index y_cols, int nb,
+                                      const T* Wt, Modes modes, double* loss, double* rloss, double* scratch,
+                                      T* gacc) {
   blocks::lanes_forward<T, GW, L, S>(X, d, rows, Wt, scratch);
   blocks::lanes_residual<T, GW, RW>(scratch, rows, Y, y_cols, nb, modes, loss, rloss);
   if (gacc != nullptr) blocks::lanes_gradient<T, GW, L, S>(X, d, rows, scratch, gacc);
@@ -182,7 +183,7 @@ CVX_RELU_INLINE void lanes_block(const T* X, Index d, Index rows, const T* Y, In
     }                                                                                                        \
     template <typename T>                                                                                    \
     ATTR __attribute__((noinline)) static bool finite(const T* a, Index size) {                              \
-      return blocks::all_finite<T, (std::is_same_v<T, float> ? 16 : 8)>(a, size);                            \
+      return vec::all_finite<T, (std::is_same_v<T, float> ? 16 : 8)>(a, size);                               \
     }                                                                                                        \
   };
 CVX_RELU_BLOCK_ENTRIES(BlocksGeneric, )
@@ -321,14 +322,14 @@ PackedLayout packed_layout_at(Index d, Simd level) {
 // GEMM kernel: residuals and masks of a rows x B block of Z (row-major) in place, 4 weight rows per vector;
 // each loss sum runs over the samples in order.
 template <typename T>
-CVX_RELU_INLINE blocks::Vec<double, 4> load_double4(const T* p) {
-  return __builtin_convertvector(blocks::load<blocks::Vec<T, 4>>(p), blocks::Vec<double, 4>);
+CONVEXIFY_VEC_INLINE vec::Vec<double, 4> load_double4(const T* p) {
+  return __builtin_convertvector(vec::load<vec::Vec<T, 4>>(p), vec::Vec<double, 4>);
 }
 
 template <typename T>
-CVX_RELU_INLINE void residual_block_impl(T* Z, Index rows, Index B, const T* Y, Index y_cols, bool relaxed,
-                                         bool strict, double* loss, double* rloss) {
-  using V = blocks::Vec<double, 4>;
+CONVEXIFY_VEC_INLINE void residual_block_impl(T* Z, Index rows, Index B, const T* Y, Index y_cols,
+                                              bool relaxed, bool strict, double* loss, double* rloss) {
+  using V = vec::Vec<double, 4>;
   const Modes modes{relaxed, strict};
   const Index B4 = B / 4 * 4;
   for (Index s = 0; s < rows; ++s) {
@@ -338,18 +339,18 @@ CVX_RELU_INLINE void residual_block_impl(T* Z, Index rows, Index B, const T* Y, 
     for (; b < B4; b += 4) {
       V y;
       if (y_cols == 1)  // branches, not ?: between whole vectors (see blocks::residual)
-        y = blocks::splat<V>(static_cast<double>(ys[0]));
+        y = vec::splat<V>(static_cast<double>(ys[0]));
       else
         y = load_double4(ys + b);
-      V ls = blocks::load<V>(loss + b), rs = blocks::load<V>(rloss + b);
+      V ls = vec::load<V>(loss + b), rs = vec::load<V>(rloss + b);
       const V m = blocks::residual<4>(load_double4(zs + b), y, modes, ls, rs);
-      blocks::store<V>(loss + b, ls);
-      blocks::store<V>(rloss + b, rs);
-      blocks::store<blocks::Vec<T, 4>>(zs + b, __builtin_convertvector(m, blocks::Vec<T, 4>));
+      vec::store<V>(loss + b, ls);
+      vec::store<V>(rloss + b, rs);
+      vec::store<vec::Vec<T, 4>>(zs + b, __builtin_convertvector(m, vec::Vec<T, 4>));
     }
     for (; b < B; ++b) {
-      blocks::Vec<double, 2> z = {static_cast<double>(zs[b]), 0.0}, ls = {}, rs = {};
-      blocks::Vec<double, 2> y = {static_cast<double>(y_cols == 1 ? ys[0] : ys[b]), 0.0};
+      vec::Vec<double, 2> z = {static_cast<double>(zs[b]), 0.0}, ls = {}, rs = {};
+      vec::Vec<double, 2> y = {static_cast<double>(y_cols == 1 ? ys[0] : ys[b]), 0.0};
       zs[b] = static_cast<T>(blocks::residual<2>(z, y, modes, ls, rs)[0]);
       loss[b] += ls[0];
       rloss[b] += rs[0];
@@ -597,10 +598,10 @@ class GemmKernel final : public ChunkedKernel<T> {
 
 // The up-front check (newton, lambda_max): the block kernels' routine, one AVX2 register wide.
 CONVEXIFY_SIMD_CLONES_AVX2 bool all_finite_of(const double* a, Index size) {
-  return blocks::all_finite<double, 4>(a, size);
+  return vec::all_finite<double, 4>(a, size);
 }
 CONVEXIFY_SIMD_CLONES_AVX2 bool all_finite_of(const float* a, Index size) {
-  return blocks::all_finite<float, 8>(a, size);
+  return vec::all_finite<float, 8>(a, size);
 }
 
 }  // namespace

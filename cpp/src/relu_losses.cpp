@@ -1,4 +1,5 @@
-// Losses, gradients (SPEC 3.2) and the power-iteration estimate of lambda_max(X^T X) (SPEC 3.4).
+// Losses and gradients (see docs/relu.md#losses) and the power-iteration estimate of lambda_max(X^T X)
+// (see docs/relu.md#gd).
 #include <cmath>
 
 #include "convexify/relu.hpp"

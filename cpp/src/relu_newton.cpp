@@ -1,6 +1,8 @@
-// Semismooth Newton for the convex relaxed loss L_r (SPEC 3.5) with its certificates (SPEC 3.6).
+// Semismooth Newton for the convex relaxed loss L_r with its certificates; see docs/relu.md#newton and
+// docs/relu.md#guards.
 #include <Eigen/Cholesky>
 #include <cmath>
+#include <vector>
 
 #include "convexify/relu.hpp"
 
@@ -36,11 +38,12 @@ NewtonResult newton(const RowMatrix<double>& X, const Vector<double>& y, const V
   Vector<double> z = X * w;
   Vector<double> g(d), step(d), wt(d), zt(n);
   RowMatrix<double> XA;
+  std::vector<double> history;
   r.status = "max_iter";
   for (long long it = 0;; ++it) {
     g = X.transpose() * (z.cwiseMax(0.0) - y);
     const double gn = g.norm();
-    r.history.push_back(gn);
+    history.push_back(gn);
     r.iterations = it;
     if (!std::isfinite(gn)) {
       r.status = "diverged";
@@ -81,7 +84,8 @@ NewtonResult newton(const RowMatrix<double>& X, const Vector<double>& y, const V
     z = zt;
   }
   r.w = w;
-  r.gradient_norm = r.history.back();
+  r.history = Eigen::Map<const Vector<double>>(history.data(), static_cast<Index>(history.size()));
+  r.gradient_norm = history.back();
   r.relaxed_loss = relaxed_loss_of(z, y);
   const Vector<double> p = z.cwiseMax(0.0);
   r.loss = (p - y).squaredNorm();

@@ -1,11 +1,14 @@
-// Lens 2 (SPEC 3): shallow ReLU neuron, its convex relaxation, batched gradient descent, exact solver.
+// Lens 2: shallow ReLU neuron, its convex relaxation, batched gradient descent, exact solver (see
+// docs/relu.md).
 //
 // Data X (n x d) is row-major (samples as rows); Y is (n x 1) broadcast or (n x B); weights W are (B x d).
-// L(w) = ||relu(Xw) - y||^2,  L_r(w) = ||relu(Xw)||^2 - 2 y^T X w + ||y||^2   (un-normalised sums, SPEC 3.2).
+// L(w) = ||relu(Xw) - y||^2,  L_r(w) = ||relu(Xw)||^2 - 2 y^T X w + ||y||^2: un-normalised sums (survey
+// eqs. 5/7 and 8; see docs/relu.md#losses).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
-#include <vector>
 
 #include "convexify/checks.hpp"
 #include "convexify/relu_kernel.hpp"
@@ -36,15 +39,17 @@ struct GdOptions {
   KernelChoice kernel = KernelChoice::automatic;
 };
 
+// Bound as convexify._core.ReluGdResult (read-only attributes of these names); the fields are named and
+// typed as those of the Python GDResult they fill (numpy arrays, None for an absent history).
 struct GdResult {
-  RowMatrix<double> W;                 // B x d final weights (frozen at the last finite iterate if diverged)
-  std::vector<long long> recorded;     // iterations of the history rows
-  RowMatrix<double> train_loss;        // T x B, L/n
-  RowMatrix<double> test_loss;         // T x B, L_test/n_test (empty if no test data)
-  RowMatrix<double> recovery_error;    // T x B, ||w - w*|| / ||w*|| (empty if no w*)
-  std::vector<bool> diverged;          // B
-  std::vector<long long> diverged_at;  // B, -1 if not diverged
-  std::string kernel;
+  RowMatrix<double> W;                              // B x d final weights (last finite iterate if diverged)
+  RowMatrix<double> train_loss;                     // T x B, L/n (NaN after a run diverged)
+  std::optional<RowMatrix<double>> test_loss;       // T x B, L_test/n_test (none without test data)
+  std::optional<RowMatrix<double>> recovery_error;  // T x B, ||w - w*|| / ||w*|| (none without w*)
+  Vector<bool> diverged;                            // B
+  Vector<std::int64_t> diverged_at;                 // B, -1 if not diverged
+  Vector<std::int64_t> iterations;                  // T: 0, record_every, 2 record_every, ...
+  std::string kernel;                               // "fused" or "gemm"
 };
 
 // w_star: B x d (one per problem) or 1 x d (shared), or empty.  Test data: X_test (m x d), Y_test (m x 1/B).
@@ -61,6 +66,7 @@ struct NewtonOptions {
   long long max_iter = 100;
 };
 
+// Bound as convexify._core.ReluNewtonResult (read-only attributes of these names).
 struct NewtonResult {
   Vector<double> w;
   long long iterations = 0;
@@ -71,11 +77,11 @@ struct NewtonResult {
   double dual_bound = 0.0;     // ||y||^2 - ||relu(Xw)||^2 (a lower bound of min L_r when g(w) = 0)
   double duality_gap = 0.0;    // L_r(w) - dual_bound = 2 w^T g(w)
   bool converged = false;
-  std::string status;           // "converged", "max_iter", "line_search_failed"
-  std::vector<double> history;  // ||g|| per iteration (entry 0 at w0)
+  std::string status;      // "converged", "max_iter", "line_search_failed", "diverged"
+  Vector<double> history;  // ||g|| per iteration (entry 0 at w0)
 };
 
-// Semismooth Newton for min L_r (SPEC 3.5), double precision.
+// Semismooth Newton for min L_r (see docs/relu.md#newton), double precision.
 NewtonResult newton(const RowMatrix<double>& X, const Vector<double>& y, const Vector<double>& w0,
                     const NewtonOptions& options);
 

@@ -1,14 +1,15 @@
-// Lens 2 (shallow ReLU, SPEC 3): the gradient-kernel seam.
+// Lens 2 (shallow ReLU, see docs/relu.md): the gradient-kernel seam.
 //
 // Every algorithm of the lens (losses, gradients, batched gradient descent) evaluates, for a batch of weights
 // W (B x d) on shared data X (n x d) and labels Y (n x 1 broadcast, or n x B),
 //
 //     z_ib = x_i . w_b,   r_ib = relu(z_ib) - y_ib,
-//     L_b  = sum_i r_ib^2,   Lr_b = sum_i [ z_ib >= 0 ? (z_ib - y_ib)^2 : y_ib^2 - 2 z_ib y_ib ]   (SPEC 3.2)
-//     G_b  = sum_i m_ib r_ib x_i    (half-gradient; m = 1 (relaxed) or 1[z >= 0] / 1[z > 0] (vanilla)),
+//     L_b  = sum_i r_ib^2,   Lr_b = sum_i [ z_ib >= 0 ? (z_ib - y_ib)^2 : y_ib^2 - 2 z_ib y_ib ],
+//     G_b  = sum_i m_ib r_ib x_i    (half-gradient; m = 1 (relaxed) or 1[z >= 0] / 1[z > 0] (vanilla))
 //
-// through the small interface below.  The CPU implementations live in relu_kernel_cpu.cpp; a CUDA
-// implementation only has to implement GradientKernel<T> and be returned by a factory like make_cpu_kernel.
+// (see docs/relu.md#losses), through the small interface below.  The CPU implementations live in
+// relu_kernel_cpu.cpp; a CUDA implementation only has to implement GradientKernel<T> and be returned by a
+// factory like make_cpu_kernel.
 #pragma once
 
 #include <cstddef>

@@ -1,7 +1,8 @@
-"""Pure-numpy reference of lens 2 (SPEC 3.2, 3.4, 3.5): the test oracle and benchmark baseline.
+"""Pure-numpy reference of lens 2: the test oracle and benchmark baseline.
 
-Written from the SPEC's formulas, independently of the C++ core: plain two-GEMM iterations
-``Z = X W^T``, ``R = relu(Z) - Y`` (masked for vanilla), ``W <- W - step * 2 R^T X``.
+Written from the formulas of docs/relu.md#losses, docs/relu.md#gd and docs/relu.md#newton, independently of
+the C++ core: plain two-GEMM iterations ``Z = X W^T``, ``R = relu(Z) - Y`` (masked for vanilla),
+``W <- W - step * 2 R^T X``.
 """
 
 from __future__ import annotations
@@ -22,14 +23,32 @@ def _labels(y: np.ndarray, B: int) -> np.ndarray:
 
 
 def loss(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``||relu(X w_b) - y_b||^2`` for each row of ``W`` (B,)."""
+    """``||relu(X w_b) - y_b||^2`` (survey eq. 5/7) for each row of ``W``.
+
+    Args:
+        W: weights (B, d).
+        X: data (n, d).
+        y: labels (n,) or (n, B).
+
+    Returns:
+        (B,) losses.
+    """
     Z = _z(W, X)
     R = np.maximum(Z, 0.0) - _labels(y, Z.shape[1])
     return np.sum(R * R, axis=0)
 
 
 def relaxed_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``||relu(X w)||^2 - 2 y^T X w + ||y||^2`` for each row of ``W`` (B,)."""
+    """``||relu(X w)||^2 - 2 y^T X w + ||y||^2`` (survey eq. 8) for each row of ``W``.
+
+    Args:
+        W: weights (B, d).
+        X: data (n, d).
+        y: labels (n,) or (n, B).
+
+    Returns:
+        (B,) relaxed losses.
+    """
     Z = _z(W, X)
     Y = _labels(y, Z.shape[1])
     P = np.maximum(Z, 0.0)
@@ -37,7 +56,18 @@ def relaxed_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def gradient(W: np.ndarray, X: np.ndarray, y: np.ndarray, relaxed: bool = False, strict: bool = False):
-    """``2 X^T [m o (relu(Xw) - y)]`` per row, ``m = 1`` (relaxed), ``1[z >= 0]`` or ``1[z > 0]`` (strict)."""
+    """``2 X^T [m o (relu(Xw) - y)]`` per row, ``m = 1`` (relaxed), ``1[z >= 0]`` or ``1[z > 0]`` (strict).
+
+    Args:
+        W: weights (B, d).
+        X: data (n, d).
+        y: labels (n,) or (n, B).
+        relaxed: the gradient of ``L_r``.
+        strict: vanilla mask ``1[z > 0]``.
+
+    Returns:
+        (B, d) gradients.
+    """
     Z = _z(W, X)
     R = np.maximum(Z, 0.0) - _labels(y, Z.shape[1])
     if not relaxed:
@@ -46,7 +76,15 @@ def gradient(W: np.ndarray, X: np.ndarray, y: np.ndarray, relaxed: bool = False,
 
 
 def lambda_max(X: np.ndarray, iters: int = 100) -> float:
-    """Power iteration for ``lambda_max(X^T X)`` from a fixed random start."""
+    """Power iteration for ``lambda_max(X^T X)`` from a fixed random start.
+
+    Args:
+        X: data (n, d).
+        iters: iterations.
+
+    Returns:
+        The estimate.
+    """
     v = np.random.default_rng(0).standard_normal(X.shape[1])
     v /= np.linalg.norm(v)
     lam = 0.0
@@ -72,7 +110,16 @@ def gd(
     record_every: int = 1,
     strict: bool = False,
 ) -> Dict[str, Optional[np.ndarray]]:
-    """Batched GD with histories, in the data's dtype (two GEMMs per iteration)."""
+    """Batched GD with histories, in the data's dtype (two GEMMs per iteration; docs/relu.md#gd).
+
+    Args:
+        X, y, W0, step, iters, relaxed, X_test, y_test, w_star, record_every, strict: as in
+            :func:`convexify.relu.gd` (no validation: a test oracle).
+
+    Returns:
+        A dict with ``W`` (B, d) and the (T, B) histories ``train_loss``, ``test_loss`` and
+        ``recovery_error`` (None when not asked for).
+    """
     W = np.array(np.atleast_2d(W0), dtype=X.dtype)
     Y = _labels(y, W.shape[0])
     n = X.shape[0]
@@ -102,7 +149,17 @@ def gd(
 
 
 def newton(X: np.ndarray, y: np.ndarray, tol: float = 1e-10, max_iter: int = 100) -> Dict[str, object]:
-    """Semismooth Newton on ``L_r`` (SPEC 3.5), dense numpy."""
+    """Semismooth Newton on ``L_r`` (docs/relu.md#newton), dense numpy, from ``w = 0``.
+
+    Args:
+        X: data (n, d).
+        y: labels (n,).
+        tol: stop when ``||g|| <= tol * max(1, ||X^T y||)``.
+        max_iter: iterations at most.
+
+    Returns:
+        A dict with the minimiser ``w``, ``iterations`` and the final ``gradient_norm`` ``||g(w)||``.
+    """
     n, d = X.shape
     w = np.zeros(d)
     eps = 1e-12 * max(1.0, float(np.sum(X * X)) / d)

@@ -1,4 +1,4 @@
-"""Lens 2: the shallow ReLU neuron and its convex relaxation (Ergen & Pilanci 2019; SPEC section 3).
+"""Lens 2: the shallow ReLU neuron and its convex relaxation (Ergen & Pilanci 2019; docs/relu.md).
 
 For data ``X`` (n, d) with samples as rows, labels ``y`` (n,) and a weight ``w`` (d,) (the flattened weight of
 ``torch.nn.Linear(d, 1, bias=False)``), with ``z = X w``:
@@ -9,13 +9,14 @@ For data ``X`` (n, d) with samples as rows, labels ``y`` (n,) and a weight ``w``
 * ``grad L(w)   = 2 X^T [1[z >= 0] o (relu(z) - y)]``     (``strict=True``: ``1[z > 0]``, as autodiff gives)
 * ``grad L_r(w) = 2 X^T (relu(z) - y)``
 
-**Exactness (SPEC 3.3).**  ``argmin L_r = argmin L`` holds when the labels are exactly realizable,
-``y = relu(X w*)``; the minimiser is unique when the positive-label rows span R^d.  The survey states it more
-generally; that is false: with non-negative non-realizable labels (``X = [[1], [-1]], y = (1, 1)``), with
-noise, and with negative labels (``L_r`` may be unbounded below) the two problems differ.
+**Exactness (docs/relu.md#exactness).**  ``argmin L_r = argmin L`` holds when the labels are exactly
+realizable, ``y = relu(X w*)``; the minimiser is unique when the positive-label rows span R^d.  The survey
+states it more generally; that is false (docs/relu.md#survey-theorem): with non-negative non-realizable labels
+(``X = [[1], [-1]], y = (1, 1)``), with noise, and with negative labels (``L_r`` may be unbounded below) the
+two problems differ.
 
-Shapes (SPEC 3.1): one problem, or B runs sharing ``X`` (``W`` (B, d), ``y`` (n,) or (n, B)) in :func:`gd`;
-B problems with their own data (``X`` (B, n, d), ``Y`` (B, n)) in :func:`gd_stacked`.
+Shapes (docs/relu.md#shapes): one problem, or B runs sharing ``X`` (``W`` (B, d), ``y`` (n,) or (n, B)) in
+:func:`gd`; B problems with their own data (``X`` (B, n, d), ``Y`` (B, n)) in :func:`gd_stacked`.
 
 A bias is an explicit constant-1 column of ``X`` (:func:`add_bias_column`), never implicit.
 float64 by default; float32 data is kept end to end in :func:`gd`: the core multiplies in float32 and keeps

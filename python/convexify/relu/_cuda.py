@@ -1,13 +1,16 @@
 """The CUDA path of :func:`convexify.relu.gd` (optional kernels, ``device="cuda"``).
 
-It returns the same fields as the CPU core.  Differences, by design: divergence is detected at the recorded
-iterations only (non-finite or exploded train loss), and a diverged run's ``W`` is its last iterate, which
-may be non-finite (the CPU path keeps the last finite one).
+It returns an object with the attributes of the CPU core's ``_core.ReluGdResult`` (``W``, ``train_loss``,
+``test_loss``, ``recovery_error``, ``diverged``, ``diverged_at``, ``iterations``, ``kernel``), so
+:func:`convexify.relu.gd` builds its result from either the same way (``_boundary.from_core``).  Differences,
+by design: divergence is detected at the recorded iterations only (non-finite or exploded train loss), and a
+diverged run's ``W`` is its last iterate, which may be non-finite (the CPU path keeps the last finite one).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from types import SimpleNamespace
+from typing import Optional
 
 import numpy as np
 
@@ -33,7 +36,16 @@ def relu_gd_cuda(
     X_test: Optional[np.ndarray],
     y_test: Optional[np.ndarray],
     w_star: Optional[np.ndarray],
-) -> Dict[str, Any]:
+) -> SimpleNamespace:
+    """Gradient descent on the GPU, arguments validated by :func:`convexify.relu.gd` (docs/relu.md#gd).
+
+    Args:
+        X, y, W, step, iters, relaxed, strict, record_every, X_test, y_test, w_star: as the CPU core's
+            ``_core.relu_gd`` takes them (``W`` (B, d) float64, ``w_star`` (1, d) or (B, d) or None).
+
+    Returns:
+        An object with the attributes of ``_core.ReluGdResult``; ``kernel`` is ``"cuda"``.
+    """
     dtype = X.dtype
     B = W.shape[0]
     fn = getattr(_core, "relu_gd_cuda_f64" if dtype == np.float64 else "relu_gd_cuda_f32")
@@ -65,12 +77,13 @@ def relu_gd_cuda(
         for hist in (train, test, rec):
             if hist is not None:
                 hist[first[b] :, b] = np.nan
-    return {
-        "W": Wout,
-        "train_loss": train,
-        "test_loss": test,
-        "recovery_error": rec,
-        "diverged": diverged,
-        "diverged_at": diverged_at,
-        "kernel": "cuda",
-    }
+    return SimpleNamespace(
+        W=Wout,
+        train_loss=train,
+        test_loss=test,
+        recovery_error=rec,
+        diverged=diverged,
+        diverged_at=diverged_at,
+        iterations=np.arange(iters // record_every + 1, dtype=np.int64) * record_every,
+        kernel="cuda",
+    )

@@ -9,12 +9,13 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
+from .._boundary import from_core
 from .._cuda import resolve_device
 from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputError
 from .._validate import as_array, as_choice, as_int, as_real
 from ._cuda import relu_gd_cuda
 from ._guards import _guards, polish_vanilla
-from ._inputs import _check_labels_for, _data, _flag, _suffix, _weights
+from ._inputs import _check_labels_for, _data, _flag, _weights
 from ._losses import _default_step
 
 # ---------------------------------------------------------------------------------------------- GD
@@ -23,6 +24,9 @@ from ._losses import _default_step
 @dataclass(frozen=True)
 class GDResult:
     """Result of :func:`gd` (B runs; T recorded iterations).
+
+    Built by ``_boundary.from_core`` from the core's ``_core.ReluGdResult`` (``W`` cast to the data's dtype;
+    ``stationary``, ``step`` and ``relaxed`` computed or echoed in Python).
 
     Attributes:
         W: final weights (B, d) ((d,) if ``W0`` was 1-D), dtype of ``X``.  A diverged run keeps its last
@@ -72,7 +76,7 @@ def gd(
     check: bool = True,
     device: str = "cpu",
 ) -> GDResult:
-    """B independent full-batch gradient-descent runs on ``L`` or ``L_r`` at once, in C++ (SPEC 3.4).
+    """B independent full-batch gradient-descent runs on ``L`` or ``L_r`` at once, in C++ (docs/relu.md#gd).
 
     Update: ``w <- w - step * grad`` with ``grad`` the gradient of the un-normalised sum (factor 2 included,
     see :func:`gradient`), for every row of ``W0`` (B, d) simultaneously; ``y`` is (n,) (shared) or (n, B)
@@ -81,8 +85,15 @@ def gd(
     ``record_every`` iterations (and at 0).
 
     Args:
+        X: data (n, d), float64 or float32 (float32 is kept end to end; the weights iterate in float64).
+        y: labels, (n,) (shared by every run) or (n, B) (column b is run b's labels).
+        W0: initial weights, (d,) (one run) or (B, d).
+        step: step size ``> 0``; None: :func:`default_step`.
+        iters: iterations, ``>= 0``.
+        relaxed: run on ``L_r`` (survey eq. 8) instead of ``L`` (eq. 5/7).
         X_test, y_test: held-out data for ``test_loss`` (both or neither).
         w_star: (d,) or (B, d) planted weights for ``recovery_error``.
+        record_every: record the histories every this many iterations (and at 0), ``>= 1``.
         strict: vanilla mask ``1[z > 0]`` instead of ``1[z >= 0]``.
         on_divergence: "raise" (:class:`convexify.DivergenceError` naming the runs and iteration),
             "warn" or "flag" (only ``diverged`` in the result).
@@ -91,7 +102,7 @@ def gd(
             "gemm" uses SciPy's BLAS (sgemm/dgemm) when available, else Eigen's GEMM; "auto" picks the
             fused single pass, except float32 data with ``B >= 64`` below the AVX-512 level (see
             :func:`convexify.get_simd_level`), where the BLAS GEMM pair measured faster.
-        check: run the guards of SPEC 3.6 (negative labels, unbounded ``L_r``, ``rank(X_+) < d``).
+        check: run the guards of docs/relu.md#guards (negative labels, unbounded ``L_r``, ``rank(X_+) < d``).
         device: "cpu" (default), "cuda" (the optional CUDA kernels: data stay on the GPU for the whole run,
             only histories come back; ``RuntimeError`` saying why when no GPU or CUDA build is usable) or
             "auto" (CUDA when usable, else CPU).  On the GPU divergence is detected at recorded iterations.
@@ -99,6 +110,16 @@ def gd(
     Guards (warnings, :class:`RelaxationWarning`): ``relaxed=True`` with negative labels ("the exactness
     theorem does not apply"), ``L_r`` unbounded below (LP test; GD then runs off to infinity), and
     positive-label rows not spanning R^d (the minimiser is not unique).
+
+    Returns:
+        A :class:`GDResult`: final ``W``, (T, B) histories at ``iterations``, divergence flags, the
+        classification of vanilla end points, and the step, objective and kernel used.
+
+    Raises:
+        InputError: bad shapes or values (naming the argument), NaN or Inf in the data.
+        InputTypeError: a flag that is not a bool, a count that is not an integer.
+        DivergenceError: some run diverged and ``on_divergence="raise"``.
+        RuntimeError: ``device="cuda"`` and no usable GPU or CUDA build.
     """
     Xa, ya = _data(X, y, allow_float32=True, finite=False)
     n, d = Xa.shape
@@ -136,14 +157,12 @@ def gd(
     if resolve_device(device) == "cuda":
         if not np.isfinite(Xa).all():
             raise InputError("X contains NaN or Inf")
-        out = relu_gd_cuda(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star)
-    else:
-        fn = getattr(_core, f"relu_gd_{_suffix(Xa)}")
-        out = fn(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star, kernel)
+        core = relu_gd_cuda(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star)
+    else:  # _core.ReluGdResult; the overload is picked by the dtype of X
+        core = _core.relu_gd(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star, kernel)
     if check:  # after the core has checked the data for NaN/Inf; warnings before any DivergenceError
         _guards(Xa, ya, relaxed, exact_solver=False)
-    diverged = np.asarray(out["diverged"], dtype=bool)
-    diverged_at = np.asarray(out["diverged_at"], dtype=np.int64)
+    diverged, diverged_at = core.diverged, core.diverged_at
     if diverged.any() and on_divergence != "flag":
         runs = np.flatnonzero(diverged)
         msg = (
@@ -153,30 +172,26 @@ def gd(
         if on_divergence == "raise":
             raise DivergenceError(msg)
         warnings.warn(msg, DivergenceWarning, stacklevel=2)
-    Wout = np.asarray(out["W"]).astype(Xa.dtype)
+    Wout = np.asarray(core.W).astype(Xa.dtype)
     stationary = np.zeros(B, dtype=bool)
     if classify and not relaxed:
         stationary = _classify(
             np.asarray(Xa, dtype=np.float64), np.asarray(ya, dtype=np.float64), Wout, diverged
         )
-    T = iters // record_every + 1
-    return GDResult(
+    # Histories, divergence flags, iterations and kernel come from the core; W in the dtype and shape of the
+    # input, the classification and the settings from here.
+    return from_core(
+        GDResult,
+        core,
         W=Wout[0] if single else Wout,
-        train_loss=np.asarray(out["train_loss"]),
-        test_loss=None if out["test_loss"] is None else np.asarray(out["test_loss"]),
-        recovery_error=None if out["recovery_error"] is None else np.asarray(out["recovery_error"]),
-        diverged=diverged,
         stationary=stationary,
-        iterations=np.arange(T, dtype=np.int64) * record_every,
-        diverged_at=diverged_at,
         step=float(step),
         relaxed=relaxed,
-        kernel=str(out["kernel"]),
     )
 
 
 def _classify(X: np.ndarray, y: np.ndarray, W: np.ndarray, diverged: np.ndarray) -> np.ndarray:
-    """``stationary`` flags of :class:`GDResult` (SPEC 3.6, last item)."""
+    """``stationary`` flags of :class:`GDResult` (docs/relu.md#guards, last item)."""
     B = W.shape[0]
     Y = y.reshape(y.shape[0], -1)
     flags = np.zeros(B, dtype=bool)
@@ -198,7 +213,7 @@ def _classify(X: np.ndarray, y: np.ndarray, W: np.ndarray, diverged: np.ndarray)
         if np.all(col >= 0):
             try:
                 ref = _core.relu_newton(X, col, np.zeros(X.shape[1]), 1e-10, 100)
-                _, f_ref, _ = polish_vanilla(X, col, np.asarray(ref["w"]))
+                _, f_ref, _ = polish_vanilla(X, col, np.asarray(ref.w))
                 best = min(best, f_ref)
             except Exception:  # pragma: no cover - a reference only
                 pass

@@ -1,4 +1,7 @@
-"""Guards and certificates of lens 2 (SPEC 3.3, 3.6): boundedness LP, identifiability, stationarity tests."""
+"""Guards and certificates of lens 2: boundedness LP, identifiability, stationarity tests.
+
+The theory is in docs/relu.md#exactness and docs/relu.md#guards.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +22,18 @@ __all__ = [
 def unbounded_direction(X: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> Optional[np.ndarray]:
     """A direction ``v`` with ``X v <= 0`` and ``y^T X v > 0`` (so ``L_r(t v) -> -inf``), or None.
 
-    Solves the LP ``max y^T X v  s.t.  X v <= 0,  -1 <= v <= 1`` with HiGHS (SPEC 3.3, 3.6).  ``L_r`` is
-    unbounded below iff the optimum is positive; "positive" means above ``tol * ||X^T y||_1``.  With
-    ``y >= 0`` no LP is needed (``y^T X v <= 0`` whenever ``X v <= 0``) and None is returned at once.
+    Solves the LP ``max y^T X v  s.t.  X v <= 0,  -1 <= v <= 1`` with HiGHS (docs/relu.md#exactness,
+    docs/relu.md#guards).  ``L_r`` is unbounded below iff the optimum is positive; "positive" means above
+    ``tol * ||X^T y||_1``.  With ``y >= 0`` no LP is needed (``y^T X v <= 0`` whenever ``X v <= 0``) and None
+    is returned at once.
+
+    Args:
+        X: data (n, d).
+        y: labels (n,).
+        tol: relative threshold on the LP's optimum.
+
+    Returns:
+        The direction ``v`` (d,) found by the LP, or None when ``L_r`` is bounded below.
     """
     from scipy.optimize import linprog
 
@@ -41,10 +53,19 @@ def unbounded_direction(X: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> Opti
 
 
 def positive_rank(X: np.ndarray, y: np.ndarray, max_flops: float = 2e9) -> Tuple[int, Optional[int]]:
-    """``(n_+, rank(X_+))`` with ``X_+`` the rows of ``X`` whose label is positive (SPEC 3.6).
+    """``(n_+, rank(X_+))`` with ``X_+`` the rows of ``X`` whose label is positive (docs/relu.md#guards).
 
-    The rank (SPEC 1.4 tolerance, via ``numpy.linalg.matrix_rank``) is skipped (None) when the SVD would cost
-    more than ``max_flops``, unless ``n_+ < d`` makes it trivially deficient (then ``n_+`` is returned).
+    The rank (tolerance of docs/conventions.md#linalg, via ``numpy.linalg.matrix_rank``) is skipped (None)
+    when the SVD would cost more than ``max_flops``, unless ``n_+ < d`` makes it trivially deficient (then
+    ``n_+`` is returned).
+
+    Args:
+        X: data (n, d).
+        y: labels (n,).
+        max_flops: largest SVD cost (``n_+ d min(n_+, d)``) to pay for the rank.
+
+    Returns:
+        ``(n_+, rank)`` with ``rank`` None when skipped.
     """
     pos = y > 0
     n_plus = int(np.count_nonzero(pos))
@@ -67,13 +88,22 @@ def _loss(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
 def polish_vanilla(
     X: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int = 50
 ) -> Tuple[np.ndarray, float, float]:
-    """Gauss-Newton on the non-convex ``L`` inside the activation cell of ``w`` (SPEC 3.5, 3.6).
+    """Gauss-Newton on the non-convex ``L`` inside the activation cell of ``w`` (docs/relu.md#guards).
 
     In the cell where the sign pattern of ``z = X w`` is fixed, ``L`` is the convex quadratic
     ``||X_A w - y_A||^2 + sum_{i not in A} y_i^2`` (``A = {z > 0}``).  Each step goes towards its minimiser
     ``(X_A^T X_A)^+ X_A^T y_A``, truncated to stay inside the cell (so the polish stays in the basin GD
     ended in) and backtracked (Armijo on ``L``).  Returns the polished point, its loss ``L`` and the norm of
     the (sub)gradient ``2 X^T [1[z >= 0] (relu(z) - y)]`` there.  No global guarantee, by design.
+
+    Args:
+        X: data (n, d), float64.
+        y: labels (n,).
+        w: the starting point (d,) (a GD end point).
+        max_iter: Gauss-Newton steps at most.
+
+    Returns:
+        ``(w, L(w), ||grad L(w)||)`` at the polished point.
     """
     w = np.asarray(w, dtype=np.float64).copy()
     f = _loss(X, y, w)
@@ -114,7 +144,7 @@ def polish_vanilla(
 
 
 def _guards(X: np.ndarray, y: np.ndarray, relaxed: bool, exact_solver: bool) -> None:
-    """SPEC 3.6 guards for every label column; warnings, or InputError for the exact solver."""
+    """The guards of docs/relu.md#guards for every label column; warnings, or InputError (exact solver)."""
     Y = y.reshape(y.shape[0], -1)
     Xd = np.asarray(X, dtype=np.float64)
     rank_budget = 2e9
@@ -127,8 +157,8 @@ def _guards(X: np.ndarray, y: np.ndarray, relaxed: bool, exact_solver: bool) -> 
             v = unbounded_direction(Xd, col)
             if v is not None:
                 msg = (
-                    f"L_r is unbounded below{where}: v with X v <= 0 and "
-                    f"y^T X v = {float(col @ (Xd @ v)):.3g} > 0 exists (negative labels, SPEC 3.3)"
+                    f"L_r is unbounded below{where}: v with X v <= 0 and y^T X v = "
+                    f"{float(col @ (Xd @ v)):.3g} > 0 exists (negative labels, docs/relu.md#exactness)"
                 )
                 if exact_solver:
                     raise InputError("y: " + msg + "; the relaxed problem has no minimiser")
@@ -136,7 +166,7 @@ def _guards(X: np.ndarray, y: np.ndarray, relaxed: bool, exact_solver: bool) -> 
             else:
                 warnings.warn(
                     f"y has negative labels{where}: the exactness theorem does not apply (it needs y >= 0; "
-                    "argmin L_r may differ from argmin L, SPEC 3.3)",
+                    "argmin L_r may differ from argmin L, docs/relu.md#exactness)",
                     RelaxationWarning,
                     stacklevel=3,
                 )
@@ -144,7 +174,7 @@ def _guards(X: np.ndarray, y: np.ndarray, relaxed: bool, exact_solver: bool) -> 
         if rank is not None and rank < X.shape[1]:
             warnings.warn(
                 f"only rank(X_+) = {rank} < d = {X.shape[1]} among the n_+ = {n_plus} positive-label samples"
-                f"{where}: the minimiser is not unique (w* is not identifiable, SPEC 3.3)",
+                f"{where}: the minimiser is not unique (w* is not identifiable, docs/relu.md#exactness)",
                 RelaxationWarning,
                 stacklevel=3,
             )

@@ -47,10 +47,6 @@ def _check_labels_for(W: np.ndarray, y: np.ndarray, name: str = "y") -> None:
         )
 
 
-def _suffix(X: np.ndarray) -> str:
-    return "f32" if X.dtype == np.float32 else "f64"
-
-
 def _flag(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         from .._errors import InputTypeError

@@ -9,22 +9,30 @@ import numpy as np
 from .. import _core
 from .._errors import InputError
 from .._validate import as_array, as_int
-from ._inputs import _POWER_ITERS, _STEP_MARGIN, _check_labels_for, _data, _flag, _suffix, _weights
+from ._inputs import _POWER_ITERS, _STEP_MARGIN, _check_labels_for, _data, _flag, _weights
 
 
 def _evaluate(w: Any, X: Any, y: Any, *, want_gradient: bool, relaxed: bool, strict: bool):
     Xa, ya = _data(X, y, allow_float32=True, finite=False)
     W, single = _weights(w, Xa.shape[1])
     _check_labels_for(W, ya)
-    fn = getattr(_core, f"relu_losses_{_suffix(Xa)}")
-    L, Lr, G = fn(Xa, ya, W, want_gradient, relaxed, strict)
+    L, Lr, G = _core.relu_losses(Xa, ya, W, want_gradient, relaxed, strict)  # overload by dtype of X
     return np.asarray(L), np.asarray(Lr), (None if G is None else np.asarray(G)), single, Xa.dtype
 
 
 def loss(w: Any, X: Any, y: Any) -> Union[float, np.ndarray]:
-    """``L(w) = ||relu(X w) - y||^2`` (un-normalised sum, survey eq. 5/7).
+    """``L(w) = ||relu(X w) - y||^2`` (un-normalised sum, survey eq. 5/7; docs/relu.md#losses).
 
-    ``w`` is (d,) -> a float, or (B, d) -> an array (B,) with one value per row; ``y`` is (n,) or (n, B).
+    Args:
+        w: weights, (d,) or (B, d) (one weight per row).
+        X: data (n, d), samples as rows; float64 or float32.
+        y: labels, (n,) (shared by every row of ``w``) or (n, B) (column b for row b).
+
+    Returns:
+        A float for ``w`` (d,), else an array (B,) with one value per row.
+
+    Raises:
+        InputError: bad shapes, NaN or Inf in ``X``, ``y`` or ``w`` (naming the argument).
     """
     L, _, _, single, _ = _evaluate(w, X, y, want_gradient=False, relaxed=False, strict=False)
     return float(L[0]) if single else L
@@ -33,18 +41,43 @@ def loss(w: Any, X: Any, y: Any) -> Union[float, np.ndarray]:
 def relaxed_loss(w: Any, X: Any, y: Any) -> Union[float, np.ndarray]:
     """``L_r(w) = ||relu(X w)||^2 - 2 y^T X w + ||y||^2`` (survey eq. 8), convex in ``w``.
 
-    Equal to ``L(w) + 2 y^T relu(-X w)``.  Shapes as in :func:`loss`.
+    Equal to ``L(w) + 2 y^T relu(-X w)`` (docs/relu.md#losses).
+
+    Args:
+        w: weights, (d,) or (B, d).
+        X: data (n, d).
+        y: labels, (n,) or (n, B); shapes as in :func:`loss`.
+
+    Returns:
+        A float for ``w`` (d,), else an array (B,).
+
+    Raises:
+        InputError: bad shapes, NaN or Inf in ``X``, ``y`` or ``w``.
     """
     _, Lr, _, single, _ = _evaluate(w, X, y, want_gradient=False, relaxed=True, strict=False)
     return float(Lr[0]) if single else Lr
 
 
 def gradient(w: Any, X: Any, y: Any, relaxed: bool = False, strict: bool = False) -> np.ndarray:
-    """(Sub)gradient of ``L`` (``relaxed=False``) or ``L_r`` (``relaxed=True``), SPEC 3.2.
+    """(Sub)gradient of ``L`` (``relaxed=False``) or ``L_r`` (``relaxed=True``), docs/relu.md#losses.
 
     ``grad L = 2 X^T [D (relu(Xw) - y)]`` with ``D = diag(1[Xw >= 0])`` (the survey's convention; with it
     GD from ``w = 0`` moves), or ``1[Xw > 0]`` with ``strict=True`` (what autodiff frameworks give).
-    ``grad L_r = 2 X^T (relu(Xw) - y)``.  Returns (d,) for ``w`` (d,), (B, d) for ``w`` (B, d), in float64.
+    ``grad L_r = 2 X^T (relu(Xw) - y)``.
+
+    Args:
+        w: weights, (d,) or (B, d).
+        X: data (n, d).
+        y: labels, (n,) or (n, B).
+        relaxed: the gradient of ``L_r`` instead of ``L``.
+        strict: vanilla mask ``1[Xw > 0]`` instead of ``1[Xw >= 0]``.
+
+    Returns:
+        (d,) for ``w`` (d,), (B, d) for ``w`` (B, d), in float64.
+
+    Raises:
+        InputError: bad shapes, NaN or Inf in the arguments.
+        InputTypeError: ``relaxed`` or ``strict`` not a bool.
     """
     relaxed = _flag(relaxed, "relaxed")
     strict = _flag(strict, "strict")
@@ -53,16 +86,37 @@ def gradient(w: Any, X: Any, y: Any, relaxed: bool = False, strict: bool = False
 
 
 def add_bias_column(X: Any) -> np.ndarray:
-    """``[X, 1]``: append a constant-1 column (the explicit bias of SPEC 3.1); dtype preserved."""
+    """``[X, 1]``: append a constant-1 column (the explicit bias of docs/relu.md#shapes).
+
+    Args:
+        X: data (n, d).
+
+    Returns:
+        (n, d + 1), C-contiguous, in the dtype of ``X``.
+
+    Raises:
+        InputError: ``X`` not 2-D or not finite.
+    """
     Xa = as_array(X, "X", 2, allow_float32=True)
     return np.ascontiguousarray(np.hstack([Xa, np.ones((Xa.shape[0], 1), dtype=Xa.dtype)]))
 
 
 def lambda_max(X: Any, iters: int = _POWER_ITERS) -> float:
-    """``lambda_max(X^T X)`` estimated by ``iters`` power iterations (GEMV only; slightly underestimates)."""
+    """``lambda_max(X^T X)`` estimated by ``iters`` power iterations (GEMV only; slightly underestimates).
+
+    Args:
+        X: data (n, d), float64 or float32.
+        iters: power iterations, >= 1.
+
+    Returns:
+        The estimate, a float (<= the true ``lambda_max``, up to round-off).
+
+    Raises:
+        InputError: ``X`` not 2-D or not finite, ``iters < 1``.
+    """
     Xa = as_array(X, "X", 2, allow_float32=True)
     iters = as_int(iters, "iters", minimum=1)
-    return float(getattr(_core, f"relu_power_lambda_{_suffix(Xa)}")(Xa, iters))
+    return float(_core.relu_power_lambda(Xa, iters))
 
 
 def default_step(X: Any) -> float:
@@ -70,16 +124,26 @@ def default_step(X: Any) -> float:
 
     With the un-normalised sum and its gradient ``2 X^T(...)``, ``L_r`` is ``2 lambda_max``-smooth, so GD
     on ``L_r`` is stable for ``step < 1 / lambda_max``; ``1 / (2.02 lambda^)`` is the classical
-    ``1 / smoothness`` step with a 1% margin for the power method's underestimate.  It equals SPEC 3.4's
-    ``eta = 1 / (1.01 lambda^)`` in the convention where the factor 2 is absorbed into ``eta``.  Inside each
-    activation cell vanilla ``L`` has curvature ``2 X^T D X``, bounded by the same constant, so the step is
-    also safe there (``L`` is not smooth across cells; there is no global guarantee for vanilla GD).
+    ``1 / smoothness`` step with a 1% margin for the power method's underestimate.  It equals the
+    ``eta = 1 / (1.01 lambda^)`` of docs/relu.md#gd in the convention where the factor 2 is absorbed into
+    ``eta``.  Inside each activation cell vanilla ``L`` has curvature ``2 X^T D X``, bounded by the same
+    constant, so the step is also safe there (``L`` is not smooth across cells; there is no global guarantee
+    for vanilla GD).
+
+    Args:
+        X: data (n, d), float64 or float32.
+
+    Returns:
+        The step ``1 / (2.02 lambda^)``.
+
+    Raises:
+        InputError: ``X`` not 2-D, not finite, or zero (no step can be derived).
     """
     return _default_step(as_array(X, "X", 2, allow_float32=True))
 
 
 def _default_step(Xa: np.ndarray) -> float:
-    lam = float(getattr(_core, f"relu_power_lambda_{_suffix(Xa)}")(Xa, _POWER_ITERS))  # checks NaN/Inf
+    lam = float(_core.relu_power_lambda(Xa, _POWER_ITERS))  # checks NaN/Inf
     if not lam > 0:
         raise InputError("X is zero: lambda_max(X^T X) = 0, no step size can be derived; pass step=")
     return 1.0 / (2.0 * _STEP_MARGIN * lam)

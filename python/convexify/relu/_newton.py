@@ -8,6 +8,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _core
+from .._boundary import from_core
 from .._errors import InputError
 from .._validate import as_array, as_int, as_real
 from ._guards import _guards, positive_rank
@@ -20,6 +21,9 @@ from ._inputs import _data
 class NewtonResult:
     """Result of :func:`newton` (the exact minimiser of the convex ``L_r``).
 
+    Built by ``_boundary.from_core`` from the core's ``_core.ReluNewtonResult``; ``n_positive``,
+    ``rank_positive`` and ``global_minimiser_of_L`` are computed in Python.
+
     Attributes:
         w: (d,) the minimiser.
         iterations: Newton iterations taken.
@@ -28,10 +32,10 @@ class NewtonResult:
         converged: ``gradient_norm <= tolerance``; ``status``: "converged", "max_iter", "line_search_failed".
         relaxed_loss, loss: ``L_r(w)`` and ``L(w)``.
         dual_bound: ``||y||^2 - ||relu(Xw)||^2``, the Fenchel-dual lower bound on ``min L_r`` given by
-            ``v = relu(Xw)`` (exactly feasible when ``g(w) = 0``; SPEC 3.6).
+            ``v = relu(Xw)`` (exactly feasible when ``g(w) = 0``; docs/relu.md#guards).
         duality_gap: ``L_r(w) - dual_bound = 2 w^T g(w)``.
         n_positive, rank_positive: ``n_+ = #{y_i > 0}`` and ``rank(X_+)`` (None if too costly).
-        global_minimiser_of_L: the realizable certificate of SPEC 3.6: ``L(w) <= 1e-12 ||y||^2`` and
+        global_minimiser_of_L: the realizable certificate (docs/relu.md#guards): ``L(w) <= 1e-12 ||y||^2`` and
             ``rank(X_+) = d``, so ``w`` is the unique global minimiser of the non-convex ``L`` too.
         history: ``||g||`` per iteration (entry 0 at ``w0``).
     """
@@ -55,7 +59,7 @@ class NewtonResult:
 def newton(
     X: Any, y: Any, w0: Any = None, tol: float = 1e-10, max_iter: int = 100, check: bool = True
 ) -> NewtonResult:
-    """Exact minimiser of the convex, piecewise-quadratic ``L_r`` by semismooth Newton (SPEC 3.5).
+    """Exact minimiser of the convex, piecewise-quadratic ``L_r`` by semismooth Newton (docs/relu.md#newton).
 
     With ``g(w) = X^T (relu(Xw) - y)`` and the active set ``A = {z > 0} U {z = 0, y > 0}``, the step solves
     ``(X_A^T X_A + eps I) s = -g`` (``eps = 1e-12 max(1, ||X||_F^2 / d)``) with Armijo backtracking on
@@ -63,8 +67,23 @@ def newton(
     squares on the positive-label samples, so on realizable data whose positive rows span R^d it lands on
     ``w*`` in one step.  Runs in float64.
 
-    Raises :class:`convexify.InputError` when ``L_r`` is unbounded below (LP test of SPEC 3.6, only possible
-    with negative labels); warns (:class:`RelaxationWarning`) on negative labels and when ``rank(X_+) < d``.
+    Warns (:class:`RelaxationWarning`) on negative labels and when ``rank(X_+) < d``.
+
+    Args:
+        X: data (n, d) (float32 is converted to float64).
+        y: labels (n,).
+        w0: starting point (d,); None: zero.
+        tol: relative tolerance on ``||g||``, ``> 0``.
+        max_iter: Newton iterations at most, ``>= 0``.
+        check: run the guards of docs/relu.md#guards first.
+
+    Returns:
+        A :class:`NewtonResult` with the minimiser, its certificate (``gradient_norm``, ``dual_bound``,
+        ``duality_gap``) and the rank test of the realizable certificate.
+
+    Raises:
+        InputError: bad shapes or values, NaN or Inf, and ``L_r`` unbounded below (LP test of
+            docs/relu.md#guards, only possible with negative labels).
     """
     Xa, ya = _data(X, y, allow_float32=True)
     if ya.ndim != 1:
@@ -82,22 +101,12 @@ def newton(
     max_iter = as_int(max_iter, "max_iter", minimum=0)
     if check:
         _guards(Xa, ya, relaxed=True, exact_solver=True)
-    out = _core.relu_newton(Xa, ya, np.ascontiguousarray(w), tol, max_iter)
+    core = _core.relu_newton(Xa, ya, np.ascontiguousarray(w), tol, max_iter)  # _core.ReluNewtonResult
     n_plus, rank = positive_rank(Xa, ya)
-    Lw = float(out["loss"])
-    return NewtonResult(
-        w=np.asarray(out["w"]),
-        iterations=int(out["iterations"]),
-        gradient_norm=float(out["gradient_norm"]),
-        tolerance=float(out["tolerance"]),
-        converged=bool(out["converged"]),
-        status=str(out["status"]),
-        relaxed_loss=float(out["relaxed_loss"]),
-        loss=Lw,
-        dual_bound=float(out["dual_bound"]),
-        duality_gap=float(out["duality_gap"]),
+    return from_core(
+        NewtonResult,
+        core,
         n_positive=n_plus,
         rank_positive=rank,
-        global_minimiser_of_L=bool(rank == d and Lw <= 1e-12 * float(ya @ ya)),
-        history=np.asarray(out["history"]),
+        global_minimiser_of_L=bool(rank == d and core.loss <= 1e-12 * float(ya @ ya)),
     )

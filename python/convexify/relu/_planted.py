@@ -16,7 +16,7 @@ from ._inputs import _flag
 
 @dataclass(frozen=True)
 class Planted:
-    """Planted-neuron data (SPEC 3.4): ``y = relu(X w*) + noise * N(0, 1)``, noiseless test labels.
+    """Planted-neuron data (docs/relu.md#gd): ``y = relu(X w*) + noise * N(0, 1)``, noiseless test labels.
 
     Attributes: ``X`` (n, d), ``y`` (n,), ``w_star`` (d,) unit norm, ``X_test`` (n_test, d), ``y_test``.
     """
@@ -41,12 +41,30 @@ def planted(
     w_star: Any = None,
     dtype: Any = np.float64,
 ) -> Planted:
-    """Planted single-neuron data (SPEC 3.4).
+    """Planted single-neuron data (docs/relu.md#gd).
 
     ``x ~ N(mean * 1, I_d)`` (``distribution="gaussian"``; ``mean=1`` is the non-centred regime where vanilla
     GD gets stuck) or ``U[0, 1]^d`` (``"uniform"``, positive orthant); ``w*`` uniform on the unit sphere (or
     given); ``y = relu(X w*) + noise * N(0, 1)``; test labels noiseless.  ``bias=True`` appends a constant-1
-    column after drawing (``w*`` then has d + 1 entries).  ``seed``: int for reproducible data.
+    column after drawing (``w*`` then has d + 1 entries).
+
+    Args:
+        n, d: training samples and input dimension (``>= 1``).
+        noise: standard deviation of the label noise, ``>= 0``.
+        mean: mean of every input coordinate (``"gaussian"`` only).
+        seed: int for reproducible data; None draws fresh entropy.
+        n_test: test samples (``>= 1``).
+        distribution: ``"gaussian"`` or ``"uniform"``.
+        bias: append a constant-1 column to ``X`` and ``X_test``.
+        w_star: the planted weight (d,) (d + 1 with ``bias``); None draws one.
+        dtype: float64 or float32, the dtype of every returned array.
+
+    Returns:
+        A :class:`Planted` with ``X``, ``y``, ``w_star``, ``X_test``, ``y_test``.
+
+    Raises:
+        InputError: a value out of range or of the wrong shape (naming the argument).
+        InputTypeError: ``n``, ``d``, ``n_test`` or ``seed`` not an integer, ``bias`` not a bool.
     """
     n = as_int(n, "n", minimum=1)
     d = as_int(d, "d", minimum=1)

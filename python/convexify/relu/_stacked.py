@@ -1,4 +1,6 @@
-"""Lens 2, stacked data (SPEC 3.1, 3.4): B problems with their own data, ``X (B, n, d)``, ``Y (B, n)``.
+"""Lens 2, stacked data: B problems with their own data, ``X (B, n, d)``, ``Y (B, n)``.
+
+Shapes and the iteration are those of docs/relu.md#shapes and docs/relu.md#gd.
 
 Each problem runs through the same C++ kernel as a single run of :func:`convexify.relu.gd`, so a stacked run
 equals the per-problem runs exactly (same code, same reduction order); there is no data to share between the
@@ -53,12 +55,19 @@ def gd_stacked(
     ``1 / (2.02 lambda^_b)``, which converges for each of them.
 
     Args:
+        X: (B, n, d) data, one (n, d) matrix per problem.
+        Y: (B, n) labels.
+        W0: (B, d) initial weights, row b for problem b.
         X_test, Y_test: (B, m, d) and (B, m) held-out data (both or neither).
         w_star: (B, d) planted weights for ``recovery_error``.
         Other arguments as in :func:`convexify.relu.gd`; divergence is reported over all problems.
 
     Returns:
         A :class:`convexify.relu.GDResult` with ``W`` (B, d) and (T, B) histories, column b for problem b.
+
+    Raises:
+        InputError: bad shapes or values, prefixed with the problem they belong to where there is one.
+        DivergenceError: some problem diverged and ``on_divergence="raise"``.
     """
     Xa = _stack(X, "X", 3)
     B, n, d = Xa.shape

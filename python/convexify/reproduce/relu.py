@@ -1,10 +1,12 @@
-"""Reproduction of the survey's section 2.2 / Figure 3 (relaxed vs vanilla GD on one ReLU neuron; SPEC 3.7).
+"""Reproduction of the survey's section 2.2 / Figure 3: relaxed vs vanilla GD on one ReLU neuron.
+
+The protocol and its reading are in docs/relu.md#experiment.
 
 The paper's own set-up is not available, so the library's protocol is used: planted unit-norm ``w*``,
 ``B`` initialisations ``w0 ~ N(0, I/d)`` run as one batched GD per objective, the default step
-``1/(2.02 lambda^)`` (SPEC 3.4's ``eta = 1/(1.01 lambda^)`` with the factor 2 written out), train / test /
-recovery error (median and 10-90 percentile band over the initialisations), and the exact minimiser of
-``L_r`` (semismooth Newton) as a reference line, in three regimes.
+``1/(2.02 lambda^)`` (the ``eta = 1/(1.01 lambda^)`` of docs/relu.md#gd with the factor 2 written out),
+train / test / recovery error (median and 10-90 percentile band over the initialisations), and the exact
+minimiser of ``L_r`` (semismooth Newton) as a reference line, in three regimes.
 """
 
 from __future__ import annotations
@@ -148,6 +150,15 @@ def _plot(results: Dict, out_dir: Path) -> str:
 
 
 def run(out_dir: Path, quick: bool) -> Section:
+    """Run the three regimes and the theorem's counterexample; write the figure (docs/relu.md#experiment).
+
+    Args:
+        out_dir: folder for the figure.
+        quick: the small set-up (n = 200, d = 20, B = 32, 1000 iterations) instead of the full one.
+
+    Returns:
+        The report :class:`Section` of lens 2: claims, text, figure and metrics.
+    """
     out_dir = Path(out_dir)
     if quick:
         n, d, n_test, B, iters, record = 200, 20, 1000, 32, 1000, 10
@@ -185,7 +196,7 @@ def run(out_dir: Path, quick: bool) -> Section:
     trapped_v = [r["vanilla"] for r in draws]
     trapped_r = [r["relaxed"] for r in draws]
 
-    # The theorem's counterexample (SPEC 3.3): non-negative, non-realizable labels.
+    # The theorem's counterexample (docs/relu.md#survey-theorem): non-negative, non-realizable labels.
     X1 = np.array([[1.0], [-1.0]])
     y1 = np.array([1.0, 1.0])
     sol1 = relu.newton(X1, y1)
@@ -268,11 +279,11 @@ def run(out_dir: Path, quick: bool) -> Section:
     metrics["regime_B_draws"] = draws
     metrics["counterexample"] = {"w_r": sol1.w, "L_w_r": L_at_wr, "min_L": L_min}
     body = f"""
-Setup (SPEC 3.7; the paper's own set-up is not public): n = {n}, d = {d}, n_test = {n_test}, w* uniform on
-the unit sphere, B = {B} initialisations w0 ~ N(0, I/d) run as one batched C++ GD per objective,
+Setup (docs/relu.md#experiment; the paper's own set-up is not public): n = {n}, d = {d}, n_test = {n_test},
+w* uniform on the unit sphere, B = {B} initialisations w0 ~ N(0, I/d) run as one batched C++ GD per objective,
 {iters} iterations at the default step 1/(2.02 lambda^) (the update is w <- w - step * grad of the
 un-normalised sum), curves recorded every {record} iterations; median and 10-90 percentile band over the
-initialisations; dashed: the exact minimiser of L_r (semismooth Newton, SPEC 3.5, tol 1e-13). Test
+initialisations; dashed: the exact minimiser of L_r (semismooth Newton, docs/relu.md#newton, tol 1e-13). Test
 labels are noiseless. "Trapped" counts runs whose final recovery error exceeds 0.1; "certified spurious
 stationary" counts vanilla runs whose end point, polished by Gauss-Newton inside its activation cell, is
 stationary (gradient at round-off) with a loss above the best one found: a strict certificate (runs stalled
@@ -281,7 +292,8 @@ on a cell boundary are not counted).
 Reading: in regime A both objectives reach w* (L_r's minimiser is w* when labels are realizable); in regime B
 (non-centred inputs) the comparison depends on how many vanilla runs are trapped; with label noise (regime C)
 the minimiser of L_r is a different, less efficient estimator than the minimiser of L, so the survey's
-"relaxed reaches lower error" reverses. The survey's claim is therefore regime-dependent (SPEC 3.10).
+"relaxed reaches lower error" reverses. The survey's claim is therefore regime-dependent
+(docs/relu.md#survey-relaxed-gd).
 """
     return Section(
         lens="relu",
