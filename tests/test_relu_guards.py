@@ -169,7 +169,7 @@ def test_core_has_one_name_per_routine_with_a_float32_and_a_float64_overload(rng
     from convexify import _core
 
     names = [n for n in dir(_core) if n.startswith("relu_")]
-    assert not [n for n in names if n.endswith(("_f32", "_f64")) and not n.startswith("relu_gd_cuda")]
+    assert not [n for n in names if n.endswith(("_f32", "_f64"))]
     X = rng.standard_normal((40, 3))
     y = np.maximum(X @ np.array([1.0, -2.0, 0.5]), 0.0)
     W = rng.standard_normal((2, 3))
@@ -314,7 +314,7 @@ def test_gd_builds_its_result_the_same_way_from_the_cuda_path(rng, monkeypatch):
         hist = [np.array(h) if h else None for h in (train, test, rec)]
         return (W,) + tuple(hist)
 
-    monkeypatch.setattr(_core, "relu_gd_cuda_f64", fake_kernel, raising=False)
+    monkeypatch.setattr(_core, "relu_gd_cuda", fake_kernel, raising=False)
     monkeypatch.setattr(gd_module, "resolve_device", lambda device: "cuda" if device == "cuda" else "cpu")
     X = rng.standard_normal((80, 5))
     w_star = np.array([1.0, -0.5, 0.25, 2.0, 0.0])

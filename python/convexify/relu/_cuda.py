@@ -48,7 +48,7 @@ def relu_gd_cuda(
     """
     dtype = X.dtype
     B = W.shape[0]
-    fn = getattr(_core, "relu_gd_cuda_f64" if dtype == np.float64 else "relu_gd_cuda_f32")
+    fn = _core.relu_gd_cuda  # float32 and float64 overloads of one name
     star = None if w_star is None else np.ascontiguousarray(np.broadcast_to(w_star, W.shape), dtype=dtype)
     yt = None if y_test is None else _columns(y_test, B, dtype)
     # The kernel updates W <- W - grad_scale * R^T X; the gradient of the un-normalised sum carries a 2.
