@@ -68,6 +68,7 @@ GramMatrixResult gram_matrix_binding(const CArray<double>& X, int depth, const s
     require(res.K.writeable(), "out must be writeable");
   }
   opt.syrk = scipy_syrk<double>();  // K^(0) by SciPy's BLAS dsyrk (null: Eigen GEMM per tile)
+  opt.gemm = scipy_gemm<double>();
   double* dst = res.K.mutable_data();
   {
     py::gil_scoped_release release;
@@ -85,6 +86,7 @@ gram::NtkResult ntk_binding(const CArray<double>& X, int depth, const std::strin
   opt.activation = parse_activation(activation);
   opt.quadrature_order = quadrature_order;
   opt.syrk = scipy_syrk<double>();
+  opt.gemm = scipy_gemm<double>();
   py::gil_scoped_release release;
   return gram::ntk(Xm.data(), Xm.rows(), Xm.cols(), opt);
 }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "bindings.hpp"
+#include "convexify/interrupt.hpp"
 #include "convexify/simd.hpp"
 #include "convexify/threads.hpp"
 
@@ -27,7 +28,21 @@ PYBIND11_MODULE(_core, m) {
     } catch (const std::invalid_argument& e) {
       py::object err = py::module_::import("convexify._errors").attr("InputError");
       PyErr_SetString(err.ptr(), e.what());
+    } catch (const convexify::Interrupted& e) {
+      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
     }
+  });
+
+  // Long loops of the core poll this (at most every 20 ms, from the calling thread) and stop on Ctrl-C:
+  // CPython's C-level handler only records SIGINT while the GIL is released; PyErr_CheckSignals runs the
+  // Python-level handler (KeyboardInterrupt by default), whose exception is replaced by the core's.
+  convexify::set_interrupt_check([]() -> bool {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+      PyErr_Clear();
+      return true;
+    }
+    return false;
   });
 
   py::dict info;

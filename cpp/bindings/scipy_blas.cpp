@@ -21,7 +21,11 @@ void* scipy_blas_routine(const char* name) {
     const char* capsule_name = PyCapsule_GetName(c);
     if (PyCapsule_IsValid(c, capsule_name)) ptr = PyCapsule_GetPointer(c, capsule_name);
     if (ptr == nullptr) PyErr_Clear();
-  } catch (const py::error_already_set&) {
+  } catch (py::error_already_set& e) {
+    // SciPy missing or without the routine: fall back to Eigen.  Anything else (KeyboardInterrupt raised
+    // while SciPy was being imported, MemoryError) belongs to the caller.
+    if (!e.matches(PyExc_ImportError) && !e.matches(PyExc_AttributeError) && !e.matches(PyExc_KeyError))
+      throw;
     ptr = nullptr;
   }
   cache.emplace(name, ptr);

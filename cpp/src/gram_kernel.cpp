@@ -9,6 +9,7 @@
 // the number of threads.
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "convexify/checks.hpp"
 #include "convexify/gram.hpp"
 #include "convexify/gram_table.hpp"
+#include "convexify/interrupt.hpp"
 #include "convexify/threads.hpp"
 
 namespace convexify::gram {
@@ -549,16 +551,28 @@ class Recursion {
 };
 
 // K^(0) = X X^T into the lower triangle of the row-major n x n `dst` (the upper triangle of its column-major
-// view) by one BLAS symmetric rank-k update.  False (nothing written) when no BLAS was given or the sizes do
-// not fit its 32-bit integers.
-bool syrk_k0(BlasSyrk<double> syrk, const double* X, Index n, Index d, double* dst) {
+// view) by BLAS: one symmetric rank-k update, or, when a GEMM is given too, panels of kK0Panel columns (a
+// SYRK for the diagonal block, a GEMM for the block above it) with a Ctrl-C check between panels, so that a
+// large n is interruptible.  False (nothing written) when no BLAS was given or the sizes do not fit its
+// 32-bit integers.
+constexpr Index kK0Panel = 2048;
+
+bool syrk_k0(BlasSyrk<double> syrk, BlasGemm<double> gemm, const double* X, Index n, Index d, double* dst) {
   constexpr Index kIntMax = 2147483647;
   if (syrk == nullptr || n > kIntMax || d > kIntMax) return false;
-  char uplo = 'U', trans = 'T';
-  int nn = static_cast<int>(n), kk = static_cast<int>(d), lda = kk, ldc = nn;
-  double alpha = 1.0, beta = 0.0;
   // X (n x d, row-major) is the column-major d x n matrix A; C = A^T A.  BLAS does not write through `a`.
-  syrk(&uplo, &trans, &nn, &kk, &alpha, const_cast<double*>(X), &lda, &beta, dst, &ldc);
+  double* A = const_cast<double*>(X);
+  char uplo = 'U', trans = 'T', notrans = 'N';
+  int kk = static_cast<int>(d), lda = kk, ldc = static_cast<int>(n);
+  double alpha = 1.0, beta = 0.0;
+  const Index panel = gemm == nullptr ? n : kK0Panel;
+  for (Index j0 = 0; j0 < n; j0 += panel) {
+    int nb = static_cast<int>(std::min(panel, n - j0)), above = static_cast<int>(j0);
+    syrk(&uplo, &trans, &nb, &kk, &alpha, A + j0 * d, &lda, &beta, dst + j0 * n + j0, &ldc);
+    if (above > 0)
+      gemm(&trans, &notrans, &above, &nb, &kk, &alpha, A, &lda, A + j0 * d, &lda, &beta, dst + j0 * n, &ldc);
+    throw_if_interrupted();
+  }
   return true;
 }
 
@@ -581,8 +595,15 @@ int fill_tiles(const RowMap& Xm, bool k0_in_first, const std::vector<double*>& s
   const int nt = threads_for(static_cast<long long>(work / 1000.0), 2000);
   const Index ntiles = static_cast<Index>(tiles.size());
 
+  // Ctrl-C: the calling thread polls between its tiles; every thread skips the tiles left once it is seen.
+  std::atomic<bool> stop{false};
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
   for (Index t = 0; t < ntiles; ++t) {
+    if (stop.load(std::memory_order_relaxed)) continue;
+    if (interrupted()) {
+      stop.store(true, std::memory_order_relaxed);
+      continue;
+    }
     const Index I = tiles[t].first, J = tiles[t].second;
     const Index ni = std::min(kTile, n - I), nj = std::min(kTile, n - J);
     RowMatrix<double> k0(ni, nj);
@@ -600,6 +621,10 @@ int fill_tiles(const RowMap& Xm, bool k0_in_first, const std::vector<double*>& s
     // not column by column (one page per element at large n).
     std::vector<double> block(static_cast<std::size_t>(nslices * ni * nj));
     for (Index a = 0; a < ni; ++a) {
+      if (interrupted()) {  // rows of smooth activations at depth 6 take ~ms each: poll per row as well
+        stop.store(true, std::memory_order_relaxed);
+        break;
+      }
       const Index i = I + a;
       const Index b0 = I == J ? a : 0;
       const Index count = nj - b0;
@@ -620,6 +645,7 @@ int fill_tiles(const RowMap& Xm, bool k0_in_first, const std::vector<double*>& s
       }
     }
   }
+  throw_if_interrupted();
   return nt;
 }
 
@@ -644,7 +670,7 @@ GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const Gram
   const Index nslices = return_all ? H + 1 : 1;
   std::vector<double*> slices;
   for (Index s = 0; s < nslices; ++s) slices.push_back(out + s * n * n);
-  const bool k0_in_first = syrk_k0(opt.syrk, X, n, d, out);
+  const bool k0_in_first = syrk_k0(opt.syrk, opt.gemm, X, n, d, out);
   const int nt =
       fill_tiles(RowMap(X, n, d), k0_in_first, slices, return_all ? 0 : H, H + 1, rec.cost_per_pair(),
                  [&rec](Index i, Index j0, Index count, const double* k0, double* vals) {
@@ -666,7 +692,7 @@ NtkResult ntk(const double* X, std::int64_t n, std::int64_t d, const GramOptions
   res.nngp.resize(n, n);
   res.ntk.resize(n, n);
   res.K.resize(n, n);
-  const bool k0_in_first = syrk_k0(opt.syrk, X, n, d, res.nngp.data());
+  const bool k0_in_first = syrk_k0(opt.syrk, opt.gemm, X, n, d, res.nngp.data());
   res.threads = fill_tiles(RowMap(X, n, d), k0_in_first, {res.nngp.data(), res.ntk.data(), res.K.data()}, 0,
                            3, 3.0 * rec.cost_per_pair(),
                            [&rec](Index i, Index j0, Index count, const double* k0, double* vals) {

@@ -1,6 +1,8 @@
 // Piecewise Chebyshev tables for lens 3 (see gram_table.hpp).
 #include "convexify/gram_table.hpp"
 
+#include "convexify/interrupt.hpp"
+
 #include <cmath>
 
 namespace convexify::gram {
@@ -21,6 +23,7 @@ bool ChebTable::build(const std::function<double(double)>& f, double lo, double 
     inv_width_ = 1.0 / width;
     coef_.assign(static_cast<std::size_t>(panels) * n_, 0.0);
     for (int p = 0; p < panels; ++p) {
+      throw_if_interrupted();  // a table of a smooth activation at depth 6 can take seconds
       const double a = lo + p * width;
       for (int k = 0; k < n_; ++k) {
         const double s = std::cos(kPi * (k + 0.5) / n_);  // Chebyshev points of the first kind
@@ -58,6 +61,7 @@ bool ChebTable::build(const std::function<double(double)>& f, double lo, double 
     // Verify between the nodes of every panel (and at the panel edges).
     error_ = 0.0;
     for (int p = 0; p < panels; ++p) {
+      throw_if_interrupted();  // a table of a smooth activation at depth 6 can take seconds
       const double a = lo + p * width;
       for (int k = 0; k <= n_; ++k) {
         const double s0 = k == 0 ? 1.0 : std::cos(kPi * (k - 0.5) / n_);

@@ -54,6 +54,8 @@ struct GramOptions {
   // K^(0) = X X^T of the whole matrix by a BLAS symmetric rank-k update (docs/gram.md#performance) when
   // non-null; null: each tile computes its block of K^(0) by an Eigen GEMM.
   BlasSyrk<double> syrk = nullptr;
+  // Optional BLAS GEMM: with it, K^(0) is formed in column panels, interruptible between panels.
+  BlasGemm<double> gemm = nullptr;
 };
 
 // Side information of one gram_matrix call (O(n H) numbers).
