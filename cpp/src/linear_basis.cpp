@@ -111,7 +111,7 @@ RangeBasis::RangeBasis(const Eigen::Ref<const RowMat>& X) : n_(X.rows()), d0_(X.
         << " is subnormal (below 2.2e-308), so X has lost its relative precision; rescale X";
     fail(msg.str());
   }
-  exp_ = scale_exponent(X);
+  exp_ = amax > 0.0 ? std::ilogb(amax) : 0;
   const double down = std::ldexp(1.0, -exp_);  // X / 2^e has its largest entry in [1, 2): exact
   Vec s;
   Mat U, V;  // X / 2^e = [Qthin] U diag(s) V^T
