@@ -408,3 +408,32 @@ def test_solution_fields_come_from_the_bound_core_result(rng):
     assert res.gap == res.primal_value - res.dual_value
     assert res.recovery_error == abs(res.primal_value - res.optimal_value) / max(1.0, res.optimal_value)
     assert (res.depth, res.gamma, res.widths, res.method, res.t) == (3, 0.7, (4, 2), "dr", 1.0)
+
+
+@pytest.mark.parametrize(
+    "n,d0,dH,widths,frac,t",
+    [
+        (60, 8, 5, (5,), 0.3, 1.0),
+        (60, 8, 5, (2, 5), 0.1, 2.0),
+        (9, 20, 4, (4,), 0.5, 1.0),
+        (50, 6, 6, (6,), 1.2, 1.0),
+    ],
+)
+def test_numpy_reduced_dr_baseline_reaches_closed_form(n, d0, dH, widths, frac, t):
+    rng = np.random.default_rng(1000 * n + d0)
+    X, Y = make_data(rng, n, d0, dH)
+    s1 = np.linalg.svd(ref.closed_form(X, Y, 0.0, 1)["Ytilde"], compute_uv=False)[0]
+    gamma = frac * s1
+    depth = len(widths) + 1
+    k = min(n, d0, dH, *widths)
+    pstar = closed_value(X, Y, gamma, k)
+    out = ref.solve_dr_reduced(X, Y, depth, gamma, widths, t=t)
+    assert out["converged"] and out["k"] == k and out["gap"] <= 1e-10
+    assert rel(out["primal_value"], pstar) < REL
+    assert rel(out["dual_value"], pstar) < REL
+    assert out["dual_value"] <= pstar + 1e-9 * max(1.0, pstar)
+    assert np.linalg.norm(out["Lambda"], 2) <= gamma * (1 + 1e-12) + 1e-12
+    # same iterates as the core's reduced form: same iteration count
+    assert out["iterations"] == linear.solve(X, Y, depth, gamma, widths, t=t).iterations
+    # k given directly instead of depth/widths
+    assert rel(ref.solve_dr_reduced(X, Y, 2, gamma, k=k, t=t)["dual_value"], pstar) < REL
