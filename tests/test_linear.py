@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+import convexify
 from convexify import linear
 from convexify.reference import linear as ref
 
@@ -70,7 +71,8 @@ def test_solve_matches_closed_form_and_reference(rng, n, d0, dH, widths, frac, m
         prod = prod @ W.T
     np.testing.assert_allclose(prod, res.M, atol=1e-9 * max(1.0, np.abs(res.M).max()))
     if method == "closed":
-        assert res.iterations == 0 and len(res.history) == 0 and res.certified == "closed"
+        assert res.iterations == 0 and len(res.history) == 0 and res.certified_by == "closed"
+        assert res.certified is True
     else:
         ref_res = ref.solve(X, Y, depth, gamma, widths, form="full")
         assert rel(res.primal_value, ref_res["primal_value"]) < REL
@@ -243,7 +245,7 @@ def test_warm_start_and_shadow_recovery(rng):
         z0 = rng.standard_normal((2, 2)) * 3
         res = linear.solve(X, Y, 2, 1.0, widths=[1], z0=z0)
         assert res.primal_value == pytest.approx(8.0, rel=1e-9)
-        assert res.certified in ("svd", "shadow")
+        assert res.certified_by in ("svd", "shadow", "exact") and res.certified is True
     X, Y = make_data(rng, 40, 6, 5)
     res = linear.solve(X, Y, 3, 2.0, widths=[2, 3], z0=rng.standard_normal((40, 5)))
     assert res.converged and rel(res.primal_value, res.optimal_value) < REL
@@ -252,8 +254,10 @@ def test_warm_start_and_shadow_recovery(rng):
 def test_max_iter_status(rng):
     X, Y = make_data(rng, 40, 6, 5)
     s1 = np.linalg.svd(ref.closed_form(X, Y, 0.0, 1)["Ytilde"], compute_uv=False)[0]
-    res = linear.solve(X, Y, 2, 0.6 * s1, max_iter=2)
+    with pytest.warns(convexify.ConvergenceWarning, match=r"max_iter = 2 iterations .* relative gap reached"):
+        res = linear.solve(X, Y, 2, 0.6 * s1, max_iter=2)
     assert res.status == "max_iter" and not res.converged and res.iterations == 2
+    assert res.certified is False
     # the certificate is still an upper/lower bracket
     assert res.primal_value >= res.optimal_value - 1e-9 and res.dual_value <= res.optimal_value + 1e-9
 
@@ -299,7 +303,7 @@ def test_diagonal_form_has_identical_iterates(rng, widths, frac, t):
     depth = len(widths) + 1
     a = linear.solve(X, Y, depth, frac * s1, widths, t=t, form="reduced")
     b = linear.solve(X, Y, depth, frac * s1, widths, t=t, form="diagonal")
-    assert a.iterations == b.iterations and a.certified == b.certified
+    assert a.iterations == b.iterations and a.certified_by == b.certified_by and a.certified == b.certified
     np.testing.assert_allclose(a.history.dual, b.history.dual, rtol=1e-12)
     np.testing.assert_allclose(a.history.primal, b.history.primal, rtol=1e-12)
     assert rel(a.primal_value, b.primal_value) < 1e-12
@@ -318,7 +322,7 @@ def test_warm_start_matches_reference(rng, widths):
     k = min(widths)
     res = linear.solve(X, Y, depth, 4.0, widths, z0=z0)
     dr = ref.douglas_rachford(X, Y, 4.0, k, z0=z0, form="full")
-    assert res.iterations == dr["iterations"] and res.certified == dr["certified"]
+    assert res.iterations == dr["iterations"] and res.certified_by == dr["certified"]
     np.testing.assert_allclose(res.history.dual, dr["history"]["dual"], rtol=1e-10)
     np.testing.assert_allclose(res.history.gap[:-1], dr["history"]["gap"][:-1], rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(res.Lambda, dr["Lambda"], atol=1e-9)
@@ -326,13 +330,33 @@ def test_warm_start_matches_reference(rng, widths):
 
 
 @pytest.mark.parametrize("form", ["reduced", "diagonal"])
-def test_on_divergence_raise_warn_flag(form):
+def test_on_divergence_raise_warn_flag(form, monkeypatch):
+    import types
     import warnings
 
     from convexify import DivergenceError, DivergenceWarning
+    from convexify.linear import _solve
 
-    # ||Y||_F^2 overflows, so the very first dual certificate D_0 is not finite: DR stops at iteration 0
+    # ||Y||_F^2 overflows: this used to reach DR and diverge at iteration 0; now rejected up front
     X, Y = np.eye(3), np.diag([3.0, 2.0, 1.0]) * 1e160
+    with pytest.raises(convexify.InputError, match=r"Y: \|\|Y\|\|_F\^2 = 2\^.* outside float64's normal"):
+        linear.solve(X, Y, 2, 1.0, form=form)
+    # a core run that reports a non-finite iterate at iteration 0 (no data reaches one any more)
+    real = _solve._core()
+
+    class Diverged:
+        status, converged, certified, iterations = "diverged", False, False, 0
+        dual_value = float("nan")
+
+        def __init__(self, res):
+            self._res = res
+
+        def __getattr__(self, name):
+            return getattr(self._res, name)
+
+    fake = types.SimpleNamespace(linear_solve=lambda *a: Diverged(real.linear_solve(*a)))
+    monkeypatch.setattr(_solve, "_core", lambda: fake)
+    Y = np.diag([3.0, 2.0, 1.0])
     with pytest.raises(DivergenceError, match="non-finite iterate at iteration 0"):
         linear.solve(X, Y, 2, 1.0, form=form)
     with pytest.warns(DivergenceWarning, match="non-finite iterate at iteration 0"):
@@ -342,7 +366,7 @@ def test_on_divergence_raise_warn_flag(form):
         flagged = linear.solve(X, Y, 2, 1.0, form=form, on_divergence="flag")
     for res in (warned, flagged):
         assert res.status == "diverged" and not res.converged and res.iterations == 0
-        assert not np.isfinite(res.dual_value)
+        assert not np.isfinite(res.dual_value) and res.certified is False
 
 
 def test_local_train_result_and_backward_compatible_alias(rng):
@@ -384,3 +408,32 @@ def test_solution_fields_come_from_the_bound_core_result(rng):
     assert res.gap == res.primal_value - res.dual_value
     assert res.recovery_error == abs(res.primal_value - res.optimal_value) / max(1.0, res.optimal_value)
     assert (res.depth, res.gamma, res.widths, res.method, res.t) == (3, 0.7, (4, 2), "dr", 1.0)
+
+
+@pytest.mark.parametrize(
+    "n,d0,dH,widths,frac,t",
+    [
+        (60, 8, 5, (5,), 0.3, 1.0),
+        (60, 8, 5, (2, 5), 0.1, 2.0),
+        (9, 20, 4, (4,), 0.5, 1.0),
+        (50, 6, 6, (6,), 1.2, 1.0),
+    ],
+)
+def test_numpy_reduced_dr_baseline_reaches_closed_form(n, d0, dH, widths, frac, t):
+    rng = np.random.default_rng(1000 * n + d0)
+    X, Y = make_data(rng, n, d0, dH)
+    s1 = np.linalg.svd(ref.closed_form(X, Y, 0.0, 1)["Ytilde"], compute_uv=False)[0]
+    gamma = frac * s1
+    depth = len(widths) + 1
+    k = min(n, d0, dH, *widths)
+    pstar = closed_value(X, Y, gamma, k)
+    out = ref.solve_dr_reduced(X, Y, depth, gamma, widths, t=t)
+    assert out["converged"] and out["k"] == k and out["gap"] <= 1e-10
+    assert rel(out["primal_value"], pstar) < REL
+    assert rel(out["dual_value"], pstar) < REL
+    assert out["dual_value"] <= pstar + 1e-9 * max(1.0, pstar)
+    assert np.linalg.norm(out["Lambda"], 2) <= gamma * (1 + 1e-12) + 1e-12
+    # same iterates as the core's reduced form: same iteration count
+    assert out["iterations"] == linear.solve(X, Y, depth, gamma, widths, t=t).iterations
+    # k given directly instead of depth/widths
+    assert rel(ref.solve_dr_reduced(X, Y, 2, gamma, k=k, t=t)["dual_value"], pstar) < REL

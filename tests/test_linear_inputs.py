@@ -37,8 +37,10 @@ def test_shapes(data):
         linear.solve(X, Y[:-1], 2, 1.0)
     with pytest.raises(ValueError, match="X must be 2-D"):
         linear.solve(X[:, 0], Y, 2, 1.0)
-    with pytest.raises(ValueError, match="Y must be 2-D"):
-        linear.solve(X, Y[:, 0], 2, 1.0)
+    # a 1-D Y is one output column (n, 1); other ranks are rejected
+    assert linear.solve(X, Y[:, 0], 2, 1.0).M.shape == (X.shape[0], 1)
+    with pytest.raises(ValueError, match="Y must be 1-D or 2-D"):
+        linear.solve(X, Y[:, :, None], 2, 1.0)
     with pytest.raises(ValueError, match="X must be non-empty"):
         linear.solve(np.zeros((0, 4)), np.zeros((0, 3)), 2, 1.0)
     with pytest.raises(ValueError, match="Y must be non-empty"):
@@ -192,4 +194,5 @@ def test_core_parses_choices(data):
     with pytest.raises(ValueError, match="on_divergence must be one of"):
         linear.solve(X, Y, 2, 1.0, on_divergence="return")
     res = _core.linear_solve(X, Y, [2], 1.0, "closed", 1.0, 1e-10, 10, None, False, "diagonal")
-    assert res.status == "converged" and res.certified == "closed" and res.iterations == 0
+    assert res.status == "converged" and res.certified_by == "closed" and res.iterations == 0
+    assert res.certified is True

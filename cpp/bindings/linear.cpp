@@ -97,6 +97,7 @@ void bind_linear(py::module_& m) {
       .def_readonly("converged", &lin::Solution::converged)
       .def_readonly("status", &lin::Solution::status)
       .def_readonly("certified", &lin::Solution::certified)
+      .def_readonly("certified_by", &lin::Solution::certified_by)
       .def_readonly("history", &lin::Solution::history)
       .def_readonly("rank_tolerance", &lin::Solution::rank_tolerance);
 

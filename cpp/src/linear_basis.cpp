@@ -3,7 +3,9 @@
 #include <Eigen/QR>
 #include <Eigen/SVD>
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "convexify/linear.hpp"
 
@@ -64,10 +66,14 @@ Mat thin_q(const Eigen::HouseholderQR<Mat>& qr) {
 Svd svd_impl(const Eigen::Ref<const Mat>& A, bool vectors) {
   const Index m = A.rows(), p = A.cols();
   if (m > 2 * p && p > 0) {
-    // A = Q R, R = Ur S V^T  ->  A = (Q Ur) S V^T.
-    Eigen::HouseholderQR<Mat> qr(A);
+    // A = Q R, R = Ur S V^T  ->  A = (Q Ur) S V^T.  The QR runs on A / 2^e (exact) so that the Householder
+    // norms neither underflow nor overflow at extreme scales of A; the singular values are scaled back.
+    const double amax = A.cwiseAbs().maxCoeff();
+    const int e = amax > 0.0 && std::isfinite(amax) ? std::ilogb(amax) : 0;
+    Eigen::HouseholderQR<Mat> qr(A * std::ldexp(1.0, -e));
     Mat R = qr.matrixQR().topRows(p).template triangularView<Eigen::Upper>();
     Svd small = direct_svd(R, vectors);
+    small.s *= std::ldexp(1.0, e);
     if (vectors) small.U = thin_q(qr) * small.U;
     return small;
   }
@@ -89,13 +95,28 @@ Vec singular_values(const Eigen::Ref<const Mat>& A) {
   return svd_impl(A, false).s;
 }
 
+int scale_exponent(const Eigen::Ref<const RowMat>& A) {
+  const double amax = A.size() > 0 ? A.cwiseAbs().maxCoeff() : 0.0;
+  return amax > 0.0 && std::isfinite(amax) ? std::ilogb(amax) : 0;
+}
+
 RangeBasis::RangeBasis(const Eigen::Ref<const RowMat>& X) : n_(X.rows()), d0_(X.cols()) {
   require(n_ > 0 && d0_ > 0, "X must be non-empty");
   require_finite(X, "X");
+  const double amax = X.cwiseAbs().maxCoeff();
+  if (amax > 0.0 && amax < std::numeric_limits<double>::min()) {
+    std::ostringstream msg;
+    msg.precision(3);
+    msg << "X: its largest absolute entry " << amax
+        << " is subnormal (below 2.2e-308), so X has lost its relative precision; rescale X";
+    fail(msg.str());
+  }
+  exp_ = amax > 0.0 ? std::ilogb(amax) : 0;
+  const double down = std::ldexp(1.0, -exp_);  // X / 2^e has its largest entry in [1, 2): exact
   Vec s;
-  Mat U, V;  // X = [Qthin] U diag(s) V^T
+  Mat U, V;  // X / 2^e = [Qthin] U diag(s) V^T
   if (n_ > 2 * d0_) {
-    Eigen::HouseholderQR<Mat> qr{Mat(X)};
+    Eigen::HouseholderQR<Mat> qr{Mat(X * down)};
     Mat R = qr.matrixQR().topRows(d0_).template triangularView<Eigen::Upper>();
     Svd small = direct_svd(R, true);
     Qthin_ = thin_q(qr);
@@ -104,7 +125,7 @@ RangeBasis::RangeBasis(const Eigen::Ref<const RowMat>& X) : n_(X.rows()), d0_(X.
     V = std::move(small.V);
   } else if (d0_ > 2 * n_) {
     // X^T = Q R  ->  X = R^T Q^T,  R^T = U S W^T  ->  X = U S (Q W)^T.
-    Eigen::HouseholderQR<Mat> qr{Mat(X.transpose())};
+    Eigen::HouseholderQR<Mat> qr{Mat(X.transpose() * down)};
     Mat Rt = qr.matrixQR().topRows(n_).template triangularView<Eigen::Upper>();
     Rt.transposeInPlace();
     Svd small = direct_svd(Rt, true);
@@ -114,17 +135,22 @@ RangeBasis::RangeBasis(const Eigen::Ref<const RowMat>& X) : n_(X.rows()), d0_(X.
     V.topRows(n_) = small.V;
     V.applyOnTheLeft(qr.householderQ());
   } else {
-    Svd full = direct_svd(Mat(X), true);
+    Svd full = direct_svd(Mat(X * down), true);
     s = std::move(full.s);
     U = std::move(full.U);
     V = std::move(full.V);
   }
-  tol_ = (s.size() > 0 ? s(0) : 0.0) * static_cast<double>(std::max(n_, d0_)) * kEps;
+  const double tol = (s.size() > 0 ? s(0) : 0.0) * static_cast<double>(std::max(n_, d0_)) * kEps;
   r_ = 0;
-  while (r_ < s.size() && s(r_) > tol_) ++r_;
+  while (r_ < s.size() && s(r_) > tol) ++r_;
+  tol_ = std::ldexp(tol, exp_);
   sx_ = s.head(r_);
   Usmall_ = U.leftCols(r_);
   Vx_ = V.leftCols(r_);
+}
+
+Vec RangeBasis::sx() const {
+  return sx_ * std::ldexp(1.0, exp_);
 }
 
 Mat RangeBasis::project(const Eigen::Ref<const RowMat>& A) const {

@@ -27,7 +27,8 @@ double Problem::primal(const Candidate& c) const {
   return primal(dense(c), c.mv.sum());
 }
 
-Problem make_problem(const RangeBasis& basis, const Eigen::Ref<const RowMat>& Y, Index k, double gamma) {
+Problem make_problem(const RangeBasis& basis, const Eigen::Ref<const RowMat>& Y, Index k, double gamma,
+                     int y_exp) {
   require(Y.rows() == basis.n(), "Y must have the same number of rows (samples) as X");
   require(Y.cols() > 0, "Y must have at least one column");
   require_finite(Y, "Y");
@@ -39,12 +40,14 @@ Problem make_problem(const RangeBasis& basis, const Eigen::Ref<const RowMat>& Y,
   pb.dH = Y.cols();
   pb.r = basis.rank();
   pb.k = k;
-  pb.gamma = gamma;
-  pb.y2 = Y.squaredNorm();
-  pb.yr = basis.project(Y);
+  // Everything in the units of Y / 2^y_exp (exact scaling by a power of two).
+  const double down = std::ldexp(1.0, -y_exp);
+  pb.gamma = std::min(gamma * down, 1e300);
+  pb.y2 = (Y * down).squaredNorm();
+  pb.yr = basis.project(Y) * down;
   pb.yr2 = pb.yr.squaredNorm();
   pb.Ytilde = basis.lift(pb.yr);
-  pb.res2 = (Y - pb.Ytilde).squaredNorm();
+  pb.res2 = (Y * down - pb.Ytilde).squaredNorm();
   Svd full = thin_svd(pb.yr);
   const double tol = (full.s.size() > 0 ? full.s(0) : 0.0) * static_cast<double>(std::max(pb.n, pb.dH)) *
                      std::numeric_limits<double>::epsilon();

@@ -28,9 +28,12 @@ std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c,
   const Index d0 = basis.d0();
   RowMat W1 = RowMat::Zero(widths[0], d0);
   if (kk > 0) {
-    const Vec inv_sx = basis.sx().cwiseInverse();
+    // X = 2^e U_x diag(sx_scaled) V_x^T, so (X^+)^T = 2^-e U_x diag(1/sx_scaled) V_x^T: the power of two is
+    // applied last (exact), so W1 is right at every scale of X that it can be represented at.
+    const Vec inv_sx = basis.sx_scaled().cwiseInverse();
     const Mat left = cvec.asDiagonal() * c.P.transpose() * inv_sx.asDiagonal();  // kk x r
     W1.topRows(kk).noalias() = left * basis.Vx().transpose();
+    W1 *= std::ldexp(1.0, -basis.exponent());
   }
   W.push_back(std::move(W1));
   for (Index i = 1; i + 1 < H; ++i) {

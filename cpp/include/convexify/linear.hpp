@@ -32,15 +32,20 @@ Vec singular_values(const Eigen::Ref<const Mat>& A);
 // Orthonormal basis U_x of range(X) with the shared rank tolerance s_1 * max(n, d0) * eps (see
 // docs/conventions.md#linalg), together with X's nonzero singular values s_x and right vectors V_x, so that
 // X = U_x diag(s_x) V_x^T up to that tolerance. U_x is stored implicitly as Qthin * Usmall (tall X: thin
-// Householder Q times the left vectors of R) or as Usmall alone; never X^T X.
+// Householder Q times the left vectors of R) or as Usmall alone; never X^T X.  X is first divided by the
+// power of two 2^e nearest below its largest absolute entry (exact), so the factorisation never under- or
+// overflows at any scale of X; s_x is kept in those units (sx_scaled(), X = 2^e U_x diag(sx_scaled) V_x^T).
+// A nonzero X whose largest entry is subnormal is rejected (its relative precision is lost).
 class RangeBasis {
  public:
   explicit RangeBasis(const Eigen::Ref<const RowMat>& X);
   Index n() const { return n_; }
   Index d0() const { return d0_; }
   Index rank() const { return r_; }
-  double tolerance() const { return tol_; }
-  const Vec& sx() const { return sx_; }
+  double tolerance() const { return tol_; }  // in the units of X
+  int exponent() const { return exp_; }      // e: X = 2^e * (X / 2^e)
+  const Vec& sx_scaled() const { return sx_; }
+  Vec sx() const;  // X's singular values in the units of X (may under/overflow at extreme scales)
   const Mat& Vx() const { return Vx_; }
   // U_x^T A for A (n x c): r x c.
   Mat project(const Eigen::Ref<const RowMat>& A) const;
@@ -50,6 +55,7 @@ class RangeBasis {
  private:
   Index n_ = 0, d0_ = 0, r_ = 0;
   double tol_ = 0.0;
+  int exp_ = 0;
   Mat Qthin_;   // n x m thin Householder Q (tall case); empty otherwise
   Mat Usmall_;  // (m or n) x r
   Vec sx_;
@@ -87,7 +93,13 @@ struct Problem {
   double primal(const Candidate& c) const;
   Mat dense(const Candidate& c) const;
 };
-Problem make_problem(const RangeBasis& basis, const Eigen::Ref<const RowMat>& Y, Index k, double gamma);
+// With y_exp = e the problem is built for Y / 2^e and gamma / 2^e (exact power-of-two scaling; every value of
+// the scaled problem is 2^(-2e) times the original one, every matrix 2^(-e) times).  gamma / 2^e is capped at
+// 1e300 (far above every singular value of Y / 2^e: the same problem).
+Problem make_problem(const RangeBasis& basis, const Eigen::Ref<const RowMat>& Y, Index k, double gamma,
+                     int y_exp = 0);
+// The power-of-two exponent e = floor(log2(max |A_ij|)) of a matrix's largest absolute entry (0 for A = 0).
+int scale_exponent(const Eigen::Ref<const RowMat>& A);
 
 // Closed form (see docs/linear.md#closed-form and docs/linear.md#dual): M* (top min(k, rY) of Ytilde shrunk
 // by gamma) and L* = sum min(s_i, gamma) p_i q_i^T.
@@ -137,8 +149,15 @@ DrResult douglas_rachford(const Problem& pb, const Mat& z0, const DrOptions& opt
 // iteration.
 DrResult douglas_rachford_diagonal(const Problem& pb, const DrOptions& opt);
 
+// The exact finish of a DR run (see docs/linear.md#exact-finish): the directions p_i q_i^T of Ytilde's SVD
+// (s_i > gamma) along which the DR candidate carries more than half of the shrunk value s_i - gamma are the
+// subspace the run has identified; on them M = sum_i (s_i - gamma) p_i q_i^T exactly.  Returns true and fills
+// `out` (with its value) when that set has at most k directions and the exact M is no worse than the DR
+// candidate (up to rounding of 1/2||Y||^2), false otherwise.
+bool exact_finish(const Problem& pb, const Candidate& dr, Candidate& out);
+
 // Balanced factors from a candidate (see docs/linear.md#recovery); widths = (d1, ..., d_{H-1}).  Returns H
-// row-major matrices.
+// row-major matrices.  The candidate's values mv are in the units of Y (the basis carries X's scale).
 std::vector<RowMat> recover_weights(const RangeBasis& basis, const Candidate& c,
                                     const std::vector<Index>& widths, Index dH);
 
@@ -153,6 +172,8 @@ double dual_objective(const Eigen::Ref<const RowMat>& Lambda, const Eigen::Ref<c
 double dual_objective(const RangeBasis& basis, const Problem& pb, const Eigen::Ref<const RowMat>& Lambda);
 
 // Full solve (see docs/linear.md#outputs).  Fields are named as those of the Python LinearSolution they fill.
+// Y is scaled internally by the power of two below its largest entry (X by its RangeBasis), results are
+// mapped back exactly; ||Y||_F^2 must lie in float64's normal range (it sets the scale of every value).
 enum class Method { dr, closed };       // Douglas-Rachford on the dual, or the closed form
 enum class Form { reduced, diagonal };  // DR iterates: r x dH matrices, or vectors of length rY from z0 = 0
 struct Solution {
@@ -168,8 +189,9 @@ struct Solution {
   double certificate_primal = 0.0, certificate_dual = 0.0, relative_gap = 0.0;
   long iterations = 0;
   bool converged = false;
-  std::string status;     // "converged", "max_iter" or "diverged"
-  std::string certified;  // "svd", "shadow" or "closed"
+  std::string status;        // "converged", "max_iter" or "diverged"
+  bool certified = false;    // the certificate met tol (DR converged) or method = closed
+  std::string certified_by;  // the candidate the weights come from: "exact", "svd", "shadow" or "closed"
   DrHistory history;
   double rank_tolerance = 0.0;
 };

@@ -30,7 +30,9 @@ Two subtleties the results expose:
   recovery ``svd_k(Ytilde - L)`` can pick the wrong singular branch (the example of
   docs/linear.md#dual: X = I_2, Ytilde = diag(4, 3), k = 1, gamma = 1).  :func:`solve` therefore
   recovers the weights from whichever candidate -- the Douglas–Rachford shadow ``(z - L)/t`` or
-  ``svd_k(Ytilde - L)`` -- attained the certified primal value, and reports which one (``certified``).
+  ``svd_k(Ytilde - L)`` -- attained the certified primal value, then finishes exactly on the singular subspace
+  the run identified (docs/linear.md#exact-finish), and reports which one (``certified_by``; ``certified`` is
+  the bool "the certificate met tol").
 
 Balanced weights (docs/linear.md#recovery) are unique only up to rotations of the hidden layers
 (``W_i -> R_i W_i R_{i-1}^T`` with orthogonal ``R_i``); compare products ``X W_1^T ... W_H^T`` and objective

@@ -8,11 +8,19 @@ import numpy as np
 
 from .._errors import DivergenceError
 from .._validate import as_choice, as_int, as_real
-from ._inputs import _data, _depth, _gamma, _widths
+from ._inputs import INT_MAX, _check_scale, _data, _depth, _gamma, _widths
 from ._results import LocalTrainResult
 
 
 def _objective_and_grad(
+    Ws: List[np.ndarray], X: np.ndarray, Y: np.ndarray, gamma: float
+) -> Tuple[float, List[np.ndarray]]:
+    """P(W) and its gradient; an overflowing trial step gives ``inf`` (the callers back off or raise)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _objective_and_grad_impl(Ws, X, Y, gamma)
+
+
+def _objective_and_grad_impl(
     Ws: List[np.ndarray], X: np.ndarray, Y: np.ndarray, gamma: float
 ) -> Tuple[float, List[np.ndarray]]:
     """P(W) and its gradient; d/dA (1/H)||A||_{S_H}^H = U diag(s^{H-1}) V^T (smooth for H >= 2)."""
@@ -20,6 +28,9 @@ def _objective_and_grad(
     acts = [X]
     for W in Ws:
         acts.append(acts[-1] @ W.T)
+    if not all(np.isfinite(W).all() for W in Ws) or not np.isfinite(acts[-1]).all():
+        # a step overflowed: no SVD of non-finite data; the callers back off or raise DivergenceError
+        return float("inf"), [np.full_like(W, np.nan) for W in Ws]
     R = acts[-1] - Y
     value = 0.5 * float(np.vdot(R, R))
     grads: List[np.ndarray] = [np.empty(0)] * H
@@ -63,12 +74,12 @@ def train_gd(
 
     Args:
         X: inputs, shape ``(n, d0)``.
-        Y: targets, shape ``(n, dH)``.
+        Y: targets, shape ``(n, dH)``; a 1-D target is one output column ``(n, 1)``.
         depth: number of weight matrices ``H >= 2``.
         gamma: regularisation weight, finite, ``>= 0``.
         widths: hidden widths ``(d_1, ..., d_{H-1})``; default ``min(d0, dH, n)`` each.
         method: ``"lbfgs"`` or ``"gd"``.
-        max_iter: maximum iterations (``>= 0``).
+        max_iter: maximum iterations (``0 <= max_iter <= 2**31 - 1``).
         lr: initial step of ``method="gd"`` (``> 0``).
         init_scale: scale of the Gaussian initialisation (``> 0``).
         seed: seed of the initialisation (``>= 0``).
@@ -78,15 +89,18 @@ def train_gd(
         :class:`LocalTrainResult` (also reachable under its former name ``TrainResult``).
 
     Raises:
-        InputError / InputTypeError: invalid arguments (the message names the argument).
-        DivergenceError: gradient descent produced a non-finite objective.
+        InputError / InputTypeError: invalid arguments (the message names the argument), including data
+            whose scale float64 cannot carry: ``||Y||_F^2`` outside float64's normal range, or subnormal
+            data (docs/linear.md#scale).
+        DivergenceError: the objective or its gradient became non-finite (the message names the iteration).
     """
     Xa, Ya = _data(X, Y)
     H = _depth(depth)
     g = _gamma(gamma)
     ws = _widths(widths, H, Xa, Ya)
     meth = as_choice(method, "method", ("lbfgs", "gd"))
-    iters = as_int(max_iter, "max_iter", minimum=0)
+    iters = as_int(max_iter, "max_iter", minimum=0, maximum=INT_MAX)
+    _check_scale(Xa, Ya)
     scale = as_real(init_scale, "init_scale", minimum=0.0, strict_min=True)
     sd = as_int(seed, "seed", minimum=0)
     tol_ = as_real(tol, "tol", minimum=0.0)
@@ -143,7 +157,8 @@ def train_gd(
             if gn2 == 0.0:
                 break
             while True:
-                trial = [W - step * G for W, G in zip(Ws, grads)]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    trial = [W - step * G for W, G in zip(Ws, grads)]
                 tv, tg = _objective_and_grad(trial, Xa, Ya, g)
                 if np.isfinite(tv) and tv <= value - 0.5 * step * gn2:
                     break
@@ -162,6 +177,8 @@ def train_gd(
         if not np.isfinite(value):
             raise DivergenceError(f"train_gd produced a non-finite objective at iteration {n_it}")
     final = _objective_and_grad(Ws, Xa, Ya, g)[0]
+    if not np.isfinite(final):
+        raise DivergenceError(f"train_gd ({meth}) produced a non-finite objective at iteration {n_it}")
     return LocalTrainResult(
         weights=[np.ascontiguousarray(W) for W in Ws],
         losses=np.asarray(losses, dtype=float),

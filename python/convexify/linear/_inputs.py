@@ -16,15 +16,48 @@ def _core() -> Any:
     return core
 
 
+#: Largest integer argument accepted (C ``int``): depth, widths, k, max_iter are bounded here so that an
+#: oversized integer is an InputError naming the argument, never pybind11's TypeError.
+INT_MAX = 2**31 - 1
+
+
 def _data(X: Any, Y: Any) -> Tuple[np.ndarray, np.ndarray]:
+    """``X`` as ``(n, d0)`` and ``Y`` as ``(n, dH)``; a 1-D target is one output column ``(n, 1)``."""
     Xa = as_array(X, "X", 2)
-    Ya = as_array(Y, "Y", 2)
+    Ya = as_array(Y, "Y", (1, 2))
+    if Ya.ndim == 1:
+        Ya = np.ascontiguousarray(Ya.reshape(-1, 1))
     same_rows(("X", Xa), ("Y", Ya))
     return Xa, Ya
 
 
+def _check_scale(Xa: np.ndarray, Ya: np.ndarray) -> None:
+    """Reject data whose scale float64 cannot carry (docs/linear.md#scale).
+
+    A nonzero ``X`` or ``Y`` whose largest entry is subnormal has lost its relative precision, and every
+    objective value scales like ``||Y||_F^2``, which must be a normal float64.
+    """
+    for name, a in (("X", Xa), ("Y", Ya)):
+        amax = float(np.max(np.abs(a)))
+        if 0.0 < amax < np.finfo(np.float64).tiny:
+            raise InputError(
+                f"{name}: its largest absolute entry {amax:.3g} is subnormal (below 2.2e-308), so {name} has "
+                f"lost its relative precision; rescale {name}"
+            )
+    ymax = float(np.max(np.abs(Ya)))
+    if ymax > 0.0:
+        e = int(np.frexp(ymax)[1])
+        log2_y2 = float(np.log2(np.sum((np.ldexp(Ya, -e)) ** 2))) + 2 * e
+        if log2_y2 > 1019 or log2_y2 < -1022:
+            raise InputError(
+                f"Y: ||Y||_F^2 = 2^{log2_y2:.1f} is outside float64's normal range (2^-1022 to 2^1019); the "
+                "objective values scale like ||Y||_F^2 and cannot be represented: rescale Y and gamma "
+                "together (P* scales like their square)"
+            )
+
+
 def _depth(depth: Any) -> int:
-    return as_int(depth, "depth", minimum=2)
+    return as_int(depth, "depth", minimum=2, maximum=INT_MAX)
 
 
 def _gamma(gamma: Any) -> float:
@@ -58,7 +91,7 @@ def _widths(widths: Any, depth: int, Xa: np.ndarray, Ya: np.ndarray) -> Tuple[in
         raise InputError(
             f"widths must hold exactly depth - 1 = {depth - 1} hidden widths, got {len(values)}: {values!r}"
         )
-    return tuple(as_int(w, f"widths[{i}]", minimum=1) for i, w in enumerate(values))
+    return tuple(as_int(w, f"widths[{i}]", minimum=1, maximum=INT_MAX) for i, w in enumerate(values))
 
 
 def _weights(weights: Any) -> List[np.ndarray]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._errors import InputError
 from .._validate import as_array, as_int, as_real
-from ._inputs import _core, _data, _gamma, _weights
+from ._inputs import INT_MAX, _core, _data, _gamma, _weights
 
 
 def primal_objective(weights: Sequence[Any], X: Any, Y: Any, gamma: float) -> float:
@@ -21,7 +21,7 @@ def primal_objective(weights: Sequence[Any], X: Any, Y: Any, gamma: float) -> fl
         weights: ``[W_1, ..., W_H]`` (``H >= 2``), ``W_i`` of shape ``(d_i, d_{i-1})``, ``d_0 = X.shape[1]``,
             ``d_H = Y.shape[1]``.
         X: inputs, shape ``(n, d0)``.
-        Y: targets, shape ``(n, dH)``.
+        Y: targets, shape ``(n, dH)``; a 1-D target is one output column ``(n, 1)``.
         gamma: regularisation weight, finite, ``>= 0``.
 
     Returns:
@@ -55,11 +55,12 @@ def dual_objective(Lambda: Any, X: Any, Y: Any, gamma: float, k: int) -> float:
     ``Lambda`` (docs/linear.md#dual).
 
     Args:
-        Lambda: dual point, shape ``(n, dH)``, ``||Lambda||_2 <= gamma``, columns in range(X).
+        Lambda: dual point, shape ``(n, dH)`` (``(n,)`` or ``(n, 1)`` for a 1-D ``Y``),
+            ``||Lambda||_2 <= gamma``, columns in range(X).
         X: inputs, shape ``(n, d0)``.
-        Y: targets, shape ``(n, dH)``.
+        Y: targets, shape ``(n, dH)``; a 1-D target is one output column ``(n, 1)``.
         gamma: regularisation weight, finite, ``>= 0``.
-        k: ``d_min = min(d0, d_1, ..., d_{H-1}, dH, n) >= 1``.
+        k: ``d_min = min(d0, d_1, ..., d_{H-1}, dH, n)``, ``1 <= k <= 2**31 - 1``.
 
     Returns:
         ``D(Lambda)``.
@@ -72,11 +73,13 @@ def dual_objective(Lambda: Any, X: Any, Y: Any, gamma: float, k: int) -> float:
             leave a duality gap.
     """
     Xa, Ya = _data(X, Y)
-    La = as_array(Lambda, "Lambda", 2)
+    La = as_array(Lambda, "Lambda", (1, 2) if Ya.shape[1] == 1 else 2)
+    if La.ndim == 1:
+        La = np.ascontiguousarray(La.reshape(-1, 1))
     if La.shape != Ya.shape:
         raise InputError(f"Lambda must have the shape of Y {Ya.shape}, got {La.shape}")
     g = _gamma(gamma)
-    kk = as_int(k, "k", minimum=1)
+    kk = as_int(k, "k", minimum=1, maximum=INT_MAX)
     return float(_core().linear_dual_objective(La, Xa, Ya, g, kk))
 
 
@@ -90,7 +93,7 @@ def prox_topk(v: Any, k: int, t: float = 1.0) -> np.ndarray:
 
     Args:
         v: the point, 1-D.
-        k: how many of the largest squares are penalised (``>= 0``).
+        k: how many of the largest squares are penalised (``0 <= k <= 2**31 - 1``).
         t: the weight ``t > 0``.
 
     Returns:
@@ -100,6 +103,6 @@ def prox_topk(v: Any, k: int, t: float = 1.0) -> np.ndarray:
         InputError / InputTypeError: invalid arguments (the message names the argument).
     """
     va = as_array(v, "v", 1)
-    kk = as_int(k, "k", minimum=0)
+    kk = as_int(k, "k", minimum=0, maximum=INT_MAX)
     tt = as_real(t, "t", minimum=0.0, strict_min=True)
     return np.asarray(_core().linear_prox_topk(va, kk, tt))

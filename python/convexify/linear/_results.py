@@ -53,7 +53,9 @@ class LinearSolution:
         iterations: Douglas–Rachford iterations (0 for ``method="closed"``).
         converged: whether the certificate reached ``tol``.
         status: ``"converged"``, ``"max_iter"`` or ``"diverged"``.
-        certified: the candidate the weights come from: ``"shadow"``, ``"svd"`` or ``"closed"``.
+        certified: ``True`` when the certificate met ``tol`` (DR converged, or ``method="closed"``).
+        certified_by: the candidate the weights come from: ``"exact"`` (the exact finish on the singular
+            subspace DR identified, docs/linear.md#exact-finish), ``"shadow"``, ``"svd"`` or ``"closed"``.
         relative_gap: certified relative gap ``(P_j - D_j) / max(|P_j|, |D_j|)`` of the final iterate.
         recovery_error: ``|P(W) - P*| / max(1, P*)`` (docs/linear.md#recovery).
         history: per-iteration certificates (empty for ``method="closed"``).
@@ -76,7 +78,8 @@ class LinearSolution:
     iterations: int
     converged: bool
     status: str
-    certified: str
+    certified: bool
+    certified_by: str
     relative_gap: float
     recovery_error: float
     history: LinearHistory

@@ -8,9 +8,16 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from .._boundary import from_core
-from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputError, InputTypeError
+from .._errors import (
+    ON_DIVERGENCE,
+    ConvergenceWarning,
+    DivergenceError,
+    DivergenceWarning,
+    InputError,
+    InputTypeError,
+)
 from .._validate import as_array, as_choice, as_int, as_real
-from ._inputs import _core, _data, _depth, _gamma, _widths
+from ._inputs import INT_MAX, _check_scale, _core, _data, _depth, _gamma, _widths
 from ._results import LinearHistory, LinearSolution
 
 
@@ -40,9 +47,25 @@ def solve(
     and its dual (docs/linear.md#dual).  The gap is zero for every ``gamma >= 0`` (no ``gamma <= sigma_min``
     condition), for every depth ``H >= 2``, bottleneck widths, rank-deficient ``X`` and ``n < d0``.
 
+    **Accuracy of the returned network.**  The certificate bounds the objective: ``relative_gap <= tol``.
+    The end-to-end map ``X W_1^T ... W_H^T`` of a DR candidate is only within about ``sqrt(tol)`` of ``M*``
+    (the objective is quadratic around it), so DR finishes exactly (docs/linear.md#exact-finish): on the
+    singular directions of ``Ytilde`` that the run identified, ``M = sum_i (s_i - gamma) p_i q_i^T``, kept
+    when its objective is no worse than the DR candidate's (``certified_by == "exact"``).  Wherever ``M*``
+    is unique the returned map then equals ``M*`` to about ``1e-12`` relative (tested: ``<= 1e-9``), at
+    every depth.  Where it is not unique (a tie ``s_k = s_{k+1} > gamma`` at the rank cut-off) only the
+    objective is guaranteed: ``P(W) - D(Lambda) <= tol`` relative, and the map is one optimal map (exact
+    finish) or within about ``sqrt(tol)`` of the set of optimal maps (DR candidate).
+
+    **Scale.**  ``P*`` is invariant to scaling ``X`` and scales like ``s^2`` when ``Y`` and ``gamma`` scale
+    by ``s``; the solver works on ``X`` and ``Y`` divided by powers of two near their largest entries and
+    maps the results back exactly (docs/linear.md#scale), so scaling ``X`` anywhere in float64's normal
+    range, and ``Y`` with ``gamma`` while ``||Y||_F^2`` stays a normal float64, changes the results only by
+    rounding (about ``1e-15`` relative).  Data outside that range is an :class:`InputError`.
+
     Args:
         X: inputs, shape ``(n, d0)``.  Any rank, including ``X = 0``.
-        Y: targets, shape ``(n, dH)``.
+        Y: targets, shape ``(n, dH)``; a 1-D target is one output column ``(n, 1)``.
         depth: number of weight matrices ``H >= 2``.
         gamma: regularisation weight, finite, ``>= 0``.
         widths: hidden widths ``(d_1, ..., d_{H-1})``; default ``min(d0, dH, n)`` each (no bottleneck).
@@ -53,9 +76,11 @@ def solve(
             Stops when the relative gap ``(P_j - D_j) / max(|P_j|, |D_j|) <= tol``.
             ``"closed"`` -- the closed form ``M*, L*`` (docs/linear.md#closed-form, docs/linear.md#dual).
         tol: relative duality-gap tolerance of the DR certificate.
-        max_iter: maximum DR iterations (``>= 0``).
+        max_iter: maximum DR iterations (``0 <= max_iter <= 2**31 - 1``).  A run that stops there without
+            meeting ``tol`` warns :class:`convexify.ConvergenceWarning` (status ``"max_iter"``,
+            ``certified`` False).
         t: DR step ``t > 0`` (with a binding bottleneck ``t = 2`` needs about half the iterations of 1).
-        z0: warm start for DR, shape ``(n, dH)``; it is projected onto range(X).
+        z0: warm start for DR, shape ``(n, dH)`` (or ``(n,)`` for a 1-D ``Y``); projected onto range(X).
         record_history: keep the per-iteration certificates.
         on_divergence: ``"raise"`` (:class:`convexify.DivergenceError`), ``"warn"``
             (:class:`convexify.DivergenceWarning`, then return) or ``"flag"`` (return silently; status
@@ -71,8 +96,12 @@ def solve(
         ``dual_value`` from the returned ``Lambda``, so ``gap`` is a genuine certificate.
 
     Raises:
-        InputError / InputTypeError: invalid arguments (the message names the argument).
+        InputError / InputTypeError: invalid arguments (the message names the argument), including data
+            whose scale float64 cannot carry (docs/linear.md#scale).
         DivergenceError: a non-finite DR iterate (only with ``on_divergence="raise"``).
+
+    Warns:
+        ConvergenceWarning: DR stopped at ``max_iter`` without meeting ``tol``.
     """
     Xa, Ya = _data(X, Y)
     H = _depth(depth)
@@ -80,15 +109,18 @@ def solve(
     ws = _widths(widths, H, Xa, Ya)
     meth = as_choice(method, "method", ("dr", "closed"))
     tol_ = as_real(tol, "tol", minimum=0.0)
-    iters = as_int(max_iter, "max_iter", minimum=0)
+    iters = as_int(max_iter, "max_iter", minimum=0, maximum=INT_MAX)
     step = as_real(t, "t", minimum=0.0, strict_min=True)
     div = as_choice(on_divergence, "on_divergence", ON_DIVERGENCE)
     frm = as_choice(form, "form", ("reduced", "diagonal"))
     if not isinstance(record_history, (bool, np.bool_)):
         raise InputTypeError(f"record_history must be a bool, got {record_history!r}")
+    _check_scale(Xa, Ya)
     z0a = None
     if z0 is not None:
-        z0a = as_array(z0, "z0", 2)
+        z0a = as_array(z0, "z0", (1, 2) if Ya.shape[1] == 1 else 2)
+        if z0a.ndim == 1:
+            z0a = np.ascontiguousarray(z0a.reshape(-1, 1))
         if z0a.shape != Ya.shape:
             raise InputError(f"z0 must have the shape of Y {Ya.shape}, got {z0a.shape}")
         if frm == "diagonal":
@@ -100,6 +132,14 @@ def solve(
         if div == "raise":
             raise DivergenceError(msg)
         warnings.warn(msg, DivergenceWarning, stacklevel=2)
+    if core.status == "max_iter":
+        warnings.warn(
+            f"Douglas-Rachford stopped at max_iter = {core.iterations} iterations without meeting "
+            f"tol = {tol_:.3g}: relative gap reached {core.relative_gap:.3g} "
+            "(status 'max_iter', not certified)",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return from_core(
         LinearSolution,
         core,

@@ -8,6 +8,8 @@ independently of the compiled core.  Test oracle and benchmark baseline; no call
 * :func:`douglas_rachford` -- the survey's literal full-form DR with ``n x dH`` iterates (``form="full"``) or
   the reduced form with ``r x dH`` iterates (``form="reduced"``), with the certificates of docs/linear.md#dr.
 * :func:`recover_weights`, :func:`primal_objective`, :func:`dual_objective`, :func:`solve`.
+* :func:`solve_dr_reduced` -- the baseline a user would write: reduced-form DR (``r x dH`` iterates, as the
+  core's default form) with plain ``numpy.linalg.svd`` calls and the same stopping rule, end to end.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "primal_objective",
     "dual_objective",
     "solve",
+    "solve_dr_reduced",
 ]
 
 EPS = np.finfo(np.float64).eps
@@ -128,10 +131,12 @@ def douglas_rachford(
     form: str = "full",
     z0: Optional[np.ndarray] = None,
     basis: Optional[Basis] = None,
+    exact: bool = True,
 ) -> Dict[str, Any]:
     """DR on the dual with the certificates ``D_j``, ``P(M_svd)``, ``P(M_shadow)``, relative gap.
 
-    See docs/linear.md#dr.
+    See docs/linear.md#dr.  With ``exact=True`` the final candidate is replaced by the exact finish of
+    docs/linear.md#exact-finish when that is no worse (``certified == "exact"``).
 
     ``form="full"`` iterates ``n x dH`` matrices with ``proj_C(Z) = clip_gamma(P_X Z)`` (the survey's literal
     algorithm); ``form="reduced"`` iterates ``U_x^T L`` (``r x dH``).  Returns the final ``Lambda`` (n x dH),
@@ -188,12 +193,20 @@ def douglas_rachford(
         j += 1
     shadow = p_sh < p_svd
     M = M_sh if shadow else M_svd
+    certified = "shadow" if shadow else "svd"
+    if exact:
+        M_e = _exact_finish(T, M, gamma, k, primal, 64 * EPS * 0.5 * y2)
+        if M_e is not None:
+            M, certified = M_e, "exact"
+            P = min(P, primal(M_e, float(np.sum(_svals(M_e)))))
+            denom = max(abs(P), abs(D), 64 * EPS * 0.5 * y2)
+            gap = (P - D) / denom if denom > 0 else 0.0
     if form == "reduced":
         L, M = Ux @ L, Ux @ M
     return {
         "Lambda": L,
         "M": M,
-        "certified": "shadow" if shadow else "svd",
+        "certified": certified,
         "iterations": j,
         "converged": gap <= tol,
         "dual": D,
@@ -201,6 +214,28 @@ def douglas_rachford(
         "gap": gap,
         "history": {key: np.asarray(val) for key, val in hist.items()},
     }
+
+
+def _exact_finish(
+    T: np.ndarray, M: np.ndarray, gamma: float, k: int, primal: Any, rounding: float
+) -> Optional[np.ndarray]:
+    """docs/linear.md#exact-finish: ``sum (s_i - gamma) p_i q_i^T`` over the directions of ``T``'s SVD.
+
+    Those with ``s_i > gamma`` along which ``M`` carries more than half of ``s_i - gamma``; ``None`` if that
+    set has more than ``k`` directions or the result is worse than ``M`` beyond ``rounding``.
+    """
+    P, s, Qt = _svd(T)
+    tol = (s[0] if s.size else 0.0) * max(T.shape) * EPS
+    keep = s > tol
+    P, s, Qt = P[:, keep], s[keep], Qt[keep]
+    c = np.einsum("ij,ik,kj->j", P, M, Qt.T)
+    chosen = (s > gamma) & (c > 0.5 * (s - gamma))
+    if int(np.sum(chosen)) > k:
+        return None
+    M_e = (P[:, chosen] * (s[chosen] - gamma)) @ Qt[chosen]
+    if primal(M_e, float(np.sum(s[chosen] - gamma))) <= primal(M, float(np.sum(_svals(M)))) + rounding:
+        return M_e
+    return None
 
 
 def recover_weights(
@@ -296,4 +331,98 @@ def solve(
         "s": cf["s"],
         "k": k,
         **extra,
+    }
+
+
+def solve_dr_reduced(
+    X: np.ndarray,
+    Y: np.ndarray,
+    depth: int,
+    gamma: float,
+    widths: Optional[Sequence[int]] = None,
+    *,
+    k: Optional[int] = None,
+    tol: float = 1e-10,
+    max_iter: int = 10_000,
+    t: float = 1.0,
+) -> Dict[str, Any]:
+    """Reduced-form Douglas–Rachford as a user would write it with NumPy (docs/linear.md#dr), end to end.
+
+    One thin ``numpy.linalg.svd`` of ``X`` gives ``U_x`` (rank tolerance ``s_1 max(n, d0) eps``); the
+    iterates are ``r x dH`` (``l = U_x^T L``): ``L_j = clip_gamma(z_j)``,
+    ``z_{j+1} = z_j + prox_{t f}(2 L_j - z_j) - L_j`` with
+    ``prox_{t f}(v) = yr - U diag(prox_topk(a; k, t)) V^T``, ``U diag(a) V^T = svd(yr - v)``.  It stops
+    like the core: ``(P_j - D_j) / max(|P_j|, |D_j|, 32 eps ||Y||^2) <= tol`` with
+    ``P_j = min(P(M_svd), P(M_shadow))``, or at ``max_iter``.  The weights are the balanced factors of the
+    winning candidate; ``primal_value`` is evaluated from them and ``dual_value`` from ``Lambda``.
+    ``k`` overrides ``min(n, d0, dH, widths)``.  No exact finish: the map is ~``sqrt(tol)`` accurate.
+    """
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    n, d0 = X.shape
+    dH = Y.shape[1]
+    if widths is None:
+        widths = [min(d0, dH, n)] * (depth - 1)
+    if k is None:
+        k = min([n, d0, dH, *widths])
+    U, sx, Vt = np.linalg.svd(X, full_matrices=False)
+    r = int(np.sum(sx > (sx[0] if sx.size else 0.0) * max(n, d0) * EPS))
+    Ux, sx, Vx = U[:, :r], sx[:r], Vt[:r].T
+    yr = Ux.T @ Y
+    y2 = float(np.sum(Y**2))
+    res2 = y2 - float(np.sum(yr**2))
+    floor = 64 * EPS * 0.5 * y2
+
+    def primal(m_values: np.ndarray, Um: np.ndarray, Vtm: np.ndarray) -> float:
+        M = (Um * m_values) @ Vtm
+        return 0.5 * res2 + 0.5 * float(np.sum((yr - M) ** 2)) + gamma * float(np.sum(m_values))
+
+    z = np.zeros_like(yr)
+    j = 0
+    while True:
+        Uz, sz, Vtz = np.linalg.svd(z, full_matrices=False)
+        L = (Uz * np.minimum(sz, gamma)) @ Vtz
+        Ur, a, Vtr = np.linalg.svd(yr - L, full_matrices=False)
+        D = 0.5 * y2 - 0.5 * float(np.sum(a[:k] ** 2))
+        p_svd = primal(a[:k], Ur[:, :k], Vtr[:k])
+        sh = np.maximum(sz - gamma, 0.0)[:k] / t
+        p_sh = primal(sh, Uz[:, :k], Vtz[:k])
+        P = min(p_svd, p_sh)
+        denom = max(abs(P), abs(D), floor)
+        gap = (P - D) / denom if denom > 0 else 0.0
+        if gap <= tol or j >= max_iter:
+            break
+        Uw, w, Vtw = np.linalg.svd(yr - (2 * L - z), full_matrices=False)
+        z = z + (yr - (Uw * prox_topk(w, k, t)) @ Vtw) - L
+        j += 1
+    shadow = p_sh < p_svd
+    Pm, mv, Qmt = (Uz[:, :k], sh, Vtz[:k]) if shadow else (Ur[:, :k], a[:k], Vtr[:k])
+    # balanced factors (docs/linear.md#recovery), built in reduced coordinates
+    kk = int(np.sum(mv > 0))
+    c = mv[:kk] ** (1.0 / depth)
+    W1 = np.zeros((widths[0], d0))
+    W1[:kk] = (c[:, None] * (Pm[:, :kk].T / sx)) @ Vx.T
+    W = [W1]
+    for i in range(1, depth - 1):
+        Wi = np.zeros((widths[i], widths[i - 1]))
+        Wi[:kk, :kk] = np.diag(c)
+        W.append(Wi)
+    WH = np.zeros((dH, widths[-1]))
+    WH[:, :kk] = Qmt[:kk].T * c
+    W.append(WH)
+    Lambda = Ux @ L
+    return {
+        "primal_value": primal_objective(W, X, Y, gamma),
+        "dual_value": 0.5 * y2 - 0.5 * float(np.sum(np.linalg.svd(yr - L, compute_uv=False)[:k] ** 2)),
+        "weights": W,
+        "Lambda": Lambda,
+        "M": Ux @ ((Pm[:, :kk] * mv[:kk]) @ Qmt[:kk]),
+        "k": k,
+        "r": r,
+        "iterations": j,
+        "converged": gap <= tol,
+        "gap": gap,
+        "certified": "shadow" if shadow else "svd",
     }

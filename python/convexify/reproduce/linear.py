@@ -253,7 +253,7 @@ def run(out_dir: Path, quick: bool) -> Section:
         axes[1].semilogy(np.maximum((h.primal_shadow - pstar) / pstar, TINY), "-", color=c, lw=1, label=label)
         dr_metrics[label] = {
             "iterations": res.iterations,
-            "certified": res.certified,
+            "certified": res.certified_by,
             "gap": h.gap,
             "primal_svd": h.primal_svd,
             "primal_shadow": h.primal_shadow,
