@@ -11,6 +11,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .._errors import InputError, RelaxationWarning
+from ._scale import exponent as _exponent
 
 __all__ = [
     "unbounded_direction",
@@ -34,13 +35,24 @@ def unbounded_direction(X: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> Opti
 
     Returns:
         The direction ``v`` (d,) found by the LP, or None when ``L_r`` is bounded below.
+
+    Raises:
+        InputError: ``X`` not 2-D, ``y`` not 1-D, their rows differing, NaN or Inf, ``tol < 0``.
     """
     from scipy.optimize import linprog
 
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    from .._validate import as_array, as_real, same_rows
+
+    X = as_array(X, "X", 2)
+    y = as_array(y, "y", 1)
+    same_rows(("X", X), ("y", y))
+    tol = as_real(tol, "tol", minimum=0.0)
     if np.all(y >= 0):
         return None
+    # The LP's answer is invariant under X -> c X, y -> k y (c, k > 0): solve it at unit scale
+    # (docs/relu.md#scales), exactly (powers of two).
+    X = np.ldexp(X, -_exponent(X))
+    y = np.ldexp(y, -_exponent(y))
     c = -(X.T @ y)
     d = X.shape[1]
     res = linprog(c, A_ub=X, b_ub=np.zeros(X.shape[0]), bounds=[(-1.0, 1.0)] * d, method="highs")
