@@ -156,7 +156,7 @@ def gd(
         star = np.ascontiguousarray(star.reshape(1, -1) if star.ndim == 1 else star)
         if star.shape[1] != d or star.shape[0] not in (1, B):
             raise InputError(f"w_star must be (d,) or (B, d) = ({B}, {d}), got shape {star.shape}")
-        if np.any(np.linalg.norm(star, axis=1) == 0):
+        if np.any(np.all(star == 0, axis=1)):  # not the norm: it underflows for tiny w*
             raise InputError("w_star must be non-zero (the recovery error divides by ||w*||)")
     on_cuda = resolve_device(device) == "cuda"
     if on_cuda and not np.isfinite(Xa).all():

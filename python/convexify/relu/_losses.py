@@ -9,7 +9,7 @@ import numpy as np
 from .. import _core
 from .._errors import InputError
 from .._validate import as_array, as_int
-from ._inputs import _MAX_ITERS, _POWER_ITERS, _STEP_MARGIN, _check_labels_for, _data, _flag, _weights
+from ._inputs import _MAX_POWER_ITERS, _POWER_ITERS, _STEP_MARGIN, _check_labels_for, _data, _flag, _weights
 from ._scale import rescaling, scaled, times_power, weights_to_scaled
 
 
@@ -118,7 +118,7 @@ def lambda_max(X: Any, iters: int = _POWER_ITERS) -> float:
 
     Args:
         X: data (n, d), float64 or float32.
-        iters: power iterations, ``1 <= iters <= 10^12``.
+        iters: power iterations, ``1 <= iters <= 10^6`` (it converges long before).
 
     Returns:
         The estimate, a float (<= the true ``lambda_max``, up to round-off).
@@ -128,7 +128,7 @@ def lambda_max(X: Any, iters: int = _POWER_ITERS) -> float:
             the float64 range (it scales like ``max|X|^2``: above ~1e308 or below ~2e-308).
     """
     Xa = as_array(X, "X", 2, allow_float32=True)
-    iters = as_int(iters, "iters", minimum=1, maximum=_MAX_ITERS)
+    iters = as_int(iters, "iters", minimum=1, maximum=_MAX_POWER_ITERS)
     lam, e = _core.relu_power_lambda_scaled(Xa, iters)
     with np.errstate(over="ignore", under="ignore"):
         value = float(np.ldexp(lam, 2 * e))

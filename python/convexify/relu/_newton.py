@@ -112,15 +112,14 @@ def newton(
     a, b = rescaling(Xa), rescaling(ya)
     Xs, ys = scaled(Xa, a), scaled(ya, b)
     ws = weights_to_scaled(np.ascontiguousarray(w), a, b, "w0")
-    if check:
-        _guards(Xs, ys, relaxed=True, exact_solver=True)
+    ranks = _guards(Xs, ys, relaxed=True, exact_solver=True) if check else None
     core = _core.relu_newton(Xs, ys, ws, tol, max_iter)  # _core.ReluNewtonResult, GIL released
     if core.status == "diverged":
         raise DivergenceError(
             f"newton diverged: ||g|| became non-finite at iteration {core.iterations} (from w0 = "
             f"{'0' if w0 is None else 'the given w0'}); start closer, e.g. from w0=None"
         )
-    n_plus, rank = positive_rank(Xs, ys)
+    n_plus, rank = ranks if ranks is not None else positive_rank(Xs, ys)
     t2, st = 2 * b, a + b  # losses scale like 4^b, gradients like 2^(a+b)
     return from_core(
         NewtonResult,
