@@ -5,6 +5,7 @@
 // and ReluNewtonResult; Python builds its dataclasses from them with _boundary.from_core.
 #include "convexify/relu.hpp"
 
+#include <cmath>
 #include <optional>
 
 #include "bindings.hpp"
@@ -102,7 +103,7 @@ GdResult gd(const CArray<T>& X, const CArray<T>& Y, const CArray<double>& W0, do
 }
 
 template <typename T>
-double power(const CArray<T>& X, int iters) {
+convexify::relu::ScaledLambda power_scaled(const CArray<T>& X, long long iters) {
   if (X.ndim() != 2) fail("X must be 2-D");
   require(iters >= 1, "iters must be >= 1");
   const Index n = X.shape(0), d = X.shape(1);
@@ -110,9 +111,22 @@ double power(const CArray<T>& X, int iters) {
   return convexify::relu::power_lambda_max<T>(X.data(), n, d, iters);
 }
 
+// lambda_max itself: inf when it overflows float64, 0 when it underflows (relu_power_lambda_scaled does not).
+template <typename T>
+double power(const CArray<T>& X, long long iters) {
+  const auto s = power_scaled<T>(X, iters);
+  return std::ldexp(s.lambda, 2 * s.exponent);
+}
+
+template <typename T>
+py::tuple power_tuple(const CArray<T>& X, long long iters) {
+  const auto s = power_scaled<T>(X, iters);
+  return py::make_tuple(s.lambda, s.exponent);
+}
+
 NewtonResult newton(const CArray<double>& X, const CArray<double>& y, const CArray<double>& w0, double tol,
                     long long max_iter) {
-  RowMatrix<double> Xm = map_matrix<double>(X, "X");
+  auto Xm = map_matrix<double>(X, "X");  // a view: no copy of X
   Vector<double> yv = map_vector<double>(y, "y");
   Vector<double> wv = map_vector<double>(w0, "w0");
   convexify::relu::NewtonOptions o;
@@ -134,7 +148,10 @@ void bind_overloads(py::module_& m) {
         py::arg("w_star").noconvert() = py::none(), py::arg("kernel") = "auto", py::arg("blowup") = 1e30,
         "Batched gradient descent (docs/relu.md#gd); kernel: 'auto', 'fused' or 'gemm'.");
   m.def("relu_power_lambda", &power<T>, py::arg("X").noconvert(), py::arg("iters"),
-        "lambda_max(X^T X) by power iteration (GEMV only).");
+        "lambda_max(X^T X) by power iteration (GEMV only), scaled internally; inf/0 when out of range.");
+  m.def(
+      "relu_power_lambda_scaled", &power_tuple<T>, py::arg("X").noconvert(), py::arg("iters"),
+      "(lam, e) with lambda_max(X^T X) = lam * 4**e, the power iteration on X / 2**e (docs/relu.md#scales).");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <memory>
 #include <new>
 
+#include "convexify/interrupt.hpp"
 #include "convexify/relu.hpp"
 
 namespace convexify::relu {
@@ -136,6 +137,7 @@ GdResult gd(const Problem<T>& train, const RowMatrix<double>& W0, const GdOption
   const double factor = 2.0 * o.step;  // grad = 2 G
   Index active = B;
   for (long long t = 0; t <= o.iters; ++t) {
+    if (interrupted()) break;  // Ctrl-C: polled per iteration (and per chunk of samples by the kernel)
     const bool record = t % o.record_every == 0;
     const bool update = t < o.iters;
     if (!update && !record) {  // the last iterate is not recorded: only check that it is finite
@@ -185,6 +187,7 @@ GdResult gd(const Problem<T>& train, const RowMatrix<double>& W0, const GdOption
     for (Index b = 0; b < B; ++b)
       if (!r.diverged[b]) r.W.row(b) -= factor * G.row(b).head(d);
   }
+  throw_if_interrupted();
   return r;
 }
 

@@ -18,12 +18,14 @@
 // Both reduce the per-chunk partial sums in chunk order.
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
 #include <vector>
 
 #include "convexify/checks.hpp"
+#include "convexify/interrupt.hpp"
 #include "convexify/relu_kernel.hpp"
 #include "convexify/simd.hpp"
 #include "convexify/threads.hpp"
@@ -108,13 +110,14 @@ struct ChunkArgs {
   const T* Wp;  // packed weights (in the data type)
   double* Gt;   // packed float64 gradient partial sums of this chunk, or null
   Modes modes;
-  double* loss;     // B
-  double* rloss;    // B
-  double* scratch;  // block x 16
-  float* gblk;      // float32 data: this block's gradient sums (pair layout for groups)
-  bool check;       // check each block of X for NaN/Inf first
-  char* bad;        // set when a block is not finite (the chunk's results are then not computed)
-  bool packed;      // X is packed for one weight row (Problem::packed)
+  double* loss;             // B
+  double* rloss;            // B
+  double* scratch;          // block x 16
+  float* gblk;              // float32 data: this block's gradient sums (pair layout for groups)
+  bool check;               // check each block of X for NaN/Inf first
+  char* bad;                // set when a block is not finite (the chunk's results are then not computed)
+  bool packed;              // X is packed for one weight row (Problem::packed)
+  std::atomic<bool>* stop;  // Ctrl-C seen: skip the blocks left (polled between blocks)
 };
 
 // Register tiles per SIMD level: AVX-512 has 32 registers of 64 bytes, AVX2 16 of 32 bytes, the generic
@@ -205,6 +208,11 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
   constexpr int L8 = Tl::kLane < 8 ? Tl::kLane : 8;
   const Index d = a.d;
   for (Index i = a.i0; i < a.i1; i += a.block) {
+    if (a.stop->load(std::memory_order_relaxed)) return;
+    if (interrupted()) {  // the calling thread only; a block of a long chunk takes well under a millisecond
+      a.stop->store(true, std::memory_order_relaxed);
+      return;
+    }
     const Index rows = std::min(a.block, a.i1 - i);
     const T* Xb = a.X + i * d;
     const T* Yb = a.Y + i * a.y_cols;
@@ -394,10 +402,19 @@ class ChunkedKernel : public GradientKernel<T> {
     const long long work = static_cast<long long>(p_.n) * p_.d * B_;
     const int nt = static_cast<int>(std::min<long long>(threads_for(work, 4000000), ch_.count));
     const bool relaxed = objective == Objective::relaxed;
+    // Ctrl-C: the calling thread polls between its chunks; every thread skips the chunks left once it is seen
+    // (one evaluation of large data may take seconds).  The partial sums are then incomplete: throw.
+    stop_.store(false);
+    std::atomic<bool>& stop = stop_;
 #ifdef CONVEXIFY_HAVE_OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
     for (Index c = 0; c < ch_.count; ++c) {
+      if (stop.load(std::memory_order_relaxed)) continue;
+      if (interrupted()) {
+        stop.store(true, std::memory_order_relaxed);
+        continue;
+      }
       const Index i0 = c * ch_.chunk;
       const Index i1 = std::min(p_.n, i0 + ch_.chunk);
       double* gpart = want_g ? partial_.data() + c * partial_size_ : nullptr;
@@ -405,6 +422,7 @@ class ChunkedKernel : public GradientKernel<T> {
       run_chunk(c, i0, i1, relaxed, strict, gpart, l, l + B_);
     }
     (void)nt;
+    throw_if_interrupted();
     if (check_now_) {
       require(std::find(bad_.begin(), bad_.end(), 1) == bad_.end(),
               std::string(p_.check_name) + " contains NaN or Inf");
@@ -439,7 +457,8 @@ class ChunkedKernel : public GradientKernel<T> {
   std::vector<double> losses_;
   bool check_now_ = false;  // this evaluation checks X (the first one, when p_.check_name is set)
   bool checked_ = false;
-  std::vector<char> bad_;  // per chunk: X had NaN/Inf
+  std::vector<char> bad_;          // per chunk: X had NaN/Inf
+  std::atomic<bool> stop_{false};  // Ctrl-C seen during this evaluation
 };
 
 template <typename T>
@@ -505,7 +524,8 @@ class FusedKernel final : public ChunkedKernel<T> {
                       gblk_.empty() ? nullptr : gblk_.data() + c * blocks::pair_rows(p.d) * 2 * kMaxGroup,
                       this->check_now_,
                       this->bad_.empty() ? nullptr : this->bad_.data() + c,
-                      p.packed};
+                      p.packed,
+                      &this->stop_};
     fused_chunk<T>(level_, args);
   }
   void reduce_gradient(double* G) override {

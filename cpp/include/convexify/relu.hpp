@@ -57,9 +57,17 @@ template <typename T>
 GdResult gd(const Problem<T>& train, const RowMatrix<double>& W0, const GdOptions& options,
             const Problem<T>* test, const RowMatrix<double>& w_star);
 
-// Largest eigenvalue of X^T X by `iters` power iterations (GEMV only), started from a fixed vector.
+// Largest eigenvalue of X^T X by `iters` power iterations (GEMV only), started from a fixed vector, as
+// lambda_max = lambda * 4^exponent: the iteration runs on X / 2^exponent with 2^exponent <= max|X_ij| <
+// 2^(exponent+1) (scaled as LAPACK's dnrm2 does), so it neither overflows nor underflows at any scale of X
+// and lambda_max(2^k X) gives the same lambda with exponent + k.  X = 0: lambda = 0.  Stops on Ctrl-C
+// (polled every few thousand rows; throws Interrupted).
+struct ScaledLambda {
+  double lambda = 0.0;
+  int exponent = 0;
+};
 template <typename T>
-double power_lambda_max(const T* X, Index n, Index d, int iters);
+ScaledLambda power_lambda_max(const T* X, Index n, Index d, long long iters);
 
 struct NewtonOptions {
   double tol = 1e-10;
@@ -71,7 +79,7 @@ struct NewtonResult {
   Vector<double> w;
   long long iterations = 0;
   double gradient_norm = 0.0;  // ||g(w)||, g = X^T (relu(Xw) - y)  (half-gradient)
-  double tolerance = 0.0;      // stopping threshold tol * max(1, ||X^T y||)
+  double tolerance = 0.0;      // stopping threshold tol * ||X^T y||
   double relaxed_loss = 0.0;   // L_r(w)
   double loss = 0.0;           // L(w)
   double dual_bound = 0.0;     // ||y||^2 - ||relu(Xw)||^2 (a lower bound of min L_r when g(w) = 0)
@@ -81,8 +89,12 @@ struct NewtonResult {
   Vector<double> history;  // ||g|| per iteration (entry 0 at w0)
 };
 
-// Semismooth Newton for min L_r (see docs/relu.md#newton), double precision.
-NewtonResult newton(const RowMatrix<double>& X, const Vector<double>& y, const Vector<double>& w0,
+// Semismooth Newton for min L_r (see docs/relu.md#newton), double precision.  Scale-free: the stopping
+// threshold is tol * ||X^T y|| and the Hessian's shift 1e-12 ||X||_F^2 / d, so the iterates on (2^a X, 2^b y)
+// are 2^(b-a) times those on (X, y) as long as no intermediate overflows or underflows (the Python layer
+// rescales data of extreme magnitude first).  Stops on Ctrl-C (polled per iteration, line-search step and
+// panel of the Hessian; throws Interrupted).
+NewtonResult newton(Eigen::Ref<const RowMatrix<double>> X, const Vector<double>& y, const Vector<double>& w0,
                     const NewtonOptions& options);
 
 }  // namespace convexify::relu

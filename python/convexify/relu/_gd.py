@@ -15,8 +15,9 @@ from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputEr
 from .._validate import as_array, as_choice, as_int, as_real
 from ._cuda import relu_gd_cuda
 from ._guards import _guards, polish_vanilla
-from ._inputs import _check_labels_for, _data, _flag, _weights
-from ._losses import _default_step
+from ._inputs import _MAX_HISTORY, _MAX_ITERS, _check_labels_for, _data, _flag, _weights
+from ._losses import _scaled_step
+from ._scale import rescaling, scaled, times_power, weights_from_scaled, weights_to_scaled
 
 # ---------------------------------------------------------------------------------------------- GD
 
@@ -126,16 +127,19 @@ def gd(
     W, single = _weights(W0, d, "W0")
     _check_labels_for(W, ya)
     B = W.shape[0]
-    iters = as_int(iters, "iters", minimum=0)
-    record_every = as_int(record_every, "record_every", minimum=1)
+    iters = as_int(iters, "iters", minimum=0, maximum=_MAX_ITERS)
+    record_every = as_int(record_every, "record_every", minimum=1, maximum=2**62)
+    if (iters // record_every + 1) * B > _MAX_HISTORY:
+        raise InputError(
+            f"iters={iters} with record_every={record_every} and B={B} runs would record "
+            f"{(iters // record_every + 1) * B} history values, more than {_MAX_HISTORY}; raise record_every"
+        )
     relaxed = _flag(relaxed, "relaxed")
     strict = _flag(strict, "strict")
     classify = _flag(classify, "classify")
     on_divergence = as_choice(on_divergence, "on_divergence", ON_DIVERGENCE)
     kernel = as_choice(kernel, "kernel", ("auto", "fused", "gemm"))
-    if step is None:
-        step = _default_step(Xa)
-    else:
+    if step is not None:
         step = as_real(step, "step", minimum=0.0, strict_min=True)
     if (X_test is None) != (y_test is None):
         raise InputError("X_test and y_test must be given together (one of them is None)")
@@ -152,16 +156,37 @@ def gd(
         star = np.ascontiguousarray(star.reshape(1, -1) if star.ndim == 1 else star)
         if star.shape[1] != d or star.shape[0] not in (1, B):
             raise InputError(f"w_star must be (d,) or (B, d) = ({B}, {d}), got shape {star.shape}")
-        if np.any(np.linalg.norm(star, axis=1) == 0):
+        if np.any(np.all(star == 0, axis=1)):  # not the norm: it underflows for tiny w*
             raise InputError("w_star must be non-zero (the recovery error divides by ||w*||)")
-    if resolve_device(device) == "cuda":
-        if not np.isfinite(Xa).all():
-            raise InputError("X contains NaN or Inf")
-        core = relu_gd_cuda(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star)
+    on_cuda = resolve_device(device) == "cuda"
+    if on_cuda and not np.isfinite(Xa).all():
+        raise InputError("X contains NaN or Inf")
+    # Extreme magnitudes: run on X / 2^a, y / 2^b and map back (docs/relu.md#scales).
+    a, b = rescaling(Xa), rescaling(ya)
+    Xs, ys = scaled(Xa, a), scaled(ya, b)
+    Ws = weights_to_scaled(W, a, b, "W0")
+    stars = None if star is None else weights_to_scaled(star, a, b, "w_star")
+    Xts, yts = scaled(Xt, a), scaled(yt, b)
+    if step is None:  # 1/(2.02 lambda^) = m 4^-e for X, m 4^(a-e) for X / 2^a
+        mantissa, e = _scaled_step(Xa)
+        step_s = float(np.ldexp(mantissa, 2 * (a - e)))
+        step = times_power(mantissa, -2 * e)
+    else:
+        with np.errstate(over="ignore", under="ignore"):
+            step_s = float(np.ldexp(step, 2 * a))
+        if not np.finfo(np.float64).tiny <= step_s < np.inf:
+            raise InputError(
+                f"step={step:.6g} is out of proportion to X (max|X| ~ 2^{a}): the step scales like "
+                "1/max|X|^2 and step * 4^a is outside the float64 range; use step=None (docs/relu.md#scales)"
+            )
+    if on_cuda:
+        core = relu_gd_cuda(Xs, ys, Ws, step_s, iters, relaxed, strict, record_every, Xts, yts, stars)
     else:  # _core.ReluGdResult; the overload is picked by the dtype of X
-        core = _core.relu_gd(Xa, ya, W, step, iters, relaxed, strict, record_every, Xt, yt, star, kernel)
+        core = _core.relu_gd(
+            Xs, ys, Ws, step_s, iters, relaxed, strict, record_every, Xts, yts, stars, kernel
+        )
     if check:  # after the core has checked the data for NaN/Inf; warnings before any DivergenceError
-        _guards(Xa, ya, relaxed, exact_solver=False)
+        _guards(Xs, ys, relaxed, exact_solver=False)
     diverged, diverged_at = core.diverged, core.diverged_at
     if diverged.any() and on_divergence != "flag":
         runs = np.flatnonzero(diverged)
@@ -172,14 +197,20 @@ def gd(
         if on_divergence == "raise":
             raise DivergenceError(msg)
         warnings.warn(msg, DivergenceWarning, stacklevel=2)
-    Wout = np.asarray(core.W).astype(Xa.dtype)
+    Wcore = np.asarray(core.W).astype(Xa.dtype)
     stationary = np.zeros(B, dtype=bool)
-    if classify and not relaxed:
+    if classify and not relaxed:  # on the rescaled problem: the classification is scale-invariant
         stationary = _classify(
-            np.asarray(Xa, dtype=np.float64), np.asarray(ya, dtype=np.float64), Wout, diverged
+            np.asarray(Xs, dtype=np.float64), np.asarray(ys, dtype=np.float64), Wcore, diverged
         )
-    # Histories, divergence flags, iterations and kernel come from the core; W in the dtype and shape of the
-    # input, the classification and the settings from here.
+    Wout = weights_from_scaled(np.asarray(core.W), a, b).astype(Xa.dtype)
+    # Histories, divergence flags, iterations and kernel come from the core (losses mapped back by 4^b); W in
+    # the dtype and shape of the input, the classification and the settings from here.
+    extra = {}
+    if b != 0:
+        extra["train_loss"] = times_power(np.asarray(core.train_loss), 2 * b)
+        if core.test_loss is not None:
+            extra["test_loss"] = times_power(np.asarray(core.test_loss), 2 * b)
     return from_core(
         GDResult,
         core,
@@ -187,6 +218,7 @@ def gd(
         stationary=stationary,
         step=float(step),
         relaxed=relaxed,
+        **extra,
     )
 
 

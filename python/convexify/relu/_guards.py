@@ -11,6 +11,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .._errors import InputError, RelaxationWarning
+from ._scale import exponent as _exponent
 
 __all__ = [
     "unbounded_direction",
@@ -34,13 +35,24 @@ def unbounded_direction(X: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> Opti
 
     Returns:
         The direction ``v`` (d,) found by the LP, or None when ``L_r`` is bounded below.
+
+    Raises:
+        InputError: ``X`` not 2-D, ``y`` not 1-D, their rows differing, NaN or Inf, ``tol < 0``.
     """
     from scipy.optimize import linprog
 
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    from .._validate import as_array, as_real, same_rows
+
+    X = as_array(X, "X", 2)
+    y = as_array(y, "y", 1)
+    same_rows(("X", X), ("y", y))
+    tol = as_real(tol, "tol", minimum=0.0)
     if np.all(y >= 0):
         return None
+    # The LP's answer is invariant under X -> c X, y -> k y (c, k > 0): solve it at unit scale
+    # (docs/relu.md#scales), exactly (powers of two).
+    X = np.ldexp(X, -_exponent(X))
+    y = np.ldexp(y, -_exponent(y))
     c = -(X.T @ y)
     d = X.shape[1]
     res = linprog(c, A_ub=X, b_ub=np.zeros(X.shape[0]), bounds=[(-1.0, 1.0)] * d, method="highs")
@@ -55,8 +67,9 @@ def unbounded_direction(X: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> Opti
 def positive_rank(X: np.ndarray, y: np.ndarray, max_flops: float = 2e9) -> Tuple[int, Optional[int]]:
     """``(n_+, rank(X_+))`` with ``X_+`` the rows of ``X`` whose label is positive (docs/relu.md#guards).
 
-    The rank (tolerance of docs/conventions.md#linalg, via ``numpy.linalg.matrix_rank``) is skipped (None)
-    when the SVD would cost more than ``max_flops``, unless ``n_+ < d`` makes it trivially deficient (then
+    The rank (singular values above the tolerance of docs/conventions.md#linalg, those of ``R`` in
+    ``X_+ = Q R``, so that the long O(n_+ d^2) part runs with the GIL released) is skipped (None)
+    when it would cost more than ``max_flops``, unless ``n_+ < d`` makes it trivially deficient (then
     ``n_+`` is returned).
 
     Args:
@@ -74,8 +87,13 @@ def positive_rank(X: np.ndarray, y: np.ndarray, max_flops: float = 2e9) -> Tuple
         return 0, 0
     if n_plus * d * min(n_plus, d) > max_flops:
         return n_plus, (n_plus if n_plus < d else None)
+    from scipy.linalg import qr
+
     Xp = np.asarray(X[pos], dtype=np.float64)
-    s = np.linalg.svd(Xp, compute_uv=False)
+    # The singular values of X_+ are those of R in X_+ = Q R: the QR (LAPACK geqrf, which SciPy calls with
+    # the GIL released) does the O(n_+ d^2) work, the SVD only a d x d triangle.
+    R = qr(Xp, mode="r", check_finite=False)[0] if n_plus > d else Xp
+    s = np.linalg.svd(R, compute_uv=False)
     tol = s[0] * max(Xp.shape) * np.finfo(np.float64).eps
     return n_plus, int(np.count_nonzero(s > tol))
 
@@ -143,8 +161,12 @@ def polish_vanilla(
     return w, f, gnorm
 
 
-def _guards(X: np.ndarray, y: np.ndarray, relaxed: bool, exact_solver: bool) -> None:
-    """The guards of docs/relu.md#guards for every label column; warnings, or InputError (exact solver)."""
+def _guards(X: np.ndarray, y: np.ndarray, relaxed: bool, exact_solver: bool) -> Tuple[int, Optional[int]]:
+    """The guards of docs/relu.md#guards for every label column; warnings, or InputError (exact solver).
+
+    Returns :func:`positive_rank` of the first label column (newton reports it).
+    """
+    first = None
     Y = y.reshape(y.shape[0], -1)
     Xd = np.asarray(X, dtype=np.float64)
     rank_budget = 2e9
@@ -171,6 +193,8 @@ def _guards(X: np.ndarray, y: np.ndarray, relaxed: bool, exact_solver: bool) -> 
                     stacklevel=3,
                 )
         n_plus, rank = positive_rank(Xd, col, max_flops=rank_budget)
+        if first is None:
+            first = (n_plus, rank)
         if rank is not None and rank < X.shape[1]:
             warnings.warn(
                 f"only rank(X_+) = {rank} < d = {X.shape[1]} among the n_+ = {n_plus} positive-label samples"
@@ -180,3 +204,4 @@ def _guards(X: np.ndarray, y: np.ndarray, relaxed: bool, exact_solver: bool) -> 
             )
         if Y.shape[1] > 16:
             rank_budget = 0  # many problems: only the cheap n_+ < d test for the other columns
+    return first

@@ -11,6 +11,15 @@ from .._validate import as_array, same_rows
 
 _POWER_ITERS = 100
 
+# Largest iteration count accepted anywhere in the lens (counts are C++ long long in the core).
+_MAX_ITERS = 10**12
+
+# Power iterations of lambda_max at most (it converges long before).
+_MAX_POWER_ITERS = 10**6
+
+# Largest number of entries of one (T, B) history of gd (2 GiB of float64): raise record_every beyond.
+_MAX_HISTORY = 2**28
+
 
 _STEP_MARGIN = 1.01
 

@@ -9,15 +9,23 @@ import numpy as np
 from .. import _core
 from .._errors import InputError
 from .._validate import as_array, as_int
-from ._inputs import _POWER_ITERS, _STEP_MARGIN, _check_labels_for, _data, _flag, _weights
+from ._inputs import _MAX_POWER_ITERS, _POWER_ITERS, _STEP_MARGIN, _check_labels_for, _data, _flag, _weights
+from ._scale import rescaling, scaled, times_power, weights_to_scaled
 
 
 def _evaluate(w: Any, X: Any, y: Any, *, want_gradient: bool, relaxed: bool, strict: bool):
     Xa, ya = _data(X, y, allow_float32=True, finite=False)
     W, single = _weights(w, Xa.shape[1])
     _check_labels_for(W, ya)
+    # Extreme magnitudes: evaluate on X / 2^a, y / 2^b (docs/relu.md#scales; NaN/Inf give a = b = 0 and are
+    # named by the core).
+    a, b = rescaling(Xa), rescaling(ya)
+    Xa, ya = scaled(Xa, a), scaled(ya, b)
+    W = weights_to_scaled(W, a, b, "w")
     L, Lr, G = _core.relu_losses(Xa, ya, W, want_gradient, relaxed, strict)  # overload by dtype of X
-    return np.asarray(L), np.asarray(Lr), (None if G is None else np.asarray(G)), single, Xa.dtype
+    L, Lr = times_power(np.asarray(L), 2 * b), times_power(np.asarray(Lr), 2 * b)
+    G = None if G is None else times_power(np.asarray(G), a + b)
+    return np.atleast_1d(L), np.atleast_1d(Lr), G, single, Xa.dtype
 
 
 def loss(w: Any, X: Any, y: Any) -> Union[float, np.ndarray]:
@@ -104,19 +112,32 @@ def add_bias_column(X: Any) -> np.ndarray:
 def lambda_max(X: Any, iters: int = _POWER_ITERS) -> float:
     """``lambda_max(X^T X)`` estimated by ``iters`` power iterations (GEMV only; slightly underestimates).
 
+    Scale-equivariant, ``lambda_max(c X) = c^2 lambda_max(X)``: the iteration runs on ``X / 2^e`` with
+    ``2^e <= max|X_ij| < 2^(e+1)`` (as LAPACK's ``dnrm2`` scales), so it neither overflows nor underflows
+    (docs/relu.md#scales).
+
     Args:
         X: data (n, d), float64 or float32.
-        iters: power iterations, >= 1.
+        iters: power iterations, ``1 <= iters <= 10^6`` (it converges long before).
 
     Returns:
         The estimate, a float (<= the true ``lambda_max``, up to round-off).
 
     Raises:
-        InputError: ``X`` not 2-D or not finite, ``iters < 1``.
+        InputError: ``X`` not 2-D or not finite, ``iters`` out of range, or ``lambda_max`` itself outside
+            the float64 range (it scales like ``max|X|^2``: above ~1e308 or below ~2e-308).
     """
     Xa = as_array(X, "X", 2, allow_float32=True)
-    iters = as_int(iters, "iters", minimum=1)
-    return float(_core.relu_power_lambda(Xa, iters))
+    iters = as_int(iters, "iters", minimum=1, maximum=_MAX_POWER_ITERS)
+    lam, e = _core.relu_power_lambda_scaled(Xa, iters)
+    with np.errstate(over="ignore", under="ignore"):
+        value = float(np.ldexp(lam, 2 * e))
+    if lam > 0 and not np.finfo(np.float64).tiny <= value < np.inf:
+        raise InputError(
+            f"X: lambda_max(X^T X) = {lam:.6g} * 2^{2 * e} is outside the float64 range (it scales like "
+            "max|X|^2, docs/relu.md#scales); rescale X (lambda_max(c X) = c^2 lambda_max(X))"
+        )
+    return value
 
 
 def default_step(X: Any) -> float:
@@ -128,7 +149,7 @@ def default_step(X: Any) -> float:
     ``eta = 1 / (1.01 lambda^)`` of docs/relu.md#gd in the convention where the factor 2 is absorbed into
     ``eta``.  Inside each activation cell vanilla ``L`` has curvature ``2 X^T D X``, bounded by the same
     constant, so the step is also safe there (``L`` is not smooth across cells; there is no global guarantee
-    for vanilla GD).
+    for vanilla GD).  Scale-equivariant: ``default_step(c X) = default_step(X) / c^2`` (docs/relu.md#scales).
 
     Args:
         X: data (n, d), float64 or float32.
@@ -137,13 +158,24 @@ def default_step(X: Any) -> float:
         The step ``1 / (2.02 lambda^)``.
 
     Raises:
-        InputError: ``X`` not 2-D, not finite, or zero (no step can be derived).
+        InputError: ``X`` not 2-D, not finite, or zero (no step can be derived), or the step outside the
+            float64 range (``max|X|`` beyond ~1e±154).
     """
-    return _default_step(as_array(X, "X", 2, allow_float32=True))
+    Xa = as_array(X, "X", 2, allow_float32=True)
+    mantissa, e = _scaled_step(Xa)
+    with np.errstate(over="ignore", under="ignore"):
+        step = float(np.ldexp(mantissa, -2 * e))
+    if not np.finfo(np.float64).tiny <= step < np.inf:
+        raise InputError(
+            f"X: the default step 1/(2.02 lambda_max) = {mantissa:.6g} * 2^{-2 * e} is outside the float64 "
+            "range (it scales like 1/max|X|^2, docs/relu.md#scales); rescale X or pass step="
+        )
+    return step
 
 
-def _default_step(Xa: np.ndarray) -> float:
-    lam = float(_core.relu_power_lambda(Xa, _POWER_ITERS))  # checks NaN/Inf
+def _scaled_step(Xa: np.ndarray):
+    """``(m, e)`` with the default step ``m * 4^-e`` for ``X`` (so ``m * 4^(a-e)`` for ``X / 2^a``)."""
+    lam, e = _core.relu_power_lambda_scaled(Xa, _POWER_ITERS)  # checks NaN/Inf
     if not lam > 0:
         raise InputError("X is zero: lambda_max(X^T X) = 0, no step size can be derived; pass step=")
-    return 1.0 / (2.0 * _STEP_MARGIN * lam)
+    return 1.0 / (2.0 * _STEP_MARGIN * lam), int(e)

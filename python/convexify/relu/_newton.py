@@ -9,10 +9,11 @@ import numpy as np
 
 from .. import _core
 from .._boundary import from_core
-from .._errors import InputError
+from .._errors import DivergenceError, InputError
 from .._validate import as_array, as_int, as_real
 from ._guards import _guards, positive_rank
-from ._inputs import _data
+from ._inputs import _MAX_ITERS, _data
+from ._scale import rescaling, scaled, times_power, weights_from_scaled, weights_to_scaled
 
 # ---------------------------------------------------------------------------------------------- Newton
 
@@ -28,7 +29,7 @@ class NewtonResult:
         w: (d,) the minimiser.
         iterations: Newton iterations taken.
         gradient_norm: certificate ``||g(w)||``, ``g = X^T (relu(Xw) - y)`` (half-gradient of ``L_r``).
-        tolerance: the stopping threshold ``tol * max(1, ||X^T y||)``.
+        tolerance: the stopping threshold ``tol * ||X^T y||``.
         converged: ``gradient_norm <= tolerance``; ``status``: "converged", "max_iter", "line_search_failed".
         relaxed_loss, loss: ``L_r(w)`` and ``L(w)``.
         dual_bound: ``||y||^2 - ||relu(Xw)||^2``, the Fenchel-dual lower bound on ``min L_r`` given by
@@ -62,19 +63,25 @@ def newton(
     """Exact minimiser of the convex, piecewise-quadratic ``L_r`` by semismooth Newton (docs/relu.md#newton).
 
     With ``g(w) = X^T (relu(Xw) - y)`` and the active set ``A = {z > 0} U {z = 0, y > 0}``, the step solves
-    ``(X_A^T X_A + eps I) s = -g`` (``eps = 1e-12 max(1, ||X||_F^2 / d)``) with Armijo backtracking on
-    ``L_r``; it stops when ``||g|| <= tol * max(1, ||X^T y||)``.  From ``w0 = 0`` the first step is least
-    squares on the positive-label samples, so on realizable data whose positive rows span R^d it lands on
-    ``w*`` in one step.  Runs in float64.
+    ``(X_A^T X_A + eps I) s = -g`` (``eps = 1e-12 ||X||_F^2 / d``) with Armijo backtracking on
+    ``L_r``; it stops when ``||g|| <= tol * ||X^T y||`` (``= tol ||g(0)||``).  From ``w0 = 0`` the first step
+    is least squares on the positive-label samples, so on realizable data whose positive rows span R^d it
+    lands on ``w*`` in one step.  Runs in float64.
 
     Warns (:class:`RelaxationWarning`) on negative labels and when ``rank(X_+) < d``.
+
+    Scale-equivariant (docs/relu.md#scales): ``newton(c X, k y).w = (k / c) newton(X, y).w`` for ``c, k > 0``,
+    with ``gradient_norm``, ``tolerance`` and ``history`` scaled by ``c k`` and the losses, ``dual_bound``
+    and ``duality_gap`` by ``k^2`` (they become inf/0 only where ``k^2 ||y||^2`` itself leaves the float64
+    range); data of extreme magnitude are solved rescaled by powers of two.  The core releases the GIL and
+    stops on Ctrl-C (KeyboardInterrupt).
 
     Args:
         X: data (n, d) (float32 is converted to float64).
         y: labels (n,).
         w0: starting point (d,); None: zero.
         tol: relative tolerance on ``||g||``, ``> 0``.
-        max_iter: Newton iterations at most, ``>= 0``.
+        max_iter: Newton iterations at most, ``0 <= max_iter <= 10^12``.
         check: run the guards of docs/relu.md#guards first.
 
     Returns:
@@ -83,7 +90,9 @@ def newton(
 
     Raises:
         InputError: bad shapes or values, NaN or Inf, and ``L_r`` unbounded below (LP test of
-            docs/relu.md#guards, only possible with negative labels).
+            docs/relu.md#guards, only possible with negative labels), or a minimiser outside the float64
+            range (it scales like ``max|y| / max|X|``).
+        DivergenceError: the gradient became non-finite (only from a far-off ``w0``).
     """
     Xa, ya = _data(X, y, allow_float32=True)
     if ya.ndim != 1:
@@ -98,15 +107,32 @@ def newton(
         if w.shape[0] != d:
             raise InputError(f"w0 must have d = {d} entries, got shape {w.shape}")
     tol = as_real(tol, "tol", minimum=0.0, strict_min=True)
-    max_iter = as_int(max_iter, "max_iter", minimum=0)
-    if check:
-        _guards(Xa, ya, relaxed=True, exact_solver=True)
-    core = _core.relu_newton(Xa, ya, np.ascontiguousarray(w), tol, max_iter)  # _core.ReluNewtonResult
-    n_plus, rank = positive_rank(Xa, ya)
+    max_iter = as_int(max_iter, "max_iter", minimum=0, maximum=_MAX_ITERS)
+    # Extreme magnitudes: solve for X / 2^a, y / 2^b and map back (docs/relu.md#scales).
+    a, b = rescaling(Xa), rescaling(ya)
+    Xs, ys = scaled(Xa, a), scaled(ya, b)
+    ws = weights_to_scaled(np.ascontiguousarray(w), a, b, "w0")
+    ranks = _guards(Xs, ys, relaxed=True, exact_solver=True) if check else None
+    core = _core.relu_newton(Xs, ys, ws, tol, max_iter)  # _core.ReluNewtonResult, GIL released
+    if core.status == "diverged":
+        raise DivergenceError(
+            f"newton diverged: ||g|| became non-finite at iteration {core.iterations} (from w0 = "
+            f"{'0' if w0 is None else 'the given w0'}); start closer, e.g. from w0=None"
+        )
+    n_plus, rank = ranks if ranks is not None else positive_rank(Xs, ys)
+    t2, st = 2 * b, a + b  # losses scale like 4^b, gradients like 2^(a+b)
     return from_core(
         NewtonResult,
         core,
+        w=weights_from_scaled(np.asarray(core.w), a, b),
+        gradient_norm=times_power(core.gradient_norm, st),
+        tolerance=times_power(core.tolerance, st),
+        history=times_power(np.asarray(core.history), st),
+        relaxed_loss=times_power(core.relaxed_loss, t2),
+        loss=times_power(core.loss, t2),
+        dual_bound=times_power(core.dual_bound, t2),
+        duality_gap=times_power(core.duality_gap, t2),
         n_positive=n_plus,
         rank_positive=rank,
-        global_minimiser_of_L=bool(rank == d and core.loss <= 1e-12 * float(ya @ ya)),
+        global_minimiser_of_L=bool(rank == d and core.loss <= 1e-12 * float(ys @ ys)),
     )

@@ -14,6 +14,10 @@ from ._inputs import _flag
 # ---------------------------------------------------------------------------------------------- data
 
 
+# Largest number of data entries planted() draws (32 GiB of float64).
+_MAX_ENTRIES = 2**32
+
+
 @dataclass(frozen=True)
 class Planted:
     """Planted-neuron data (docs/relu.md#gd): ``y = relu(X w*) + noise * N(0, 1)``, noiseless test labels.
@@ -49,7 +53,7 @@ def planted(
     column after drawing (``w*`` then has d + 1 entries).
 
     Args:
-        n, d: training samples and input dimension (``>= 1``).
+        n, d: training samples and input dimension (``>= 1``; ``(n + n_test)(d + 1) <= 2^32``).
         noise: standard deviation of the label noise, ``>= 0``.
         mean: mean of every input coordinate (``"gaussian"`` only).
         seed: int for reproducible data; None draws fresh entropy.
@@ -66,9 +70,14 @@ def planted(
         InputError: a value out of range or of the wrong shape (naming the argument).
         InputTypeError: ``n``, ``d``, ``n_test`` or ``seed`` not an integer, ``bias`` not a bool.
     """
-    n = as_int(n, "n", minimum=1)
-    d = as_int(d, "d", minimum=1)
-    n_test = as_int(n_test, "n_test", minimum=1)
+    n = as_int(n, "n", minimum=1, maximum=_MAX_ENTRIES)
+    d = as_int(d, "d", minimum=1, maximum=_MAX_ENTRIES)
+    n_test = as_int(n_test, "n_test", minimum=1, maximum=_MAX_ENTRIES)
+    if (n + n_test) * (d + 1) > _MAX_ENTRIES:
+        raise InputError(
+            f"n={n}, n_test={n_test} and d={d} ask for {(n + n_test) * (d + 1)} entries of data, more than "
+            f"{_MAX_ENTRIES} (32 GiB of float64)"
+        )
     noise = as_real(noise, "noise", minimum=0.0)
     mean = as_real(mean, "mean")
     distribution = as_choice(distribution, "distribution", ("gaussian", "uniform"))

@@ -17,6 +17,7 @@ import numpy as np
 from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputError
 from .._validate import as_array, as_choice, as_int, as_real
 from ._gd import GDResult, gd
+from ._inputs import _MAX_ITERS
 from ._losses import default_step
 
 __all__ = ["gd_stacked"]
@@ -87,7 +88,7 @@ def gd_stacked(
             raise InputError(f"X_test must be (B, m, {d}) and Y_test (B, m), got {Xt.shape} and {Yt.shape}")
     star = None if w_star is None else _stack(w_star, "w_star", 2, B)
     on_divergence = as_choice(on_divergence, "on_divergence", ON_DIVERGENCE)
-    iters = as_int(iters, "iters", minimum=0)
+    iters = as_int(iters, "iters", minimum=0, maximum=_MAX_ITERS)
     if step is None:
         steps = []
         for b in range(B):
