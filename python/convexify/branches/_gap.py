@@ -33,7 +33,7 @@ from ._oracle import _exact as m_plus_exact
 from ._oracle import _heuristic as m_plus_heuristic
 from ._oracle import _sdp as m_plus_sdp
 from ._oracle import _upper as m_plus_upper
-from ._scale import exponent, normalise
+from ._scale import exponent, ldexp, normalise
 
 __all__ = [
     "Assumptions",
@@ -75,7 +75,7 @@ def tau_min(X: Any, K: float) -> float:
     e = exponent(X)
     r = float(np.max(np.linalg.norm(np.ldexp(X, -e), axis=1)))  # in [1/2, sqrt(d))
     fK, eK = math.frexp(K)
-    tm = math.ldexp(0.5 * r * fK, e + eK)
+    tm = ldexp(0.5 * r * fK, e + eK)
     if not math.isfinite(tm):
         raise InputError(
             f"X, K: tau_min = K/2 max_j ||x_j|| = 2^{e + eK + math.frexp(0.5 * r * fK)[1]} overflows "

@@ -272,7 +272,8 @@ class MultiBranchMLP:
         X = self._check_X(X)
         U, a = self.units()
         e = exponent(X)
-        f = np.ldexp(_core.branches_forward(np.ldexp(X, -e), U, a, self.n_branches), e)
+        with np.errstate(over="ignore"):  # reported below
+            f = np.ldexp(_core.branches_forward(np.ldexp(X, -e), U, a, self.n_branches), e)
         if not np.isfinite(f).all():
             raise InputError("X: the network's outputs f(x_j) exceed float64's range for this X")
         return f

@@ -25,7 +25,7 @@ from .. import _core
 from .._boundary import from_core
 from .._errors import InputError, InputTypeError
 from .._validate import as_array, as_int, same_rows
-from ._scale import exponent
+from ._scale import exponent, ldexp
 
 __all__ = ["m_plus_heuristic", "m_plus_exact", "m_plus_upper", "m_plus_sdp"]
 
@@ -314,7 +314,7 @@ def _oracle_args(X: Any, c: Any) -> Tuple[np.ndarray, np.ndarray, int, int]:
 
 
 def _mapped_back(value: float, ex: int, ec: int, what: str) -> float:
-    v = math.ldexp(value, ex + ec)
+    v = ldexp(value, ex + ec)
     if not math.isfinite(v):
         raise InputError(f"X, c: {what} exceeds float64's range for this scale of X and c")
     return v

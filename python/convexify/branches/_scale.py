@@ -16,7 +16,7 @@ import numpy as np
 
 from .._errors import InputError
 
-__all__ = ["exponent", "normalise", "safe_norm", "safe_row_norms"]
+__all__ = ["exponent", "ldexp", "normalise", "safe_norm", "safe_row_norms"]
 
 _TINY = float(np.finfo(float).tiny)
 
@@ -27,16 +27,25 @@ def exponent(A: np.ndarray) -> int:
     return math.frexp(m)[1] if m > 0.0 else 0
 
 
+def ldexp(x: float, e: int) -> float:
+    """x 2^e, +-inf on overflow (math.ldexp raises OverflowError there)."""
+    try:
+        return math.ldexp(x, e)
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
 def safe_norm(v: np.ndarray) -> float:
     """||v||_2 without intermediate overflow or underflow (inf only if the norm itself exceeds float64)."""
     e = exponent(v)
-    return float(np.ldexp(np.linalg.norm(np.ldexp(v, -e)), e))
+    return ldexp(float(np.linalg.norm(np.ldexp(v, -e))), e)
 
 
 def safe_row_norms(X: np.ndarray) -> np.ndarray:
     """||x_j||_2 of every row of X, scaled as :func:`safe_norm`."""
     e = exponent(X)
-    return np.ldexp(np.linalg.norm(np.ldexp(X, -e), axis=1), e)
+    with np.errstate(over="ignore"):  # inf where a norm itself exceeds float64
+        return np.ldexp(np.linalg.norm(np.ldexp(X, -e), axis=1), e)
 
 
 def normalise(X: np.ndarray, tau: float) -> Tuple[np.ndarray, float, int]:
@@ -47,7 +56,7 @@ def normalise(X: np.ndarray, tau: float) -> Tuple[np.ndarray, float, int]:
             so that the loss is the constant 1 on every network of moderate size).
     """
     e = exponent(X)
-    t = math.ldexp(tau, -e)
+    t = ldexp(tau, -e)
     if not (_TINY <= t <= 1.0 / _TINY):
         raise InputError(
             f"tau is out of scale with X: tau / max|X| = 2^{math.frexp(tau)[1] - e} is outside float64's "
