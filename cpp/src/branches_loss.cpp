@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "convexify/branches.hpp"
+#include "convexify/interrupt.hpp"
 #include "convexify/simd.hpp"
 
 namespace convexify::branches {
@@ -17,6 +18,9 @@ constexpr Eigen::Index kUnits = 8;  // units per register tile (the unit count i
 
 // Backward tile: gUT[t][k] += sum_{r < kBack} X[rows[r]][t] w[r][k] (rows beyond `count` are zero).
 constexpr Eigen::Index kBack = 8;
+
+// Samples between two Ctrl-C polls of the fused pass (a multiple of kRows).
+constexpr Eigen::Index kPollRows = 64 * kRows;
 
 // Fused pass over the samples, kRows at a time: z = X U^T (register-tiled), f, r_j = dR/df_j, then dR/da.
 // Samples with r_j != 0 (the hinge is active) are queued, kBack at a time, for dR/dU^T; the others contribute
@@ -47,6 +51,8 @@ double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, cons
     queued = 0;
   };
   for (Eigen::Index j0 = 0; j0 < n; j0 += kRows) {
+    // Ctrl-C: poll every kPollRows samples (the check itself is rate-limited); the caller throws.
+    if (j0 % kPollRows == 0 && interrupted()) return total;
     const Eigen::Index jb = std::min(kRows, n - j0);
     double xs[kRows];
     for (Eigen::Index k0 = 0; k0 < Pp; k0 += kUnits) {
@@ -149,6 +155,7 @@ LossGradient loss_gradient(const Eigen::Ref<const ColMatrix<double>>& Xt,
   const double total =
       fused_loss_gradient(n, d, Pp, Xr, UT.data(), ap.data(), y.data(), 1.0 / static_cast<double>(n_branches),
                           tau, loss, gUT.data(), ga.data(), zbuf.data(), wbuf.data());
+  throw_if_interrupted();
   LossGradient out;
   out.loss = total / static_cast<double>(n);
   out.grad_a = ga.head(P);

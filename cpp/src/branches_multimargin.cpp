@@ -3,10 +3,12 @@
 // multi_margin_loss, margin 1), for networks with C outputs F = (1/I) sum_k relu(X u_k) A_k, A (P, C)
 // (the model of docs/branches.md#model).
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <vector>
 
 #include "convexify/branches.hpp"
+#include "convexify/interrupt.hpp"
 #include "convexify/threads.hpp"
 #include "convexify/simd.hpp"
 
@@ -94,13 +96,21 @@ RowMatrix<double> surface_multimargin(
   const RowMatrix<double> B0 = A0, B1 = A1, B2 = A2;
   RowMatrix<double> S(na, nb);
   const int nt = threads_for(static_cast<long long>(na) * nb * n * P * C, 4'000'000LL);
+  // Ctrl-C: polled by the calling thread between sample tiles, shared through `stop` (as in surface()).
+  std::atomic<bool> stop{false};
 #ifdef CONVEXIFY_HAVE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
 #endif
   for (Eigen::Index i = 0; i < na; ++i) {
+    if (stop.load(std::memory_order_relaxed)) continue;
     std::vector<double> F(static_cast<size_t>(nb * C * kBlock)), base(kBlock), h(kBlock);
     std::vector<double> total(static_cast<size_t>(nb), 0.0);
     for (Eigen::Index j0 = 0; j0 < n; j0 += kBlock) {
+      if (stop.load(std::memory_order_relaxed)) break;
+      if (interrupted()) {
+        stop.store(true, std::memory_order_relaxed);
+        break;
+      }
       const Eigen::Index bs = std::min(kBlock, n - j0);
       tile_outputs_multi(bs, n, P, C, Z0.data() + j0, Z1.data() + j0, Z2.data() + j0, B0.data(), B1.data(),
                          B2.data(), alphas[i], betas.data(), nb, F.data(), base.data(), h.data());
@@ -119,6 +129,7 @@ RowMatrix<double> surface_multimargin(
     }
     for (Eigen::Index b = 0; b < nb; ++b) S(i, b) = total[b] / static_cast<double>(n);
   }
+  throw_if_interrupted();
   return S;
 }
 

@@ -1,10 +1,12 @@
 // Heuristic neuron oracle for the duality-gap bracket (see docs/branches.md#bracket): multistart fixed-point
 // ascent on u -> sum_j c_j relu(u . x_j) over the unit sphere.  Returns a lower bound on M+(c).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <string>
 
 #include "convexify/branches.hpp"
+#include "convexify/interrupt.hpp"
 #include "convexify/threads.hpp"
 
 namespace convexify::branches {
@@ -27,10 +29,15 @@ OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt,
   out.start_values = Vector<double>::Zero(S);
   out.start_u = RowMatrix<double>::Zero(S, d);
   const int nt = threads_for(static_cast<long long>(S) * (iterations + 1) * n * d, 2'000'000LL);
+  // Ctrl-C: the calling thread polls between ascent steps; every thread abandons its start and skips the
+  // starts left once it is seen (dynamic schedule: starts are independent, the result does not depend on
+  // which thread runs which).
+  std::atomic<bool> stop{false};
 #ifdef CONVEXIFY_HAVE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
 #endif
   for (Eigen::Index s = 0; s < S; ++s) {
+    if (stop.load(std::memory_order_relaxed)) continue;
     Vector<double> u = starts.row(s).transpose();
     const double nu = u.norm();
     if (!(nu > 0.0)) continue;  // a zero start has value 0
@@ -51,6 +58,11 @@ OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt,
     double best = std::max(current, 0.0);
     if (current > 0.0) out.start_u.row(s) = u.transpose();
     for (int it = 0; it < iterations; ++it) {
+      if (stop.load(std::memory_order_relaxed)) break;
+      if (interrupted()) {
+        stop.store(true, std::memory_order_relaxed);
+        break;
+      }
       G.noalias() = Xt * w;
       const double ng = G.norm();
       if (!(ng > 0.0)) break;  // no active sample pulls u anywhere
@@ -79,6 +91,7 @@ OracleResult neuron_oracle(const Eigen::Ref<const ColMatrix<double>>& Xt,
     }
     out.start_values[s] = best;
   }
+  throw_if_interrupted();
   Eigen::Index arg = 0;
   out.value = out.start_values.maxCoeff(&arg);
   out.u = out.start_u.row(arg).transpose();

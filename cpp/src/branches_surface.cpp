@@ -1,9 +1,11 @@
 // Batched loss-surface evaluation on a plane of parameter space (see docs/branches.md#slices).
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <vector>
 
 #include "convexify/branches.hpp"
+#include "convexify/interrupt.hpp"
 #include "convexify/threads.hpp"
 #include "convexify/simd.hpp"
 
@@ -66,15 +68,25 @@ RowMatrix<double> surface(
   RowMatrix<double> S(na, nb);
 
   const int nt = threads_for(static_cast<long long>(na) * nb * n * P, 4'000'000LL);
+  // Ctrl-C: the calling thread polls between sample tiles; every thread skips the rows left once it is seen
+  // (dynamic schedule, so that the calling thread keeps polling until the last rows).  Each value is still
+  // computed in a fixed order, whichever thread computes it.
+  std::atomic<bool> stop{false};
 #ifdef CONVEXIFY_HAVE_OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
 #endif
   for (Eigen::Index i = 0; i < na; ++i) {
+    if (stop.load(std::memory_order_relaxed)) continue;
     const double al = alphas[i];
     std::vector<double> F(static_cast<size_t>(nb * kSampleBlock));
     std::vector<double> base(static_cast<size_t>(kSampleBlock));
     std::vector<double> total(static_cast<size_t>(nb), 0.0);
     for (Eigen::Index j0 = 0; j0 < n; j0 += kSampleBlock) {
+      if (stop.load(std::memory_order_relaxed)) break;
+      if (interrupted()) {
+        stop.store(true, std::memory_order_relaxed);
+        break;
+      }
       const Eigen::Index bs = std::min(kSampleBlock, n - j0);
       tile_outputs(bs, n, P, Z0.data() + j0, Z1.data() + j0, Z2.data() + j0, a0.data(), a1.data(), a2.data(),
                    al, betas.data(), nb, F.data(), base.data());
@@ -87,6 +99,7 @@ RowMatrix<double> surface(
     }
     for (Eigen::Index b = 0; b < nb; ++b) S(i, b) = total[b] / static_cast<double>(n);
   }
+  throw_if_interrupted();
   return S;
 }
 

@@ -9,14 +9,28 @@ docs/branches.md#curvature).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Tuple
 
 import numpy as np
 
-from .._errors import InputError
+from .._errors import DivergenceError, InputError
 from .._validate import as_array, as_real
 from ._model import MultiBranchMLP, check_data, check_loss
+from ._scale import normalise
+
+DENSE_MAX = 512  # up to this many parameters the Hessian is formed (N products) and diagonalised exactly
+FALLBACK_MAX = 4096  # ... and up to this many when Lanczos fails
+
+
+def _margin_scaled(X: np.ndarray, tau: float) -> Tuple[np.ndarray, float]:
+    """(X / 2^k, tau / 2^k) with tau / 2^k in [1/2, 1): R and its Hessian are unchanged, and the weights
+    1/tau, 1/tau^2 of the loss's derivatives are of order one (docs/branches.md#scales)."""
+    X, tau, _ = normalise(X, tau)
+    k = math.frexp(tau)[1]
+    return np.ldexp(X, -k), math.ldexp(tau, -k)
+
 
 __all__ = ["Curvature", "hessian_vector_product", "curvature"]
 
@@ -61,7 +75,8 @@ def hessian_vector_product(
         loss: "squared_hinge" or "hinge".
 
     Returns:
-        ((Hv)_U of shape (I, m, d), (Hv)_a of shape (I, m)).
+        ((Hv)_U of shape (I, m, d), (Hv)_a of shape (I, m)); unchanged when X and tau are scaled together
+        (docs/branches.md#scales).
 
     Raises:
         InputError: an invalid argument, named.
@@ -76,6 +91,7 @@ def hessian_vector_product(
         raise InputError(f"vU, va must have shapes {(I, m, d)}, {(I, m)}, got {vU.shape}, {va.shape}")
     if X.shape[1] != d:
         raise InputError(f"X must have d = {d} columns, got shape {X.shape}")
+    X, tau = _margin_scaled(X, tau)
     hu, ha = _hvp(_pieces(model, X, y, tau, loss), X, vU.reshape(I * m, d), va.reshape(I * m))
     return hu.reshape(I, m, d), ha.reshape(I, m)
 
@@ -110,6 +126,13 @@ class Curvature:
 def curvature(model: MultiBranchMLP, X: Any, y: Any, tau: float, loss: str = "squared_hinge") -> Curvature:
     """Extreme a.e. Hessian eigenvalues by Lanczos (scipy eigsh) on the exact HVP (docs/branches.md#hvp).
 
+    Up to 512 parameters the Hessian is formed from N products and diagonalised exactly.  Where it is
+    identically zero -- no unit active on any sample (dead ReLUs), or no sample where the loss is curved or
+    sloped (every margin >= 1) -- both eigenvalues are 0 exactly, without Lanczos.  Scales
+    (docs/branches.md#scales): the Hessian is unchanged when X and tau are scaled together, and the Hessian
+    at theta / sqrt(s) for data s X is s times the Hessian at theta for X; it is computed on X / 2^k with
+    tau / 2^k in [1/2, 1).
+
     Args:
         model: the network theta.
         X: data, shape (n, d).
@@ -122,32 +145,57 @@ def curvature(model: MultiBranchMLP, X: Any, y: Any, tau: float, loss: str = "sq
 
     Raises:
         InputError: an invalid argument, named.
+        DivergenceError: Lanczos failed on a Hessian too large (> 4096 parameters) to diagonalise densely.
     """
-    from scipy.sparse.linalg import LinearOperator, eigsh
+    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
     X, y = check_data(X, y)
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
     loss = check_loss(loss)
     if X.shape[1] != model.d:
         raise InputError(f"X must have d = {model.d} columns, got shape {X.shape}")
+    X, tau = _margin_scaled(X, tau)
     pieces = _pieces(model, X, y, tau, loss)
     P, d = model.n_branches * model.width, model.d
     N = P * (d + 1)
+    _, _, _, A, r, w, _ = pieces
+    if not A.any() or (not r.any() and not w.any()):
+        why = "no unit is active on any sample" if not A.any() else "the loss is flat at every sample"
+        note = f"the a.e. Hessian is zero: {why}"
+        return Curvature(0.0, 0.0, loss != "hinge", note)
 
     def mv(v: np.ndarray) -> np.ndarray:
         v = np.asarray(v).ravel()
         hu, ha = _hvp(pieces, X, v[: P * d].reshape(P, d), v[P * d :])
         return np.concatenate([hu.ravel(), ha])
 
-    op = LinearOperator((N, N), matvec=mv, dtype=float)
-    v0 = np.ones(N) / np.sqrt(N)
-    if N <= 2:
+    def dense() -> Tuple[float, float]:
         M = np.column_stack([mv(e) for e in np.eye(N)])
         ev = np.linalg.eigvalsh(0.5 * (M + M.T))
-        lo, hi = float(ev[0]), float(ev[-1])
+        return float(ev[0]), float(ev[-1])
+
+    op = LinearOperator((N, N), matvec=mv, dtype=float)
+    if N <= DENSE_MAX:
+        lo, hi = dense()
     else:
-        lo = float(eigsh(op, k=1, which="SA", tol=1e-6, v0=v0, return_eigenvectors=False)[0])
-        hi = float(eigsh(op, k=1, which="LA", tol=1e-6, v0=v0, return_eigenvectors=False)[0])
+
+        def lanczos(which: str) -> float:
+            starts = (np.ones(N) / np.sqrt(N), np.random.default_rng(0).standard_normal(N))
+            for k, v0 in enumerate(starts):  # a start in a small invariant subspace: retry from a random one
+                try:
+                    return float(eigsh(op, k=1, which=which, tol=1e-6, v0=v0, return_eigenvectors=False)[0])
+                except ArpackError:
+                    if k == len(starts) - 1:
+                        raise
+            raise AssertionError("unreachable")
+
+        try:
+            lo, hi = lanczos("SA"), lanczos("LA")
+        except ArpackError as exc:
+            if N > FALLBACK_MAX:
+                msg = f"curvature: Lanczos (ARPACK) failed on {N} parameters: {exc}"
+                raise DivergenceError(msg) from None
+            lo, hi = dense()
     if loss == "hinge":
         note = (
             "tau-hinge: the a.e. Hessian is [[0, C], [C^T, 0]] with a symmetric spectrum "

@@ -19,8 +19,21 @@ import numpy as np
 
 from .._errors import InputError
 from .._validate import as_array, as_int, as_real
-from ._model import MultiBranchMLP, check_data, loss_gradient, projection_scales
-from ._oracle import m_plus_exact, m_plus_heuristic, m_plus_sdp, m_plus_upper
+from ._model import (
+    MAX_INT,
+    MAX_RESTARTS,
+    MAX_STEPS,
+    MultiBranchMLP,
+    check_data,
+    check_size,
+    loss_gradient,
+    projection_scales,
+)
+from ._oracle import _exact as m_plus_exact
+from ._oracle import _heuristic as m_plus_heuristic
+from ._oracle import _sdp as m_plus_sdp
+from ._oracle import _upper as m_plus_upper
+from ._scale import exponent, ldexp, normalise
 
 __all__ = [
     "Assumptions",
@@ -33,6 +46,8 @@ __all__ = [
 
 EXACT_MAX_N_3D = 600  # largest n for which the d = 3 arrangement is enumerated (about 2 n^2 vertices)
 UNCERTIFIED_NOTE = "lower bound modulo global neuron search (heuristic oracle; not a certificate)"
+MAX_ROUNDS = 10**4  # column-generation rounds
+MAX_UNITS = 10**7  # random / trained dictionary units
 
 
 def tau_min(X: Any, K: float) -> float:
@@ -40,6 +55,10 @@ def tau_min(X: Any, K: float) -> float:
 
     An upper bound on |f(x_j)| over the feasible set {(1/I) sum ||w_i||^2 <= K}: for tau >= tau_min the
     tau-hinge never clips (regime A, the theorem's setting; docs/branches.md#dual).
+
+    Equivariant (docs/branches.md#scales): tau_min(s X, t K) = s t tau_min(X, K) for s, t > 0.  The row norms
+    are computed as LAPACK's dnrm2 does (on X / 2^e with max|X / 2^e| in [1/2, 1)) and the product in
+    mantissa-exponent form, so nothing overflows or underflows unless tau_min itself does.
 
     Args:
         X: data, shape (n, d).
@@ -49,11 +68,20 @@ def tau_min(X: Any, K: float) -> float:
         tau_min.
 
     Raises:
-        InputError: X not a finite 2-D array, or K <= 0.
+        InputError: X not a finite 2-D array, K <= 0, or tau_min beyond float64's range.
     """
     X = as_array(X, "X", 2)
     K = as_real(K, "K", minimum=0.0, strict_min=True)
-    return 0.5 * K * float(np.max(np.linalg.norm(X, axis=1)))
+    e = exponent(X)
+    r = float(np.max(np.linalg.norm(np.ldexp(X, -e), axis=1)))  # in [1/2, sqrt(d))
+    fK, eK = math.frexp(K)
+    tm = ldexp(0.5 * r * fK, e + eK)
+    if not math.isfinite(tm):
+        raise InputError(
+            f"X, K: tau_min = K/2 max_j ||x_j|| = 2^{e + eK + math.frexp(0.5 * r * fK)[1]} overflows "
+            "float64; rescale X and tau together (docs/branches.md#scales)"
+        )
+    return tm
 
 
 @dataclass(frozen=True)
@@ -137,10 +165,10 @@ def exact_separable_benchmark(K_over_R: float, I: int) -> float:
         gap(I) / rho_v.
 
     Raises:
-        InputError: K_over_R outside (0, 1] or I < 1.
+        InputError: K_over_R outside (0, 1], or I outside [1, 2^53].
     """
     k = as_real(K_over_R, "K_over_R", minimum=0.0, maximum=1.0, strict_min=True)
-    I = as_int(I, "I", minimum=1)
+    I = as_int(I, "I", minimum=1, maximum=2**53)  # I K / R exact in float64
     x = I * k
     q = math.floor(x + 1e-12 * x)  # frac of an integer computed with round-off stays an integer
     s = max(0.0, x - q)
@@ -196,24 +224,26 @@ class GapEntry:
 def _solve_lp(Phi: np.ndarray, y: np.ndarray, tau: float, B: float) -> Tuple[float, np.ndarray, np.ndarray]:
     """min (1/n) sum xi s.t. xi_j >= 1 - (y_j/tau)(Phi alpha)_j, xi >= 0, ||alpha||_1 <= B (HiGHS).
 
-    Returns (value, alpha, beta) with beta_j = n x (multiplier of margin constraint j), in [0, 1].
+    Solved in alpha = B alpha' with ||alpha'||_1 <= 1, so the LP sees the scale-free matrix (B / tau) Phi
+    (docs/branches.md#scales).  Returns (value, alpha, beta) with beta_j = n x (multiplier of margin
+    constraint j), in [0, 1].
     """
     from scipy import sparse
     from scipy.optimize import linprog
 
     n, p = Phi.shape
-    Yp = (y / tau)[:, None] * Phi
+    Yp = (y * (B / tau))[:, None] * Phi
     A_margin = sparse.hstack(
         [sparse.csr_matrix(-Yp), sparse.csr_matrix(Yp), -sparse.identity(n, format="csr")], format="csr"
     )
     A_budget = sparse.csr_matrix(np.concatenate([np.ones(2 * p), np.zeros(n)])[None, :])
     A = sparse.vstack([A_margin, A_budget], format="csr")
-    b = np.concatenate([-np.ones(n), [B]])
+    b = np.concatenate([-np.ones(n), [1.0]])
     cost = np.concatenate([np.zeros(2 * p), np.full(n, 1.0 / n)])
     res = linprog(cost, A_ub=A, b_ub=b, bounds=(0, None), method="highs-ipm")  # IPM + crossover
     if res.status != 0:
         raise RuntimeError(f"gap_bracket: the LP failed ({res.message})")
-    alpha = res.x[:p] - res.x[p : 2 * p]
+    alpha = B * (res.x[:p] - res.x[p : 2 * p])
     beta = np.clip(-n * res.ineqlin.marginals[:n], 0.0, 1.0)
     return float(res.fun), alpha, beta
 
@@ -345,11 +375,18 @@ def gap_bracket(
         units_per_round: extra local maxima >= 0 of the oracle added per sign and round.
         optimizer: "gd" or "adam", see :meth:`MultiBranchMLP.fit`.
 
+    Scales (docs/branches.md#scales): the losses and bounds depend on (X, tau, K, R2) only through
+    X K / tau and R2 / K, so they are unchanged when X (bias column included) and tau are scaled together, or
+    X by s and K, R2 by 1/s; ``tau_min`` scales like X K.  The bracket is computed on X / 2^e (max entry in
+    [1/2, 1)) and the LP in the scale-free form of :func:`_solve_lp`.
+
     Returns:
         {I: GapEntry}.  Invariants: lower <= v_lp, lower <= upper for every I.
 
     Raises:
-        InputError: an invalid argument, named.
+        InputError: an invalid argument, named (counts and sizes are bounded: branch counts and widths by
+            2^31 - 1 and the network size, rounds by 10^4, dictionary units by 10^7, restarts and steps as
+            in :meth:`MultiBranchMLP.fit`).
     """
     X, y = check_data(X, y)
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
@@ -357,7 +394,7 @@ def gap_bracket(
     if isinstance(branch_counts, (int, np.integer)) and not isinstance(branch_counts, bool):
         branch_counts = [int(branch_counts)]
     try:
-        counts = [as_int(I, "branch_counts", minimum=1) for I in branch_counts]
+        counts = [as_int(I, "branch_counts", minimum=1, maximum=MAX_INT) for I in branch_counts]
     except TypeError:
         raise InputError("branch_counts must be a sequence of integers >= 1") from None
     if not counts:
@@ -367,26 +404,30 @@ def gap_bracket(
             raise InputError(
                 f"width must be an integer or one per branch count ({len(counts)}), got {len(width)}"
             )
-        widths = {I: as_int(w, "width", minimum=1) for I, w in zip(counts, width)}
+        widths = {I: as_int(w, "width", minimum=1, maximum=MAX_INT) for I, w in zip(counts, width)}
     else:
-        widths = {I: as_int(width, "width", minimum=1) for I in counts}
+        widths = {I: as_int(width, "width", minimum=1, maximum=MAX_INT) for I in counts}
     if len(set(counts)) != len(counts):
         raise InputError(f"branch_counts must not repeat a value, got {counts}")
-    restarts = as_int(restarts, "restarts", minimum=1)
-    steps = as_int(steps, "steps", minimum=0)
+    restarts = as_int(restarts, "restarts", minimum=1, maximum=MAX_RESTARTS)
+    steps = as_int(steps, "steps", minimum=0, maximum=MAX_STEPS)
     seed = as_int(seed, "seed", minimum=0)
-    rounds = as_int(rounds, "rounds", minimum=1)
-    n_random_units = as_int(n_random_units, "n_random_units", minimum=1)
-    max_trained_units = as_int(max_trained_units, "max_trained_units", minimum=0)
-    units_per_round = as_int(units_per_round, "units_per_round", minimum=0)
+    rounds = as_int(rounds, "rounds", minimum=1, maximum=MAX_ROUNDS)
+    n_random_units = as_int(n_random_units, "n_random_units", minimum=1, maximum=MAX_UNITS)
+    max_trained_units = as_int(max_trained_units, "max_trained_units", minimum=0, maximum=MAX_UNITS)
+    units_per_round = as_int(units_per_round, "units_per_round", minimum=0, maximum=MAX_ROUNDS)
     if R2 is not None:
         R2 = as_real(R2, "R2", minimum=0.0, strict_min=True)
     if certify not in ("auto", "sdp", "none"):
         raise InputError(f"certify must be one of ['auto', 'sdp', 'none'], got {certify!r}")
     n, d = X.shape
+    for I in counts:  # the network sizes, before any work
+        check_size(I, widths[I], d)
     B = K / 2.0
     rng = np.random.default_rng(seed)
     assumptions = check_assumptions(X, tau, K, R2)
+    # the same problem on data of order one: R(theta; X, tau) = R(theta; X / 2^e, tau / 2^e)
+    X, tau, _ = normalise(X, tau)
     # exact arrangement enumeration: O(n^2) vertices with O(n) work each for d = 3, so only for moderate n
     exact = certify != "none" and (d <= 2 or (d == 3 and n <= EXACT_MAX_N_3D))
 
@@ -435,7 +476,7 @@ def gap_bracket(
         v_lp, alpha, beta = _solve_lp(np.maximum(X @ D.T, 0.0), y, tau, B)
         c = beta * y
         M, up, um, new = oracle(c)
-        lb = float(beta.mean() - B / (n * tau) * M)
+        lb = float(beta.mean() - (B / tau) / n * M)
         if lb > lb_best:
             lb_best, beta_best, u_best = lb, beta, (up if np.abs(up).sum() else um)
         new = [u for u in new if np.linalg.norm(u) > 0]
@@ -455,7 +496,7 @@ def gap_bracket(
             warnings.warn(
                 "gap_bracket: cvxpy is not installed; using the closed-form certified bound", stacklevel=2
             )
-    lb_cert = float(beta_best.mean() - B / (n * tau) * mbar)
+    lb_cert = float(beta_best.mean() - (B / tau) / n * mbar)
     certified = exact
     if certified:
         lb_cert = max(lb_cert, lb_best)
@@ -468,7 +509,7 @@ def gap_bracket(
             oracle(y.astype(float))[0] if not exact else max(m_plus_exact(X, y)[0], m_plus_exact(X, -y)[0])
         )
         M_cert = M_heur if exact else max(m_plus_upper(X, y), m_plus_upper(X, -y))
-        closed = (1.0 - B * M_cert / (n * tau), 1.0 - B * M_heur / (n * tau))
+        closed = (1.0 - (B / tau) / n * M_cert, 1.0 - (B / tau) / n * M_heur)
         delta_common = (float(np.linalg.norm(X.T @ y)) / (4 * n * tau), M_cert / (n * tau))
 
     out: Dict[int, GapEntry] = {}

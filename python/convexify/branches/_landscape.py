@@ -16,6 +16,10 @@ from .. import _core
 from .._errors import InputError
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._model import MultiBranchMLP, check_data, check_loss
+from ._scale import normalise
+
+MAX_GRID = 10**4  # points per axis of the default grid (the surface has grid^2 values)
+MAX_POINTS = 10**7  # points of an interpolation barrier
 
 __all__ = [
     "SlicePlane",
@@ -233,14 +237,16 @@ def loss_surface(
     The slices of docs/branches.md#slices.
 
     Evaluated by the compiled batched kernel: pre-activations are affine in (alpha, beta), so three GEMMs and
-    O(n I m) work per grid point.
+    O(n I m) work per grid point (GIL released, interruptible with Ctrl-C between sample tiles).  Scales
+    (docs/branches.md#scales): the surface is unchanged when X (bias column included) and tau are scaled
+    together; it is computed on X / 2^e and tau / 2^e.
 
     Args:
         model: gives the architecture (I, m, d).
         X: data, shape (n, d).
         y: labels, shape (n,), in {-1, +1}.
         directions: a SlicePlane from :func:`slice_directions`.
-        grid: points per axis (>= 3) on [-span, span], or a pair (alphas, betas) of increasing arrays.
+        grid: points per axis (3 to 10^4) on [-span, span], or a pair (alphas, betas) of increasing arrays.
         span: half-width > 0 of the default grid.
         tau: hinge scale > 0.
         loss: "hinge" or "squared_hinge".
@@ -266,9 +272,10 @@ def loss_surface(
     centre = _as_params(directions.centre, "directions.centre", shape)
     d1 = _as_params(directions.d1, "directions.d1", shape)
     d2 = _as_params(directions.d2, "directions.d2", shape)
-    S = _surface_core(X, y, model.n_branches, centre, d1, d2, alphas, betas, tau, loss)
+    Xs, ts, _ = normalise(X, tau)
+    S = _surface_core(Xs, y, model.n_branches, centre, d1, d2, alphas, betas, ts, loss)
     zero = np.zeros(1)
-    centre_loss = float(_surface_core(X, y, model.n_branches, centre, d1, d2, zero, zero, tau, loss)[0, 0])
+    centre_loss = float(_surface_core(Xs, y, model.n_branches, centre, d1, d2, zero, zero, ts, loss)[0, 0])
     meta = {
         "kind": directions.kind,
         "seed": directions.seed,
@@ -297,7 +304,7 @@ def _grid_axes(grid: Any, span: float) -> Tuple[np.ndarray, np.ndarray]:
             if not (np.diff(v) > 0).all():
                 raise InputError(f"{nm} must be strictly increasing")
         return alphas, betas
-    g = as_int(grid, "grid", minimum=3)
+    g = as_int(grid, "grid", minimum=3, maximum=MAX_GRID)
     alphas = np.linspace(-span, span, g)
     return alphas, alphas.copy()
 
@@ -317,7 +324,7 @@ def multiclass_loss_surface(
         X: data, shape (n, d).
         labels: integer classes in [0, C), shape (n,).
         directions: a SlicePlane of (U (I, m, d), A (I, m, C)) pairs.
-        grid: points per axis (>= 3) on [-span, span], or a pair (alphas, betas) of increasing arrays.
+        grid: points per axis (3 to 10^4) on [-span, span], or a pair (alphas, betas) of increasing arrays.
         span: half-width > 0 of the default grid.
 
     Returns:
@@ -380,7 +387,8 @@ def interpolation_barrier(
     """max_t R((1-t) w_a + t w_b) - [(1-t) R(w_a) + t R(w_b)] on ``points`` values of t in [0, 1].
 
     0 for a convex loss along the segment; in loss units (not normalised).  One of the non-convexity scores
-    of docs/branches.md#scores.
+    of docs/branches.md#scores.  Unchanged when X (bias column included) and tau are scaled together
+    (docs/branches.md#scales); computed on X / 2^e and tau / 2^e by the compiled surface kernel.
 
     Args:
         model: gives the architecture (I, m, d).
@@ -390,7 +398,7 @@ def interpolation_barrier(
         y: labels, shape (n,), in {-1, +1}.
         tau: hinge scale > 0.
         loss: "hinge" or "squared_hinge".
-        points: number >= 2 of values of t.
+        points: number of values of t, in [2, 10^7].
 
     Returns:
         Barrier.
@@ -405,13 +413,14 @@ def interpolation_barrier(
         raise InputError(f"X must have d = {model.d} columns, got shape {X.shape}")
     tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
     loss = check_loss(loss)
-    points = as_int(points, "points", minimum=2)
+    points = as_int(points, "points", minimum=2, maximum=MAX_POINTS)
     shape = (model.n_branches, model.width, model.d)
     wa = _as_params(w_a, "w_a", shape)
     wb = _as_params(w_b, "w_b", shape)
     t = np.linspace(0.0, 1.0, points)
     diff = (wb[0] - wa[0], wb[1] - wa[1])
     zero = (np.zeros_like(wa[0]), np.zeros_like(wa[1]))
-    vals = _surface_core(X, y, model.n_branches, wa, diff, zero, t, np.zeros(1), tau, loss)[:, 0]
+    Xs, ts, _ = normalise(X, tau)
+    vals = _surface_core(Xs, y, model.n_branches, wa, diff, zero, t, np.zeros(1), ts, loss)[:, 0]
     chord = (1 - t) * vals[0] + t * vals[-1]
     return Barrier(float(np.max(vals - chord)), t, vals)

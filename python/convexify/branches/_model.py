@@ -19,11 +19,27 @@ from .. import _core
 from .._boundary import from_core
 from .._errors import DivergenceError, InputError
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
+from ._scale import exponent, normalise, safe_norm
 
-__all__ = ["MultiBranchMLP", "FitResult", "LOSSES", "check_data", "check_loss", "loss_gradient"]
+__all__ = [
+    "MultiBranchMLP",
+    "FitResult",
+    "LOSSES",
+    "check_data",
+    "check_loss",
+    "check_size",
+    "loss_gradient",
+]
 
 #: Loss names accepted by the API; they cross into the compiled core as these strings.
 LOSSES = ("hinge", "squared_hinge")
+
+#: Largest count that crosses into the core as a C ``int`` (n_branches, iterations) and largest number of
+#: parameters I m (d + 1) of a network.
+MAX_INT = 2**31 - 1
+#: Largest number of training restarts and of steps per restart accepted by :meth:`MultiBranchMLP.fit`.
+MAX_RESTARTS = 10**6
+MAX_STEPS = 10**8
 
 
 def check_loss(loss: Any) -> str:
@@ -82,6 +98,23 @@ def loss_gradient(
     return from_core(LossGradient, _core.branches_loss_gradient(X, y, U, a, n_branches, tau, loss))
 
 
+def check_size(n_branches: Any, width: Any, d: Any) -> Tuple[int, int, int]:
+    """Validated (I, m, d): each >= 1 and the network's I m (d + 1) parameters at most :data:`MAX_INT`.
+
+    Raises:
+        InputTypeError: a count that is not an integer.
+        InputError: a count < 1 or a network too large, named.
+    """
+    I = as_int(n_branches, "n_branches", minimum=1, maximum=MAX_INT)
+    m = as_int(width, "width", minimum=1, maximum=MAX_INT)
+    d = as_int(d, "d", minimum=1, maximum=MAX_INT)
+    if I * m * (d + 1) > MAX_INT:
+        raise InputError(
+            f"n_branches * width * (d + 1) must be <= {MAX_INT} parameters, got {I} * {m} * {d + 1}"
+        )
+    return I, m, d
+
+
 def check_data(X: Any, y: Any) -> Tuple[np.ndarray, np.ndarray]:
     """Validate a binary data set (docs/branches.md#model).
 
@@ -131,6 +164,17 @@ class MultiBranchMLP:
     constant column the user appends to ``X``) and ``a`` of shape (I, m).  Branch i's parameters are
     ``w_i = (U_i, a_i)``.  Only one hidden layer and ``activation="relu"`` are implemented.
 
+    Scales (docs/branches.md#scales): f is positively homogeneous in x, ``f(s x) = s f(x)``, so scaling the
+    whole of ``X`` by s > 0 -- the bias column included, which then holds s instead of 1 -- together with tau
+    leaves the loss, its gradient and every trained network unchanged; scaling X by s with tau fixed and the
+    budget K by 1/s maps trained parameters to theta / sqrt(s).  Every method computes on X / 2^e (max entry
+    in [1/2, 1)) internally, so this holds across the whole float64 range.
+
+    Threads: evaluation methods (:meth:`forward`, :meth:`loss`, :meth:`gradient`) only read the parameters
+    and may run concurrently (the core releases the GIL).  An instance being fitted is not safe to share
+    between threads: :meth:`fit`, :meth:`set_params`, :meth:`rebalance` and :meth:`project` replace ``U``
+    and ``a``; give each thread its own :meth:`copy`.
+
     Args:
         n_branches: I >= 1.
         width: m >= 1 hidden units per branch.
@@ -142,9 +186,7 @@ class MultiBranchMLP:
     def __init__(
         self, n_branches: int, width: int, d: int, activation: str = "relu", seed: Optional[int] = None
     ) -> None:
-        self.n_branches = as_int(n_branches, "n_branches", minimum=1)
-        self.width = as_int(width, "width", minimum=1)
-        self.d = as_int(d, "d", minimum=1)
+        self.n_branches, self.width, self.d = check_size(n_branches, width, d)
         self.activation = as_choice(activation, "activation", ["relu"])
         rng = np.random.default_rng(seed)
         I, m = self.n_branches, self.width
@@ -221,14 +263,20 @@ class MultiBranchMLP:
             X: data, shape (n, d).
 
         Returns:
-            f, shape (n,).
+            f, shape (n,); ``forward(s X) = s forward(X)`` for s > 0 (computed on X / 2^e,
+            docs/branches.md#scales).
 
         Raises:
-            InputError: X not a finite 2-D array with d columns.
+            InputError: X not a finite 2-D array with d columns, or outputs beyond float64's range.
         """
         X = self._check_X(X)
         U, a = self.units()
-        return _core.branches_forward(X, U, a, self.n_branches)
+        e = exponent(X)
+        with np.errstate(over="ignore"):  # reported below
+            f = np.ldexp(_core.branches_forward(np.ldexp(X, -e), U, a, self.n_branches), e)
+        if not np.isfinite(f).all():
+            raise InputError("X: the network's outputs f(x_j) exceed float64's range for this X")
+        return f
 
     def loss(self, X: Any, y: Any, tau: float = 1.0, loss: str = "hinge") -> float:
         """The training loss R(theta) = mean_j l(y_j f(x_j) / tau) (survey eq. 17; docs/branches.md#model).
@@ -259,15 +307,17 @@ class MultiBranchMLP:
             loss: "hinge" or "squared_hinge".
 
         Returns:
-            (R, dR/dU of shape (I, m, d), dR/da of shape (I, m)).
+            (R, dR/dU of shape (I, m, d), dR/da of shape (I, m)); unchanged when X and tau are scaled together
+            (docs/branches.md#scales).
 
         Raises:
-            InputError: bad data, tau <= 0 or an unknown loss.
+            InputError: bad data, tau <= 0 or out of scale with X, or an unknown loss.
         """
         X, y = check_data(X, y)
         if X.shape[1] != self.d:
             raise InputError(f"X must have d = {self.d} columns, got shape {X.shape}")
         tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
+        X, tau, _ = normalise(X, tau)
         U, a = self.units()
         g = loss_gradient(X, y, U, a, self.n_branches, tau, check_loss(loss))
         I, m = self.n_branches, self.width
@@ -371,11 +421,17 @@ class MultiBranchMLP:
             R2: optional per-branch ball ||w_i||^2 <= R2.
             optimizer: "gd" or "adam".
 
+        Scales (docs/branches.md#scales): the result is unchanged when X (bias column included) and tau are
+        scaled together; scaling X by s with tau fixed and K, R2 by 1/s gives value unchanged and parameters
+        theta / sqrt(s).  Training runs on X / 2^e, and its norms are computed scaled.
+
+        Threads: fit replaces ``U`` and ``a``; do not share an instance being fitted between threads.
+
         Returns:
             FitResult of the best restart.
 
         Raises:
-            InputError: an invalid argument, named.
+            InputError: an invalid argument, named (restarts <= 10^6, steps <= 10^8).
             DivergenceError: a non-finite loss during training.
         """
         X, y = check_data(X, y)
@@ -383,8 +439,8 @@ class MultiBranchMLP:
             raise InputError(f"X must have d = {self.d} columns, got shape {X.shape}")
         tau = as_real(tau, "tau", minimum=0.0, strict_min=True)
         K = as_real(K, "K", minimum=0.0, strict_min=True)
-        restarts = as_int(restarts, "restarts", minimum=1)
-        steps = as_int(steps, "steps", minimum=0)
+        restarts = as_int(restarts, "restarts", minimum=1, maximum=MAX_RESTARTS)
+        steps = as_int(steps, "steps", minimum=0, maximum=MAX_STEPS)
         seed = as_int(seed, "seed", minimum=0)
         if R2 is not None:
             R2 = as_real(R2, "R2", minimum=0.0, strict_min=True)
@@ -394,6 +450,7 @@ class MultiBranchMLP:
         if lr is None:
             lr = 0.1 if optimizer == "gd" else 0.1 * math.sqrt(K / (m * (d + 1)))
         lr = as_real(lr, "lr", minimum=0.0, strict_min=True)
+        X, tau, _ = normalise(X, tau)  # R(theta; X, tau) = R(theta; X / 2^e, tau / 2^e), on data of order one
 
         def evaluate(U: np.ndarray, a: np.ndarray) -> Tuple[float, np.ndarray, np.ndarray]:
             g = loss_gradient(X, y, U, a, I, tau, loss)
@@ -411,7 +468,7 @@ class MultiBranchMLP:
             U, a = init.units()
             mU, vU = np.zeros_like(U), np.zeros_like(U)
             ma, va = np.zeros_like(a), np.zeros_like(a)
-            b1, b2, eps = 0.9, 0.999, 1e-12
+            b1, b2, eps = 0.9, 0.999, 0.0
             run_best = (math.inf, U.copy(), a.copy())
             for t in range(steps + 1):
                 v, gU, ga = evaluate(U, a)
@@ -423,14 +480,17 @@ class MultiBranchMLP:
                     break
                 step = lr * 0.5 * (1.0 + math.cos(math.pi * t / steps))
                 if optimizer == "gd":
-                    gnorm = math.sqrt(float(np.sum(gU * gU) + np.sum(ga * ga)))
+                    gnorm = safe_norm(np.concatenate([gU.ravel(), ga]))
                     if gnorm == 0.0:
                         break  # a stationary point of a piecewise-linear loss: nothing moves it
-                    scale = step * math.sqrt(float(np.sum(U * U) + np.sum(a * a))) / gnorm
+                    scale = step * (safe_norm(np.concatenate([U.ravel(), a])) / gnorm)
                     U = U - scale * gU
                     a = a - scale * ga
                     U, a = _project_units(U, a, I, m, K, R2)
                     continue
+                if t == 0:  # Adam's epsilon relative to the gradient's scale (docs/branches.md#scales)
+                    grms = safe_norm(np.concatenate([gU.ravel(), ga])) / math.sqrt(gU.size + ga.size)
+                    eps = 1e-12 * grms if grms > 0.0 else float(np.finfo(float).tiny)
                 mU = b1 * mU + (1 - b1) * gU
                 vU = b2 * vU + (1 - b2) * gU * gU
                 ma = b1 * ma + (1 - b1) * ga

@@ -15,14 +15,17 @@ Three versions with different guarantees:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
 from .. import _core
 from .._boundary import from_core
-from .._errors import InputError
+from .._errors import InputError, InputTypeError
+from .._validate import as_array, as_int, same_rows
+from ._scale import exponent, ldexp
 
 __all__ = ["m_plus_heuristic", "m_plus_exact", "m_plus_upper", "m_plus_sdp"]
 
@@ -49,7 +52,7 @@ def _value(X: np.ndarray, c: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.maximum(u @ X.T, 0.0) @ c
 
 
-def m_plus_heuristic(
+def _heuristic(
     X: np.ndarray,
     c: np.ndarray,
     rng: np.random.Generator,
@@ -64,8 +67,8 @@ def m_plus_heuristic(
     for the 64 largest |c_j|, plus ``extra`` rows; ``iterations`` steps of
     u <- normalise(u/2 + normalise(G)/2), G = X^T (c o 1[X u > 0]), keeping the best value seen (the step is
     halved until the value increases).  The ``polish_starts`` best end points are then polished on the kinks
-    they sit next to (:func:`_polish`).  Arguments are not validated (an internal tool of :func:`gap_bracket`;
-    the core re-checks shapes and finiteness).
+    they sit next to (:func:`_polish`).  Arguments are not validated (the implementation of
+    :func:`m_plus_heuristic`, called by :func:`gap_bracket` on validated data of order one).
 
     Args:
         X: data, shape (n, d), float64 C-contiguous.
@@ -88,7 +91,9 @@ def m_plus_heuristic(
     if extra is not None and len(extra):
         starts.append(np.asarray(extra, dtype=float).reshape(-1, d))
     S = np.vstack(starts)
-    S = S[np.linalg.norm(S, axis=1) > 0]
+    S = S[np.any(S != 0.0, axis=1)]
+    if not S.size:  # no start at all (c = 0 and no random starts): u = 0 gives the value 0
+        return 0.0, np.zeros(d), np.zeros((0, d))
     run = from_core(
         _OracleRun,
         _core.branches_neuron_oracle(X, np.ascontiguousarray(c), np.ascontiguousarray(S), iterations),
@@ -151,7 +156,7 @@ def _polish(
     return best, best_u
 
 
-def m_plus_exact(X: np.ndarray, c: np.ndarray, chunk: int = 4096) -> Tuple[float, np.ndarray]:
+def _exact(X: np.ndarray, c: np.ndarray, chunk: int = 4096) -> Tuple[float, np.ndarray]:
     """Exact M+(c) for d <= 3 by enumerating the hyperplane arrangement {u : u . x_j = 0} on the sphere.
 
     On each cell the objective is linear, g_S . u, so its maximum over the cell's closure lies at (i) the
@@ -226,7 +231,7 @@ def m_plus_exact(X: np.ndarray, c: np.ndarray, chunk: int = 4096) -> Tuple[float
     return best_val, best_u
 
 
-def m_plus_upper(X: np.ndarray, c: np.ndarray) -> float:
+def _upper(X: np.ndarray, c: np.ndarray) -> float:
     """A certified upper bound on M+(c) in closed form (always valid, often loose).
 
     With relu(t) = (t + |t|)/2: sum_j c_j relu(u.x_j) <= ||X^T c||/2 + (1/2) sum_{c_j>0} c_j |u.x_j|
@@ -250,7 +255,7 @@ def m_plus_upper(X: np.ndarray, c: np.ndarray) -> float:
     return max(0.0, min(triv, cs))
 
 
-def m_plus_sdp(X: np.ndarray, c: np.ndarray, u_hint: np.ndarray) -> float:
+def _sdp(X: np.ndarray, c: np.ndarray, u_hint: np.ndarray) -> float:
     """The SDP upper bound on M+(c) of docs/branches.md#bracket (needs cvxpy).
 
     Maximise (1/2)(X^T c).u + (1/2) sum_{c_j>0} c_j sqrt(x_j^T U x_j) - (1/2) sum_{c_j<0} |c_j| s_j (x_j.u)
@@ -288,3 +293,141 @@ def m_plus_sdp(X: np.ndarray, c: np.ndarray, u_hint: np.ndarray) -> float:
         raise RuntimeError(f"SDP bound: solver status {prob.status}")
     # solver tolerance: the optimum is a bound only up to the solver's accuracy; pad it.
     return float(prob.value) * (1 + 1e-6) + 1e-8
+
+
+# ------------------------------------------------------------------------------------ public, validated
+#: Largest number of random starts, ascent steps, polished starts and candidates per batch accepted.
+MAX_STARTS = 10**7
+MAX_ITERATIONS = 2**31 - 1  # crosses into the core as a C int
+MAX_CHUNK = 2**31 - 1
+
+
+def _oracle_args(X: Any, c: Any) -> Tuple[np.ndarray, np.ndarray, int, int]:
+    """Validated (X / 2^ex, c / 2^ec, ex, ec).
+
+    M+(c; X) = 2^(ex + ec) M+(c / 2^ec; X / 2^ex) (docs/branches.md#scales)."""
+    X = as_array(X, "X", 2)
+    c = as_array(c, "c", 1)
+    same_rows(("X", X), ("c", c))
+    ex, ec = exponent(X), exponent(c)
+    return np.ldexp(X, -ex), np.ldexp(c, -ec), ex, ec
+
+
+def _mapped_back(value: float, ex: int, ec: int, what: str) -> float:
+    v = ldexp(value, ex + ec)
+    if not math.isfinite(v):
+        raise InputError(f"X, c: {what} exceeds float64's range for this scale of X and c")
+    return v
+
+
+def m_plus_heuristic(
+    X: Any,
+    c: Any,
+    rng: np.random.Generator,
+    n_random: int = 256,
+    iterations: int = 70,
+    extra: Any = None,
+    polish_starts: int = 4,
+) -> Tuple[float, np.ndarray, np.ndarray]:
+    """Lower bound on M+(c) = max_{||u|| <= 1} sum_j c_j relu(u . x_j) by multistart ascent.
+
+    The starts, the ascent and the polishing of docs/branches.md#bracket (see :func:`_heuristic`), run in the
+    compiled core (interruptible with Ctrl-C, GIL released) on X / 2^ex and c / 2^ec.  Equivariant:
+    M+(t c; s X) = s t M+(c; X) for s, t > 0, with the same maximisers (docs/branches.md#scales).
+
+    Args:
+        X: data, shape (n, d).
+        c: weights, shape (n,).
+        rng: the numpy Generator of the random starts.
+        n_random: number of random starts, in [0, 10^7].
+        iterations: ascent steps per start, in [0, 2^31 - 1].
+        extra: optional extra starts, shape (k, d).
+        polish_starts: how many of the best end points to polish, in [0, 10^7].
+
+    Returns:
+        (value, maximiser u of shape (d,), the best unit vector per start of shape (S, d)); value <= M+(c).
+
+    Raises:
+        InputTypeError: rng not a numpy Generator, or a count that is not an integer.
+        InputError: an invalid argument, named.
+    """
+    X, c, ex, ec = _oracle_args(X, c)
+    if not isinstance(rng, np.random.Generator):
+        raise InputTypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    n_random = as_int(n_random, "n_random", minimum=0, maximum=MAX_STARTS)
+    iterations = as_int(iterations, "iterations", minimum=0, maximum=MAX_ITERATIONS)
+    polish_starts = as_int(polish_starts, "polish_starts", minimum=0, maximum=MAX_STARTS)
+    if extra is not None:
+        extra = as_array(extra, "extra", 2, allow_empty=True)
+        if extra.size and extra.shape[1] != X.shape[1]:
+            raise InputError(f"extra must have d = {X.shape[1]} columns, got shape {extra.shape}")
+    value, u, start_u = _heuristic(X, c, rng, n_random, iterations, extra, polish_starts)
+    return _mapped_back(value, ex, ec, "M+(c)"), u, start_u
+
+
+def m_plus_exact(X: Any, c: Any, chunk: int = 4096) -> Tuple[float, np.ndarray]:
+    """Exact M+(c) for d <= 3 by enumerating the hyperplane arrangement (see :func:`_exact`).
+
+    Computed on X / 2^ex and c / 2^ec, so that cross products and norms neither overflow nor underflow:
+    M+(t c; s X) = s t M+(c; X) for s, t > 0 (docs/branches.md#scales).
+
+    Args:
+        X: data, shape (n, d) with d <= 3.
+        c: weights, shape (n,).
+        chunk: candidates evaluated per batch, in [1, 2^31 - 1].
+
+    Returns:
+        (M+(c), a maximiser of shape (d,)).
+
+    Raises:
+        InputError: d > 3, or an invalid argument, named.
+    """
+    X, c, ex, ec = _oracle_args(X, c)
+    chunk = as_int(chunk, "chunk", minimum=1, maximum=MAX_CHUNK)
+    value, u = _exact(X, c, chunk)
+    return _mapped_back(value, ex, ec, "M+(c)"), u
+
+
+def m_plus_upper(X: Any, c: Any) -> float:
+    """A certified upper bound on M+(c) in closed form (see :func:`_upper`), scale-equivariant.
+
+    Computed on X / 2^ex and c / 2^ec (the spectral norm and row norms would overflow at |x| ~ 1e154
+    otherwise); the bound for (t c, s X) is s t times the bound for (c, X) (docs/branches.md#scales).
+
+    Args:
+        X: data, shape (n, d).
+        c: weights, shape (n,).
+
+    Returns:
+        An upper bound on M+(c).
+
+    Raises:
+        InputError: an invalid argument, named.
+    """
+    X, c, ex, ec = _oracle_args(X, c)
+    return _mapped_back(_upper(X, c), ex, ec, "the bound on M+(c)")
+
+
+def m_plus_sdp(X: Any, c: Any, u_hint: Any) -> float:
+    """The SDP upper bound on M+(c) of docs/branches.md#bracket (see :func:`_sdp`; needs cvxpy).
+
+    Solved on X / 2^ex and c / 2^ec and mapped back (docs/branches.md#scales).
+
+    Args:
+        X: data, shape (n, d).
+        c: weights, shape (n,).
+        u_hint: the point whose activation signs fix the relaxation, shape (d,).
+
+    Returns:
+        An upper bound on M+(c), padded by the solver's tolerance.
+
+    Raises:
+        InputError: an invalid argument, named.
+        ImportError: cvxpy is not installed.
+        RuntimeError: the solver did not reach an optimum.
+    """
+    X, c, ex, ec = _oracle_args(X, c)
+    u_hint = as_array(u_hint, "u_hint", 1)
+    if u_hint.shape[0] != X.shape[1]:
+        raise InputError(f"u_hint must have d = {X.shape[1]} entries, got shape {u_hint.shape}")
+    return _mapped_back(_sdp(X, c, u_hint), ex, ec, "the bound on M+(c)")
