@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -69,6 +70,64 @@ inline double relu_angle_step(HalfAngle& a) {
 inline double clip_rho(double rho) {
   return std::min(1.0, std::max(-1.0, rho));
 }
+
+// sqrt(a b) for a, b >= 0 without overflow or underflow of the product (variances near 1e+-300 from rows at
+// scales near 1e+-150 with unit_norm='ignore').  Where the product is a normal number this is the plain
+// form; elsewhere the mantissas are multiplied and the power of two is halved exactly, so the result is the
+// plain form's bits scaled by a power of two (sqrt_prod(a, a) == a stays exact, which the sigma'-kernels at
+// rho = 1 rely on).
+inline double sqrt_prod(double a, double b) {
+  const double p = a * b;
+  if (p >= std::numeric_limits<double>::min() && p <= std::numeric_limits<double>::max()) return std::sqrt(p);
+  if (p == 0.0 && (a == 0.0 || b == 0.0)) return 0.0;
+  int ea = 0, eb = 0;
+  double fa = std::frexp(a, &ea);
+  const double fb = std::frexp(b, &eb);
+  int e = ea + eb;
+  if (e % 2 != 0) {
+    fa *= 2.0;
+    e -= 1;
+  }
+  return std::ldexp(std::sqrt(fa * fb), e / 2);
+}
+
+// The erf closed forms (docs/gram.md#closed-forms) for (u, v) ~ N(0, [[a, c], [c, b]]) in a form that
+// neither overflows nor cancels: with p_a = 1 / (1 + 2a) and q_a = a / (1 + 2a) (so p_a + 2 q_a = 1),
+//   E[erf(u) erf(v)] = (2/pi) asin(2c / sqrt((1 + 2a)(1 + 2b))) = (2/pi) asin(c / sqrt((a + 1/2)(b + 1/2))),
+//   E[erf'(u) erf'(v)] = (4/pi) / sqrt((1 + 2a)(1 + 2b) - 4c^2) = (4/pi) sqrt(p_a p_b) / sqrt(D),
+//   D = p_a p_b + 2 q_a p_b + 2 p_a q_b + 4 q_a q_b (1 - rho^2),
+// rho = c / sqrt(a b): every term of D is >= 0, so the determinant keeps its digits when
+// a, b >> 1 (where (1 + 2a)(1 + 2b) - 4c^2 cancels) and does not overflow.
+inline double erf_sigma(double a, double b, double c) {
+  const double prod = (1.0 + 2.0 * a) * (1.0 + 2.0 * b);
+  if (prod <= std::numeric_limits<double>::max())
+    return 2.0 * kInvPi * std::asin(clip_rho(2.0 * c / std::sqrt(prod)));
+  return 2.0 * kInvPi * std::asin(clip_rho(c / sqrt_prod(0.5 + a, 0.5 + b)));  // exactly 1 at a = b = c
+}
+
+inline double erf_deriv(double a, double b, double c) {
+  const double pa = 0.5 / (0.5 + a), pb = 0.5 / (0.5 + b);
+  const double qa = 0.5 * a / (0.5 + a), qb = 0.5 * b / (0.5 + b);
+  const double sab = sqrt_prod(a, b);
+  const double rho = sab > 0.0 ? clip_rho(c / sab) : 0.0;
+  const double det = pa * pb + 2.0 * (qa * pb + pa * qb) + 4.0 * qa * qb * ((1.0 - rho) * (1.0 + rho));
+  return 4.0 * kInvPi * std::sqrt(pa) * std::sqrt(pb) / std::sqrt(det);
+}
+
+// Ctrl-C inside a parallel loop (docs/conventions.md#threads): the calling thread polls the host through
+// interrupted(), every thread reads the loop's shared flag, so all of them skip the work left.
+class StopFlag {
+ public:
+  bool check() const {
+    if (stop_.load(std::memory_order_relaxed)) return true;
+    if (!interrupted()) return false;
+    stop_.store(true, std::memory_order_relaxed);
+    return true;
+  }
+
+ private:
+  mutable std::atomic<bool> stop_{false};
+};
 
 class Recursion {
  public:
@@ -148,8 +207,10 @@ class Recursion {
   }
 
   // Pairs (i, j0 + b), b < count, of one tile row; vals[h * count + b] = K^(h), h = 0..H.  Table paths run
-  // layer-major over the row so that the per-pair evaluations are independent (throughput-bound).
-  void row(Index i, Index j0, Index count, const double* k0, double* vals) const {
+  // layer-major over the row so that the per-pair evaluations are independent (throughput-bound).  The direct
+  // quadrature path (up to ~1e-2 s a pair at depth 1e4) checks `stop` between pairs and returns early (the
+  // values are then incomplete and the caller throws).
+  void row(Index i, Index j0, Index count, const double* k0, double* vals, const StopFlag& stop) const {
     const auto& diag = side_.diag;
     for (Index b = 0; b < count; ++b) vals[b] = k0[b];
     if (!relu_tables_.empty()) {
@@ -179,17 +240,17 @@ class Recursion {
         const ChebTable& T = h < H_ ? sig_tables_[h - 1] : der_table_;
         if (h == H_) {
           for (Index b = 0; b < count; ++b)
-            v[b] = sc * prev[b] * T(std::acos(clip_rho(prev[b] / std::sqrt(di * dp[j0 + b]))));
+            v[b] = sc * prev[b] * T(std::acos(clip_rho(prev[b] / sqrt_prod(di, dp[j0 + b]))));
         } else if (arch_ == Arch::fc || h == 1) {
           for (Index b = 0; b < count; ++b)
-            v[b] = cs_ * T(std::acos(clip_rho(prev[b] / std::sqrt(di * dp[j0 + b]))));
+            v[b] = cs_ * T(std::acos(clip_rho(prev[b] / sqrt_prod(di, dp[j0 + b]))));
         } else {
           const auto& bb = side_.b[h - 1];
           const auto& mu = mu_[h - 1];
           for (Index b = 0; b < count; ++b) {
             const Index j = j0 + b;
             v[b] = prev[b] + r_ * (bb[i] * mu[j] + mu[i] * bb[j]) +
-                   r_ * r_ * T(std::acos(clip_rho(prev[b] / std::sqrt(di * dp[j]))));
+                   r_ * r_ * T(std::acos(clip_rho(prev[b] / sqrt_prod(di, dp[j]))));
           }
         }
       }
@@ -197,7 +258,10 @@ class Recursion {
         if (j0 + b == i) fix_up(i, i, k0[b], vals + b, count);
       return;
     }
-    for (Index b = 0; b < count; ++b) fix_up(i, j0 + b, k0[b], vals + b, count);
+    for (Index b = 0; b < count; ++b) {
+      if (quadrature_ && stop.check()) return;
+      fix_up(i, j0 + b, k0[b], vals + b, count);
+    }
   }
 
   // One pair by the direct path (or the diagonal), written with stride `stride`.
@@ -259,6 +323,8 @@ class Recursion {
   }
 
   int depth() const { return H_; }
+  // Whether a pair is expensive enough (2-D quadrature, O(H q^2)) to check for Ctrl-C between pairs.
+  bool poll_pairs() const { return quadrature_; }
   // Rough cost of one pair (all layers), in units of a few flops, for the thread-count decision.
   double cost_per_pair() const {
     return quadrature_ && !all_tables_ ? static_cast<double>(H_ * q_ * q_) : 10.0 * H_;
@@ -318,17 +384,17 @@ class Recursion {
   double e_sigma(int h, Index i, Index j, double a, double b, double c) const {
     switch (act_) {
       case Activation::relu: {
-        const double sab = std::sqrt(a * b);
+        const double sab = sqrt_prod(a, b);
         const double rho = clip_rho(c / sab);
         const double t = std::acos(rho);
         return sab * kInv2Pi * (std::sqrt(std::max(0.0, 1.0 - rho * rho)) + (kPi - t) * rho);
       }
       case Activation::erf:
-        return 2.0 * kInvPi * std::asin(clip_rho(2.0 * c / std::sqrt((1.0 + 2.0 * a) * (1.0 + 2.0 * b))));
+        return erf_sigma(a, b, c);
       default:
         if (!sig_tables_.empty() && sig_ok_[h])
-          return sig_tables_[h](std::acos(clip_rho(c / std::sqrt(a * b))));
-        return quad_pair(&usig_[h][static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), false);
+          return sig_tables_[h](std::acos(clip_rho(c / sqrt_prod(a, b))));
+        return quad_pair(&usig_[h][static_cast<std::size_t>(i * q_)], b, c / sqrt_prod(a, b), false);
     }
     (void)j;
   }
@@ -337,14 +403,12 @@ class Recursion {
   double e_deriv(int h, Index i, double a, double b, double c) const {
     switch (act_) {
       case Activation::relu:
-        return (kPi - std::acos(clip_rho(c / std::sqrt(a * b)))) * kInv2Pi;
-      case Activation::erf: {
-        const double det = std::max((1.0 + 2.0 * a) * (1.0 + 2.0 * b) - 4.0 * c * c, 0.0);
-        return 4.0 * kInvPi / std::sqrt(det);
-      }
+        return (kPi - std::acos(clip_rho(c / sqrt_prod(a, b)))) * kInv2Pi;
+      case Activation::erf:
+        return erf_deriv(a, b, c);
       default:
-        if (der_ok_ && h == H_ - 1) return der_table_(std::acos(clip_rho(c / std::sqrt(a * b))));
-        return quad_pair(&uder_[h][static_cast<std::size_t>(i * q_)], b, c / std::sqrt(a * b), true);
+        if (der_ok_ && h == H_ - 1) return der_table_(std::acos(clip_rho(c / sqrt_prod(a, b))));
+        return quad_pair(&uder_[h][static_cast<std::size_t>(i * q_)], b, c / sqrt_prod(a, b), true);
     }
   }
 
@@ -425,6 +489,7 @@ class Recursion {
     mu_.assign(H_, std::vector<double>());
     if (arch_ == Arch::resnet) side_.b.assign(H_, std::vector<double>());
     for (int h = 1; h < H_; ++h) {
+      throw_if_interrupted();  // O(n q) a layer: ~0.5 s at n = 1e5, q = 256
       if (quadrature_) tabulate_u_side(diag[h - 1], false, usig_[h - 1]);
       for (Index i = 0; i < n_; ++i) {
         const double a = diag[h - 1][i];
@@ -551,11 +616,13 @@ class Recursion {
 };
 
 // K^(0) = X X^T into the lower triangle of the row-major n x n `dst` (the upper triangle of its column-major
-// view) by BLAS: one symmetric rank-k update, or, when a GEMM is given too, panels of kK0Panel columns (a
-// SYRK for the diagonal block, a GEMM for the block above it) with a Ctrl-C check between panels, so that a
-// large n is interruptible.  False (nothing written) when no BLAS was given or the sizes do not fit its
-// 32-bit integers.
+// view) by BLAS: one symmetric rank-k update, or, when a GEMM is given too, square blocks of nb x nb entries
+// (a SYRK for each diagonal block, GEMMs for the blocks above it) with a Ctrl-C check after every block, so
+// that a large n or d is interruptible: nb = sqrt(kK0BlockFlops / d) clamped to [64, 2048] keeps a block near
+// 2e9 flops (well under a second on one core) for d up to 2.4e5.  False (nothing written) when no BLAS was
+// given or the sizes do not fit its 32-bit integers.
 constexpr Index kK0Panel = 2048;
+constexpr double kK0BlockFlops = 1e9;
 
 bool syrk_k0(BlasSyrk<double> syrk, BlasGemm<double> gemm, const double* X, Index n, Index d, double* dst) {
   constexpr Index kIntMax = 2147483647;
@@ -565,13 +632,18 @@ bool syrk_k0(BlasSyrk<double> syrk, BlasGemm<double> gemm, const double* X, Inde
   char uplo = 'U', trans = 'T', notrans = 'N';
   int kk = static_cast<int>(d), lda = kk, ldc = static_cast<int>(n);
   double alpha = 1.0, beta = 0.0;
-  const Index panel = gemm == nullptr ? n : kK0Panel;
+  const Index by_flops = static_cast<Index>(std::sqrt(kK0BlockFlops / static_cast<double>(d)));
+  const Index panel = gemm == nullptr ? n : std::min(std::max(by_flops, Index{64}), kK0Panel);
   for (Index j0 = 0; j0 < n; j0 += panel) {
-    int nb = static_cast<int>(std::min(panel, n - j0)), above = static_cast<int>(j0);
+    int nb = static_cast<int>(std::min(panel, n - j0));
     syrk(&uplo, &trans, &nb, &kk, &alpha, A + j0 * d, &lda, &beta, dst + j0 * n + j0, &ldc);
-    if (above > 0)
-      gemm(&trans, &notrans, &above, &nb, &kk, &alpha, A, &lda, A + j0 * d, &lda, &beta, dst + j0 * n, &ldc);
     throw_if_interrupted();
+    for (Index i0 = 0; i0 < j0; i0 += panel) {
+      int mb = static_cast<int>(std::min(panel, j0 - i0));
+      gemm(&trans, &notrans, &mb, &nb, &kk, &alpha, A + i0 * d, &lda, A + j0 * d, &lda, &beta,
+           dst + j0 * n + i0, &ldc);
+      throw_if_interrupted();
+    }
   }
   return true;
 }
@@ -579,9 +651,9 @@ bool syrk_k0(BlasSyrk<double> syrk, BlasGemm<double> gemm, const double* X, Inde
 // The fused tile loop shared by gram_matrix and ntk.  The upper triangle is cut into kTile x kTile tiles;
 // each tile gets its block of K^(0) (from the lower triangle of slices[0] when k0_in_first, else by a small
 // GEMM), calls row(i, j0, count, k0, vals) for every row of the tile, which writes value v of pair
-// (i, j0 + b) at vals[v * count + b], and writes values first_value .. first_value + slices.size() - 1 to
-// the slices and their mirror images.  Tiles are independent, so the result does not depend on the number of
-// threads.  Returns the thread count used.
+// (i, j0 + b) at vals[v * count + b] (it may return early once stop.check() is true), and writes values
+// first_value .. first_value + slices.size() - 1 to the slices and their mirror images.  Tiles are
+// independent, so the result does not depend on the number of threads.  Returns the thread count used.
 template <typename RowFn>
 int fill_tiles(const RowMap& Xm, bool k0_in_first, const std::vector<double*>& slices, Index first_value,
                Index nvalues, double cost_per_pair, const RowFn& row) {
@@ -595,15 +667,12 @@ int fill_tiles(const RowMap& Xm, bool k0_in_first, const std::vector<double*>& s
   const int nt = threads_for(static_cast<long long>(work / 1000.0), 2000);
   const Index ntiles = static_cast<Index>(tiles.size());
 
-  // Ctrl-C: the calling thread polls between its tiles; every thread skips the tiles left once it is seen.
-  std::atomic<bool> stop{false};
+  // Ctrl-C: the calling thread polls between its tiles, rows (and, through row, pairs); every thread skips
+  // the work left once it is seen.
+  const StopFlag stop;
 #pragma omp parallel for num_threads(nt) schedule(dynamic)
   for (Index t = 0; t < ntiles; ++t) {
-    if (stop.load(std::memory_order_relaxed)) continue;
-    if (interrupted()) {
-      stop.store(true, std::memory_order_relaxed);
-      continue;
-    }
+    if (stop.check()) continue;
     const Index I = tiles[t].first, J = tiles[t].second;
     const Index ni = std::min(kTile, n - I), nj = std::min(kTile, n - J);
     RowMatrix<double> k0(ni, nj);
@@ -621,14 +690,11 @@ int fill_tiles(const RowMap& Xm, bool k0_in_first, const std::vector<double*>& s
     // not column by column (one page per element at large n).
     std::vector<double> block(static_cast<std::size_t>(nslices * ni * nj));
     for (Index a = 0; a < ni; ++a) {
-      if (interrupted()) {  // rows of smooth activations at depth 6 take ~ms each: poll per row as well
-        stop.store(true, std::memory_order_relaxed);
-        break;
-      }
+      if (stop.check()) break;  // rows of smooth activations at depth 6 take ~ms each: poll per row as well
       const Index i = I + a;
       const Index b0 = I == J ? a : 0;
       const Index count = nj - b0;
-      row(i, J + b0, count, &k0(a, b0), vals.data());
+      row(i, J + b0, count, &k0(a, b0), vals.data(), stop);
       for (Index s = 0; s < nslices; ++s) {
         const double* v = vals.data() + (first_value + s) * count;
         std::copy(v, v + count, slices[s] + i * n + J + b0);
@@ -673,9 +739,8 @@ GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const Gram
   const bool k0_in_first = syrk_k0(opt.syrk, opt.gemm, X, n, d, out);
   const int nt =
       fill_tiles(RowMap(X, n, d), k0_in_first, slices, return_all ? 0 : H, H + 1, rec.cost_per_pair(),
-                 [&rec](Index i, Index j0, Index count, const double* k0, double* vals) {
-                   rec.row(i, j0, count, k0, vals);
-                 });
+                 [&rec](Index i, Index j0, Index count, const double* k0, double* vals,
+                        const StopFlag& stop) { rec.row(i, j0, count, k0, vals, stop); });
   GramSide side = rec.side();
   side.threads = nt;
   return side;
@@ -693,15 +758,17 @@ NtkResult ntk(const double* X, std::int64_t n, std::int64_t d, const GramOptions
   res.ntk.resize(n, n);
   res.K.resize(n, n);
   const bool k0_in_first = syrk_k0(opt.syrk, opt.gemm, X, n, d, res.nngp.data());
-  res.threads = fill_tiles(RowMap(X, n, d), k0_in_first, {res.nngp.data(), res.ntk.data(), res.K.data()}, 0,
-                           3, 3.0 * rec.cost_per_pair(),
-                           [&rec](Index i, Index j0, Index count, const double* k0, double* vals) {
-                             double v[3];
-                             for (Index b = 0; b < count; ++b) {
-                               rec.ntk_pair(i, j0 + b, k0[b], v);
-                               for (int s = 0; s < 3; ++s) vals[s * count + b] = v[s];
-                             }
-                           });
+  res.threads = fill_tiles(
+      RowMap(X, n, d), k0_in_first, {res.nngp.data(), res.ntk.data(), res.K.data()}, 0, 3,
+      3.0 * rec.cost_per_pair(),
+      [&rec](Index i, Index j0, Index count, const double* k0, double* vals, const StopFlag& stop) {
+        double v[3];
+        for (Index b = 0; b < count; ++b) {
+          if (rec.poll_pairs() && stop.check()) return;
+          rec.ntk_pair(i, j0 + b, k0[b], v);
+          for (int s = 0; s < 3; ++s) vals[s * count + b] = v[s];
+        }
+      });
   return res;
 }
 

@@ -99,22 +99,41 @@ def mean_activation(activation: Union[str, Pair], var: np.ndarray) -> np.ndarray
     return sigma(np.sqrt(var)[..., None] * t) @ w
 
 
+def sqrt_prod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sqrt(a b)`` for ``a, b >= 0`` without over- or underflow of the product (variances near 1e+-300).
+
+    The mantissas are multiplied and the power of two is halved exactly, so the result has the bits of
+    ``np.sqrt(a * b)`` wherever that product is a normal number (and ``sqrt_prod(a, a) == a`` exactly).
+    """
+    fa, ea = np.frexp(a)
+    fb, eb = np.frexp(b)
+    e = ea + eb
+    odd = (e & 1).astype(bool)
+    return np.ldexp(np.sqrt(np.where(odd, 2.0 * fa, fa) * fb), (e - odd) // 2)
+
+
 def pair_expectations(
     activation: Union[str, Pair], a: np.ndarray, b: np.ndarray, c: np.ndarray, q: int, deriv: bool = False
 ) -> np.ndarray:
     """``E[g(u) g(v)]``, ``(u, v) ~ N(0, [[a, c], [c, b]])``, ``g = sigma`` (``sigma'`` if ``deriv``)."""
     a, b, c = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, c)))
-    sab = np.sqrt(a * b)
-    rho = np.clip(c / sab, -1.0, 1.0)
+    sab = sqrt_prod(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.clip(np.where(sab > 0, c / np.where(sab > 0, sab, 1.0), 0.0), -1.0, 1.0)
     if activation == "relu":
         theta = np.arccos(rho)
         if deriv:
             return (math.pi - theta) / (2.0 * math.pi)
         return sab / (2.0 * math.pi) * (np.sqrt(np.maximum(1.0 - rho * rho, 0.0)) + (math.pi - theta) * rho)
     if activation == "erf":
+        # p = 1/(1 + 2a), q = a/(1 + 2a): no overflow, and the determinant (1 + 2a)(1 + 2b) - 4c^2 as a sum of
+        # non-negative terms (as in the core; docs/gram.md#closed-forms).
+        pa, pb = 0.5 / (0.5 + a), 0.5 / (0.5 + b)
         if deriv:
-            return 4.0 / math.pi / np.sqrt(np.maximum((1 + 2 * a) * (1 + 2 * b) - 4 * c * c, 0.0))
-        return 2.0 / math.pi * np.arcsin(np.clip(2 * c / np.sqrt((1 + 2 * a) * (1 + 2 * b)), -1.0, 1.0))
+            qa, qb = a * pa, b * pb
+            det = pa * pb + 2 * (qa * pb + pa * qb) + 4 * qa * qb * (1 - rho) * (1 + rho)
+            return 4.0 / math.pi * np.sqrt(pa) * np.sqrt(pb) / np.sqrt(det)
+        return 2.0 / math.pi * np.arcsin(np.clip(c / sqrt_prod(0.5 + a, 0.5 + b), -1.0, 1.0))
     g = activation_pair(activation)[1 if deriv else 0]
     t, w = gauss_hermite(q)
     sa, sb = np.sqrt(a), np.sqrt(b)

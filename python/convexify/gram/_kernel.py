@@ -8,10 +8,10 @@ import numpy as np
 
 from .. import _core
 from .._cuda import resolve_device
-from .._errors import InputTypeError
+from .._errors import InputError, InputTypeError
 from .._validate import as_choice, as_int, as_real
 from . import _expect
-from ._inputs import ARCHS, Activation, _activation, _cnn_inputs, _depth, _inputs
+from ._inputs import ARCHS, Activation, _activation, _cnn_inputs, _depth, _inputs, check_quadrature_variance
 
 
 # ---------------------------------------------------------------------------------------------- kernels
@@ -137,6 +137,7 @@ def gram_matrix(
         Xc, qp = _cnn_inputs(X, normalize, patch_size)
         KH, states = cnn_gram(Xc, H, act, qp, c_res, q)
         KH = 0.5 * (KH + KH.T)
+        _check_finite(KH, arch)
         return states + [KH] if return_all else KH
     Xv = _inputs(X, normalize, unit_norm)
     gpu_ok = act in ("relu", "erf") and arch in ("fc", "resnet") and not return_all
@@ -144,10 +145,19 @@ def gram_matrix(
         return _core.gram_matrix_cuda(Xv, H, act, arch, c_res)
     if isinstance(act, str):
         res = _core.gram_matrix(Xv, H, act, arch, c_res, q, bool(return_all), method)
+        check_quadrature_variance(act, q, max(max(d) for d in res.diag[:H]))
+        _check_finite(res.K, arch)
         return list(res.K) if return_all else res.K
     if arch == "fc":
         out = _expect.gram_fc(Xv, H, act, q)
     else:
         out = _expect.gram_resnet(Xv, H, act, c_res, q)
     out = [0.5 * (k + k.T) for k in out]
+    _check_finite(out[-1], arch)
     return out if return_all else out[-1]
+
+
+def _check_finite(K: np.ndarray, arch: str) -> None:
+    if not np.isfinite(K).all():
+        hint = "X is too large" if arch == "fc" else "c_res is too large (branches grow like c_res^2)"
+        raise InputError(f"K overflows float64: {hint}; docs/gram.md#scales")

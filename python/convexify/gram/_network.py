@@ -9,6 +9,7 @@ backward pass with unit output gradients gives every ``du_i/dZ_i^(h)``), the Gra
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -19,6 +20,7 @@ from .._validate import as_array, as_choice, as_int, as_real
 from . import _expect
 from ._inputs import _activation, _cnn_inputs, _depth, _inputs
 from ._kernel import c_sigma, gram_matrix
+from ._rates import MAX_ITERS
 from ._spectrum import spectrum
 
 __all__ = ["empirical_gram", "train_wide", "WideTrainResult", "TrainResult"]
@@ -73,16 +75,53 @@ class _Net:
         return blocks
 
 
-def _check(X, width, depth, activation, arch, c_res, seed):
+def _memory_bytes() -> float:
+    """Physical memory of this machine (inf where the platform does not say)."""
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return math.inf
 
+
+def _check_width(width: Any, d0: int, n: int, depth: int) -> int:
+    """``width`` as an int whose network fits in memory: weights (twice, for ``train_wide``'s drift) and the
+    per-layer activations of all ``n`` samples, ``8 (2 (m d0 + (H-1) m^2) + 4 H n m)`` bytes."""
+    width = as_int(width, "width", minimum=1, maximum=2**31 - 1)
+    need = 8.0 * (2.0 * (width * d0 + (depth - 1) * float(width) ** 2) + 4.0 * depth * n * width)
+    have = _memory_bytes()
+    if need > have:
+        raise InputError(
+            f"width={width} needs about {need / 2**30:.3g} GiB for the weights and activations of a "
+            f"depth-{depth} network on {n} samples, more than this machine's {have / 2**30:.3g} GiB"
+        )
+    return width
+
+
+def _check(X, width, depth, activation, arch, c_res, seed):
     arch = as_choice(arch, "arch", ("fc", "resnet"))
     act = _activation(activation)
     H = _depth(depth, arch)
-    width = as_int(width, "width", minimum=1)
     c_res = as_real(c_res, "c_res", minimum=0.0, strict_min=True)
     seed = as_int(seed, "seed", minimum=0)
     Xv = _inputs(X, False, "ignore")
+    width = _check_width(width, Xv.shape[1], Xv.shape[0], H)
     return Xv, width, H, act, arch, c_res, seed
+
+
+def _finite_gram(G: np.ndarray) -> np.ndarray:
+    if not np.isfinite(G).all():
+        raise InputError(
+            "X is too large in scale: the finite-width Gram matrix overflows float64 (for ReLU it scales "
+            "like s^2 under X -> s X); rescale X"
+        )
+    return G
+
+
+def _new_net(Xv, width, H, act, arch, c_res, seed) -> _Net:
+    try:
+        return _Net(Xv.shape[1], width, H, act, arch, c_res, seed)
+    except MemoryError:
+        raise InputError(f"width={width}: the network's weights could not be allocated") from None
 
 
 def empirical_gram(
@@ -106,8 +145,8 @@ def empirical_gram(
 
     Args:
         X: (n, d) inputs (``(n, C, p)`` for ``arch="cnn"``).
-        width: width ``m >= 1``.
-        depth: ``H >= 1`` (``>= 2`` for ``"resnet"`` and ``"cnn"``).
+        width: width ``m >= 1`` (the network must fit in this machine's memory).
+        depth: ``H >= 1`` (``>= 2`` for ``"resnet"`` and ``"cnn"``), at most 10^4.
         activation: one of :data:`ACTIVATIONS` or a pair ``(sigma, sigma_prime)`` of vectorised callables.
         arch: ``"fc"``, ``"resnet"`` or ``"cnn"`` (the convolutional ResNet of docs/gram.md#networks).
         seed: seed of the weights.
@@ -119,8 +158,12 @@ def empirical_gram(
     Returns:
         The exactly symmetric (n, n) Gram matrix.
 
+    Scale (docs/gram.md#scales): row norms must lie in ``[1.5e-154, 1.3e154]`` (their squares are normal
+    float64 numbers); for ReLU, ``G(s X) = s^2 G(X)``.
+
     Raises:
-        InputError: an argument is out of range.
+        InputError: an argument is out of range, ``X``'s scale is outside the float64 range the Gram matrix
+            needs, or the network does not fit in memory.
         InputTypeError: an argument has the wrong type.
     """
     if arch == "cnn":
@@ -128,7 +171,7 @@ def empirical_gram(
 
         act = _activation(activation)
         H = _depth(depth, "cnn")
-        width = as_int(width, "width", minimum=1)
+        width = as_int(width, "width", minimum=1, maximum=2**31 - 1)
         c_res = as_real(c_res, "c_res", minimum=0.0, strict_min=True)
         seed = as_int(seed, "seed", minimum=0)
         if block != "last":
@@ -141,10 +184,10 @@ def empirical_gram(
         return cnn_forward_gram(Xc, width, H, act, q, c_res, seed)
     Xv, width, H, act, arch, c_res, seed = _check(X, width, depth, activation, arch, c_res, seed)
     block = as_choice(block, "block", ("last", "full"))
-    net = _Net(Xv.shape[1], width, H, act, arch, c_res, seed)
+    net = _new_net(Xv, width, H, act, arch, c_res, seed)
     blocks = net.gram_blocks(Xv)
     G = blocks[H - 1] if block == "last" else sum(blocks)
-    return 0.5 * (G + G.T)
+    return _finite_gram(0.5 * (G + G.T))
 
 
 @dataclass(frozen=True)
@@ -235,10 +278,10 @@ def train_wide(
     Args:
         X: (n, d) inputs, used as given.
         y: (n,) targets.
-        width: width ``m >= 1``.
-        depth: ``H >= 1`` (``>= 2`` for ``"resnet"``).
+        width: width ``m >= 1`` (the network must fit in this machine's memory).
+        depth: ``H >= 1`` (``>= 2`` for ``"resnet"``), at most 10^4.
         eta: step size ``> 0``; ``None`` uses ``1 / lambda_max(G(0))`` of the trained subset.
-        iters: number of GD steps ``>= 0``.
+        iters: number of GD steps in ``[0, 10^7]``.
         activation: one of :data:`ACTIVATIONS` or a pair ``(sigma, sigma_prime)`` of vectorised callables.
         arch: ``"fc"`` or ``"resnet"``.
         seed: seed of the initial weights.
@@ -248,22 +291,27 @@ def train_wide(
     Returns:
         :class:`WideTrainResult`.
 
+    Scale (docs/gram.md#scales): for ReLU, ``train_wide(s X, s y)`` runs the same weight trajectory with the
+    default step (which scales like ``s^-2``): the losses, ``G0`` and ``lambda``'s scale like ``s^2``, the
+    factors, the flag, laziness and drifts are invariant.
+
     Raises:
-        InputError: an argument is out of range or ``y`` has the wrong length.
+        InputError: an argument is out of range, ``y`` has the wrong length, ``X``'s scale is outside the
+            float64 range the Gram matrix and the loss need, or the network does not fit in memory.
         InputTypeError: an argument has the wrong type.
-        DivergenceError: the loss became non-finite.
+        DivergenceError: the loss became non-finite during training.
     """
 
     Xv, width, H, act, arch, c_res, seed = _check(X, width, depth, activation, arch, c_res, seed)
     y = as_array(y, "y", 1)
     if y.shape[0] != Xv.shape[0]:
         raise InputError(f"y must have length {Xv.shape[0]} (rows of X), got {y.shape[0]}")
-    iters = as_int(iters, "iters", minimum=0)
+    iters = as_int(iters, "iters", minimum=0, maximum=MAX_ITERS)
     train = as_choice(train, "train", ("all", "last"))
-    net = _Net(Xv.shape[1], width, H, act, arch, c_res, seed)
+    net = _new_net(Xv, width, H, act, arch, c_res, seed)
     blocks = net.gram_blocks(Xv)
     G0 = blocks[H - 1] if train == "last" else sum(blocks)
-    G0 = 0.5 * (G0 + G0.T)
+    G0 = _finite_gram(0.5 * (G0 + G0.T))
     w0 = np.linalg.eigvalsh(G0)
     if eta is None:
         eta = 1.0 / w0[-1]
@@ -276,8 +324,14 @@ def train_wide(
         res = u - y
         if r0 is None:
             r0 = res.copy()
-        loss[k] = 0.5 * float(res @ res)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss[k] = 0.5 * float(res @ res)
         if not math.isfinite(loss[k]):
+            if k == 0:
+                raise InputError(
+                    "the initial loss 1/2 ||u(0) - y||^2 overflows float64: X and y are too large in scale "
+                    "(for ReLU, u scales like s under X -> s X; rescale X and y together)"
+                )
             raise DivergenceError(f"train_wide: loss became non-finite at iteration {k}")
         if k == iters:
             break
@@ -296,7 +350,7 @@ def train_wide(
     lam_K = spectrum(K).lambda_min
     theorem = 1.0 - eta * lam_K / 2.0
     bound = bool(np.all(loss <= loss[0] * theorem ** np.arange(iters + 1) * (1 + 1e-12)))
-    floor = 1e-300
+    floor = np.finfo(np.float64).tiny  # the smallest normal number: no scale is assumed
     lazy = float(np.max(np.abs(loss - loss_lin) / np.maximum(loss, floor)))
     sqm = math.sqrt(width)
     drift_fro = [float(np.linalg.norm(net.W[h] - W0[h]) / sqm) for h in range(H)]
