@@ -93,7 +93,7 @@ def spectrum(K: Any) -> Spectrum:
     n = A.shape[0]
     ev = eigvalsh(A, check_finite=False, driver="evr")
     lo, hi = float(ev[0]), float(ev[-1])
-    with np.errstate(over="ignore"):  # +-inf where an eigenvalue itself is beyond float64 (n max|K| > 1.8e308)
+    with np.errstate(over="ignore"):  # +-inf where an eigenvalue is beyond float64
         return Spectrum(
             lambda_min=float(np.ldexp(lo, e)),
             lambda_max=float(np.ldexp(hi, e)),
