@@ -93,13 +93,14 @@ def spectrum(K: Any) -> Spectrum:
     n = A.shape[0]
     ev = eigvalsh(A, check_finite=False, driver="evr")
     lo, hi = float(ev[0]), float(ev[-1])
-    return Spectrum(
-        lambda_min=float(np.ldexp(lo, e)),
-        lambda_max=float(np.ldexp(hi, e)),
-        condition=hi / lo if lo > 0 else math.inf,
-        singular=bool(lo <= 1e-10 * max(hi, 0.0)),
-        error_bound=float(np.ldexp(n * _EPS * max(abs(lo), abs(hi)), e)),
-    )
+    with np.errstate(over="ignore"):  # +-inf where an eigenvalue is beyond float64
+        return Spectrum(
+            lambda_min=float(np.ldexp(lo, e)),
+            lambda_max=float(np.ldexp(hi, e)),
+            condition=hi / lo if lo > 0 else math.inf,
+            singular=bool(lo <= 1e-10 * max(hi, 0.0)),
+            error_bound=float(np.ldexp(n * _EPS * max(abs(lo), abs(hi)), e)),
+        )
 
 
 def certify_lambda_min(K: Any, tau: float) -> bool:
