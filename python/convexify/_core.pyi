@@ -495,7 +495,7 @@ def relu_power_lambda(
     X: numpy.typing.NDArray[numpy.float64], iters: typing.SupportsInt | typing.SupportsIndex
 ) -> float:
     """
-    lambda_max(X^T X) by power iteration (GEMV only).
+    lambda_max(X^T X) by power iteration (GEMV only), scaled internally; inf/0 when out of range.
     """
 
 @typing.overload
@@ -503,7 +503,23 @@ def relu_power_lambda(
     X: numpy.typing.NDArray[numpy.float32], iters: typing.SupportsInt | typing.SupportsIndex
 ) -> float:
     """
-    lambda_max(X^T X) by power iteration (GEMV only).
+    lambda_max(X^T X) by power iteration (GEMV only), scaled internally; inf/0 when out of range.
+    """
+
+@typing.overload
+def relu_power_lambda_scaled(
+    X: numpy.typing.NDArray[numpy.float64], iters: typing.SupportsInt | typing.SupportsIndex
+) -> tuple:
+    """
+    (lam, e) with lambda_max(X^T X) = lam * 4**e, the power iteration on X / 2**e (docs/relu.md#scales).
+    """
+
+@typing.overload
+def relu_power_lambda_scaled(
+    X: numpy.typing.NDArray[numpy.float32], iters: typing.SupportsInt | typing.SupportsIndex
+) -> tuple:
+    """
+    (lam, e) with lambda_max(X^T X) = lam * 4**e, the power iteration on X / 2**e (docs/relu.md#scales).
     """
 
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
