@@ -224,26 +224,36 @@ class GapEntry:
 def _solve_lp(Phi: np.ndarray, y: np.ndarray, tau: float, B: float) -> Tuple[float, np.ndarray, np.ndarray]:
     """min (1/n) sum xi s.t. xi_j >= 1 - (y_j/tau)(Phi alpha)_j, xi >= 0, ||alpha||_1 <= B (HiGHS).
 
-    Solved in alpha = B alpha' with ||alpha'||_1 <= 1, so the LP sees the scale-free matrix (B / tau) Phi
-    (docs/branches.md#scales).  Returns (value, alpha, beta) with beta_j = n x (multiplier of margin
-    constraint j), in [0, 1].
+    Solved in z = (m / tau) alpha with m = max |Phi_jk|: the margin rows see Phi / m (entries in [-1, 1]) and
+    the budget is ||z||_1 <= B m / tau, so the LP's matrix is scale-free whatever the scale of X
+    (docs/branches.md#scales); a budget beyond HiGHS's infinite bound (1e20) is then inactive, as it is in
+    exact arithmetic once it exceeds the norm of an optimal vertex.  Returns (value, alpha, beta) with
+    beta_j = n x (multiplier of margin constraint j), in [0, 1].
     """
     from scipy import sparse
     from scipy.optimize import linprog
 
     n, p = Phi.shape
-    Yp = (y * (B / tau))[:, None] * Phi
+    m = float(np.max(np.abs(Phi))) if Phi.size else 0.0
+    if m == 0.0:  # every feature is 0: alpha does not enter the margins, xi = 1
+        return 1.0, np.zeros(p), np.ones(n)
+    budget = (B / tau) * m  # may overflow to inf: then the budget row is dropped (inactive)
+    Yp = y[:, None] * (Phi / m)
     A_margin = sparse.hstack(
         [sparse.csr_matrix(-Yp), sparse.csr_matrix(Yp), -sparse.identity(n, format="csr")], format="csr"
     )
-    A_budget = sparse.csr_matrix(np.concatenate([np.ones(2 * p), np.zeros(n)])[None, :])
-    A = sparse.vstack([A_margin, A_budget], format="csr")
-    b = np.concatenate([-np.ones(n), [1.0]])
+    rows, rhs = [A_margin], [-np.ones(n)]
+    if np.isfinite(budget):
+        rows.append(sparse.csr_matrix(np.concatenate([np.ones(2 * p), np.zeros(n)])[None, :]))
+        rhs.append([budget])
+    A = sparse.vstack(rows, format="csr")
+    b = np.concatenate(rhs)
     cost = np.concatenate([np.zeros(2 * p), np.full(n, 1.0 / n)])
     res = linprog(cost, A_ub=A, b_ub=b, bounds=(0, None), method="highs-ipm")  # IPM + crossover
     if res.status != 0:
         raise RuntimeError(f"gap_bracket: the LP failed ({res.message})")
-    alpha = B * (res.x[:p] - res.x[p : 2 * p])
+    # alpha = tau beta / m, written so that neither factor overflows.
+    alpha = (res.x[:p] - res.x[p : 2 * p]) / m * tau
     beta = np.clip(-n * res.ineqlin.marginals[:n], 0.0, 1.0)
     return float(res.fun), alpha, beta
 

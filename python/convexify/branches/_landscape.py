@@ -16,7 +16,7 @@ from .. import _core
 from .._errors import InputError
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._model import MultiBranchMLP, check_data, check_loss
-from ._scale import normalise
+from ._scale import normalise, safe_norm
 
 MAX_GRID = 10**4  # points per axis of the default grid (the surface has grid^2 values)
 MAX_POINTS = 10**7  # points of an interpolation barrier
@@ -137,8 +137,8 @@ def slice_directions(
         SlicePlane.
 
     Raises:
-        InputError: an unknown kind, a missing model or solutions, or solutions that are not three distinct
-            networks of one shape.
+        InputError: an unknown kind, a missing model or solutions, solutions that are not three distinct
+            networks of one shape, a zero ``w2``, or solutions whose mean or differences overflow float64.
     """
     kind = as_choice(kind, "kind", ["filter", "three_minima", "random"])
     if kind == "three_minima":
@@ -156,15 +156,23 @@ def slice_directions(
             )
         ws = [_as_params(s, f"solutions[{k}]", shape, a_shape) for k, s in enumerate(solutions)]
         flat = [_flat(w) for w in ws]
-        c = (flat[0] + flat[1] + flat[2]) / 3.0
-        n2 = np.linalg.norm(flat[2])
-        e1, e2 = flat[0] - flat[1], flat[0] - flat[2]
-        if not (np.linalg.norm(e1) > 0 and np.linalg.norm(e2) > 0):
+        with np.errstate(over="ignore", invalid="ignore"):
+            c = flat[0] / 3.0 + flat[1] / 3.0 + flat[2] / 3.0
+            e1, e2 = flat[0] - flat[1], flat[0] - flat[2]
+        if not all(np.isfinite(v).all() for v in (c, e1, e2)):
+            raise InputError("solutions are too large: their mean or differences overflow float64")
+        n2, n_e1, n_e2 = safe_norm(flat[2]), safe_norm(e1), safe_norm(e2)
+        if not (n_e1 > 0 and n_e2 > 0):
             raise InputError("solutions must be three distinct networks")
-        d1 = e1 * n2 / np.linalg.norm(e1)
-        d2 = e2 * n2 / np.linalg.norm(e2)
-        basis = np.column_stack([d1, d2])
-        minima = np.array([np.linalg.lstsq(basis, f - c, rcond=None)[0] for f in flat])
+        if not n2 > 0:
+            raise InputError("solutions[2] is the zero network: directions scaled to ||w2|| would vanish")
+        u1, u2 = e1 / n_e1, e2 / n_e2
+        d1, d2 = u1 * n2, u2 * n2
+        if not (np.isfinite(d1).all() and np.isfinite(d2).all()):
+            raise InputError("solutions are too large: ||w2|| overflows float64")
+        # Plane coordinates in the scale-free basis (u1, u2), then divided by ||w2|| (d_k = ||w2|| u_k).
+        basis = np.column_stack([u1, u2])
+        minima = np.array([np.linalg.lstsq(basis, f - c, rcond=None)[0] for f in flat]) / n2
         unflat = _unflatten(shape, a_shape)
         return SlicePlane(unflat(c), unflat(d1), unflat(d2), kind, None, minima)
     if not isinstance(model, MultiBranchMLP):

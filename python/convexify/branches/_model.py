@@ -188,7 +188,7 @@ class MultiBranchMLP:
     ) -> None:
         self.n_branches, self.width, self.d = check_size(n_branches, width, d)
         self.activation = as_choice(activation, "activation", ["relu"])
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(None if seed is None else as_int(seed, "seed", minimum=0))
         I, m = self.n_branches, self.width
         self._U = rng.standard_normal((I, m, self.d)) / math.sqrt(self.d)
         self._a = rng.standard_normal((I, m)) / math.sqrt(m)

@@ -166,7 +166,7 @@ def empirical_gram(
             needs, or the network does not fit in memory.
         InputTypeError: an argument has the wrong type.
     """
-    if arch == "cnn":
+    if as_choice(arch, "arch", ("fc", "resnet", "cnn")) == "cnn":
         from ._cnn import cnn_forward_gram
 
         act = _activation(activation)

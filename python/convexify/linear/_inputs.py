@@ -74,9 +74,25 @@ def default_widths(X_shape: Tuple[int, int], Y_shape: Tuple[int, int], depth: in
 
     Returns:
         ``(d_1, ..., d_{H-1})``.
+
+    Raises:
+        InputError: a shape is not a pair of positive integers, or ``depth < 2``.
+        InputTypeError: a shape is not a sequence of integers, or ``depth`` is not an integer.
     """
-    n, d0 = X_shape
-    return (min(d0, Y_shape[1], n),) * (depth - 1)
+    n, d0 = _shape(X_shape, "X_shape")
+    _, dH = _shape(Y_shape, "Y_shape")
+    depth = _depth(depth)
+    return (min(d0, dH, n),) * (depth - 1)
+
+
+def _shape(shape: Any, name: str) -> Tuple[int, int]:
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (Sequence, np.ndarray)):
+        raise InputTypeError(f"{name} must be a pair (rows, columns) of integers, got {shape!r}")
+    values = list(shape.tolist() if isinstance(shape, np.ndarray) else shape)
+    if len(values) != 2:
+        raise InputError(f"{name} must be a pair (rows, columns), got {len(values)} entries: {values!r}")
+    rows, cols = (as_int(v, f"{name}[{i}]", minimum=1, maximum=INT_MAX) for i, v in enumerate(values))
+    return rows, cols
 
 
 def _widths(widths: Any, depth: int, Xa: np.ndarray, Ya: np.ndarray) -> Tuple[int, ...]:

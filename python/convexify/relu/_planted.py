@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._errors import InputError
+from .._errors import InputError, InputTypeError
 from .._validate import as_array, as_choice, as_int, as_real
 from ._inputs import _flag
 
@@ -82,7 +82,10 @@ def planted(
     mean = as_real(mean, "mean")
     distribution = as_choice(distribution, "distribution", ("gaussian", "uniform"))
     bias = _flag(bias, "bias")
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise InputTypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
     if dt not in (np.float64, np.float32):
         raise InputError(f"dtype must be float64 or float32, got {dt}")
     if seed is not None:
