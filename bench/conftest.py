@@ -40,7 +40,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["convexify_march"] = info["march"]
     machine_info["convexify_eigen_simd"] = info["eigen_simd"]
     machine_info["convexify_cpu"] = info["cpu"]
-    machine_info["convexify_cpu_levels"] = info["simd_supported"]
+    machine_info["convexify_cpu_levels"] = info["simd_cpu"]
 
 
 @pytest.fixture(autouse=True, scope="session")

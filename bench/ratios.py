@@ -108,7 +108,7 @@ def run_levels(pytest_args: Sequence[str], out: Path) -> List[str]:
             f"--benchmark-json={path}",
         ]
         print(f"# CONVEXIFY_ISA={level} {' '.join(cmd)}", file=sys.stderr)
-        subprocess.run(cmd, env=env, check=True)
+        subprocess.run(cmd, env=env, check=True, stdout=sys.stderr)  # stdout: the table only
         paths.append(str(path))
     return paths
 

@@ -7,6 +7,7 @@ import platform
 from typing import Any, Dict
 
 from . import _core, _loader
+from ._simd import simd_supported
 
 __all__ = ["build_info", "cuda_available", "info_text"]
 
@@ -31,13 +32,15 @@ def _cpu_name() -> str:
 def build_info() -> Dict[str, Any]:
     """Version, compiler, flags, Eigen version and SIMD, OpenMP, threads, CUDA status, and the instruction-set
     level of the core: ``isa``/``simd_level`` the module loaded, ``simd_reason`` why, ``simd_supported`` the
-    widest level this CPU runs, ``simd_built`` the levels installed, ``cpu`` the CPU's name."""
+    widest level this CPU runs among those installed, ``simd_cpu`` the levels this CPU runs, ``simd_built``
+    the levels installed, ``cpu`` the CPU's name."""
     info = dict(_core.build_info)
     info["threads"] = int(_core.num_threads())
     info["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS")
     info["simd_level"] = _loader.choice[0]
     info["simd_reason"] = _loader.choice[1]
-    info["simd_supported"] = _loader.cpu_levels()[-1]
+    info["simd_supported"] = simd_supported()
+    info["simd_cpu"] = ", ".join(_loader.cpu_levels())
     info["simd_built"] = ", ".join(_loader.built_levels())
     info["core_module"] = os.path.basename(getattr(_core, "__file__", "") or "")
     info["cpu"] = _cpu_name()
