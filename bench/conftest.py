@@ -3,6 +3,8 @@
 Run:   python -m pytest bench --benchmark-only --benchmark-json bench.json
        python bench/ratios.py bench.json
 Smoke: CONVEXIFY_BENCH_SMOKE=1 python -m pytest bench --benchmark-disable   (tiny sizes, used by CI)
+Levels: python bench/ratios.py --levels -- bench/bench_relu.py --benchmark-only   (a column per
+       instruction-set level of the core this CPU runs, each forced with CONVEXIFY_ISA in its own process)
 
 Every benchmark pins one thread for the core, numpy's BLAS and the peers, so ratios are comparable; each test
 records ``benchmark.extra_info["impl"]`` ("cpp", "numpy", a peer's name) and groups by problem size, so that
@@ -28,6 +30,17 @@ SMOKE = os.environ.get("CONVEXIFY_BENCH_SMOKE") == "1"
 def pick(full, smoke):
     """Full benchmark sizes normally, tiny ones in CI's smoke run."""
     return smoke if SMOKE else full
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """The core's instruction-set level (and why), its flags and the CPU's name, in every JSON file."""
+    info = convexify.build_info()
+    machine_info["convexify_isa"] = info["simd_level"]
+    machine_info["convexify_isa_reason"] = info["simd_reason"]
+    machine_info["convexify_march"] = info["march"]
+    machine_info["convexify_eigen_simd"] = info["eigen_simd"]
+    machine_info["convexify_cpu"] = info["cpu"]
+    machine_info["convexify_cpu_levels"] = info["simd_cpu"]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,4 +1,7 @@
-"""Lens 2 fused kernel at every SIMD level the CPU supports, against the numpy reference.
+"""Lens 2 fused kernel at every instruction-set level the CPU supports, against the numpy reference.
+
+Each level is its own build of the core (docs/performance.md); convexify.set_simd_level swaps the module in
+this process, so every test below runs the register tiles, Eigen and compiler output of that level.
 
 The performance model behind the paths is docs/relu.md#performance.
 

@@ -21,13 +21,13 @@ br::Loss parse_loss(const std::string& loss) {
 }  // namespace
 
 void bind_branches(py::module_& m) {
-  py::class_<br::LossGradient>(m, "BranchesLossGradient",
+  py::class_<br::LossGradient>(m, "BranchesLossGradient", py::module_local(),
                                "R(theta) and its a.e. gradient (read-only; see docs/branches.md#model).")
       .def_readonly("loss", &br::LossGradient::loss, "R(theta) = mean_j l(y_j f(x_j) / tau).")
       .def_readonly("grad_U", &br::LossGradient::grad_U, "dR/dU, shape (P, d).")
       .def_readonly("grad_a", &br::LossGradient::grad_a, "dR/da, shape (P,).");
 
-  py::class_<br::OracleResult>(m, "BranchesOracleResult",
+  py::class_<br::OracleResult>(m, "BranchesOracleResult", py::module_local(),
                                "Heuristic neuron-oracle result (read-only; see docs/branches.md#bracket).")
       .def_readonly("value", &br::OracleResult::value, "Best value over all starts, a lower bound on M+(c).")
       .def_readonly("u", &br::OracleResult::u, "Its maximiser, shape (d,) (0 if no start gave a value > 0).")

@@ -100,7 +100,7 @@ py::tuple gauss_hermite_binding(int q) {
 }  // namespace
 
 void bind_gram(py::module_& m) {
-  py::class_<GramMatrixResult>(m, "GramMatrixResult",
+  py::class_<GramMatrixResult>(m, "GramMatrixResult", py::module_local(),
                                "Result of gram_matrix: K and the core's side information.")
       .def_readonly("K", &GramMatrixResult::K, "K^(H) (n, n), or K^(0..H) stacked (H + 1, n, n).")
       .def_readonly("diag", &GramMatrixResult::diag, "diag[h][i] = K^(h)_ii, h = 0..H.")
@@ -112,7 +112,8 @@ void bind_gram(py::module_& m) {
                     "Measured error of every table built (kept or not).")
       .def_readonly("table_evaluations", &GramMatrixResult::table_evaluations,
                     "Function evaluations spent building tables.");
-  py::class_<gram::NtkResult>(m, "GramNtkResult", "Result of gram_ntk: NNGP, NTK and Du's K^(H).")
+  py::class_<gram::NtkResult>(m, "GramNtkResult", py::module_local(),
+                              "Result of gram_ntk: NNGP, NTK and Du's K^(H).")
       .def_readonly("nngp", &gram::NtkResult::nngp, "Sigma^(H) (n, n).")
       .def_readonly("ntk", &gram::NtkResult::ntk, "Theta^(H) (n, n).")
       .def_readonly("K", &gram::NtkResult::K, "Sigma^(H-1) o Sdot^(H) (n, n).")

@@ -66,14 +66,15 @@ lin::Vec linear_prox_topk(const CArray<double>& v, long long k, double t) {
 void bind_linear(py::module_& m) {
   // Results cross the boundary as read-only bound structs; convexify.linear builds its dataclasses from them
   // with _boundary.from_core (attribute names = dataclass field names).
-  py::class_<lin::DrHistory>(m, "LinearDrHistory",
+  py::class_<lin::DrHistory>(m, "LinearDrHistory", py::module_local(),
                              "Douglas-Rachford certificates per iterate (docs/linear.md#dr); float64 arrays.")
       .def_property_readonly("dual", [](const lin::DrHistory& h) { return vec_to_array(h.dual); })
       .def_property_readonly("primal_svd", [](const lin::DrHistory& h) { return vec_to_array(h.primal_svd); })
       .def_property_readonly("primal_shadow",
                              [](const lin::DrHistory& h) { return vec_to_array(h.primal_shadow); })
       .def_property_readonly("gap", [](const lin::DrHistory& h) { return vec_to_array(h.gap); });
-  py::class_<lin::Solution>(m, "LinearSolveResult", "Result of linear_solve (docs/linear.md#outputs).")
+  py::class_<lin::Solution>(m, "LinearSolveResult", py::module_local(),
+                            "Result of linear_solve (docs/linear.md#outputs).")
       .def_readonly("n", &lin::Solution::n)
       .def_readonly("d0", &lin::Solution::d0)
       .def_readonly("dH", &lin::Solution::dH)

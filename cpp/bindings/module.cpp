@@ -1,4 +1,6 @@
-// convexify._core: the compiled core.  Each lens registers its functions from its own binding file.
+// convexify._core_<level>: the compiled core at one instruction-set level (CMakeLists.txt builds one module
+// per level from the same sources; convexify/_loader.py imports one as convexify._core).  Each lens registers
+// its functions from its own binding file.
 #include <Eigen/Core>
 #include <stdexcept>
 
@@ -18,11 +20,17 @@ std::string simd_instructions() {
 
 }  // namespace
 
-PYBIND11_MODULE(_core, m) {
+#ifndef CONVEXIFY_MODULE_NAME
+#define CONVEXIFY_MODULE_NAME _core_baseline
+#define CONVEXIFY_ISA "baseline"
+#endif
+
+PYBIND11_MODULE(CONVEXIFY_MODULE_NAME, m) {
   m.doc() = "convexify compiled core (C++/Eigen). Use the typed API in convexify.* instead of this module.";
 
   // std::invalid_argument from the core becomes convexify.InputError (a ValueError subclass).
-  py::register_exception_translator([](std::exception_ptr p) {
+  // Local to this module: several levels' modules may be loaded in one process (convexify.set_simd_level).
+  py::register_local_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const std::invalid_argument& e) {
@@ -49,6 +57,7 @@ PYBIND11_MODULE(_core, m) {
   info["version"] = CONVEXIFY_VERSION;
   info["build_type"] = CONVEXIFY_BUILD_TYPE;
   info["cxx_flags"] = CONVEXIFY_CXX_FLAGS;
+  info["isa"] = CONVEXIFY_ISA;
   info["march"] = CONVEXIFY_MARCH_FLAG;
   info["compiler"] = CONVEXIFY_COMPILER;
   info["eigen_version"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
@@ -68,14 +77,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "simd_level", [] { return std::string(convexify::simd_name(convexify::simd_level())); },
-      "SIMD level of the hand-vectorised kernels in use: 'generic', 'avx2' or 'avx512'.");
-  m.def(
-      "simd_supported", [] { return std::string(convexify::simd_name(convexify::simd_supported())); },
-      "Widest SIMD level this CPU supports.");
-  m.def(
-      "set_simd_level",
-      [](const std::string& level) { convexify::set_simd_level(convexify::simd_from_name(level)); },
-      py::arg("level"), "Use SIMD level 'generic', 'avx2' or 'avx512' (at most simd_supported()).");
+      "Instruction-set level this module was compiled for: 'baseline', 'avx2' or 'avx512'.");
 
   bind_linear(m);
   bind_relu(m);

@@ -157,7 +157,8 @@ void bind_overloads(py::module_& m) {
 }  // namespace
 
 void bind_relu(py::module_& m) {
-  py::class_<GdResult>(m, "ReluGdResult", "Result of relu_gd (the core's relu::GdResult), read-only.")
+  py::class_<GdResult>(m, "ReluGdResult", py::module_local(),
+                       "Result of relu_gd (the core's relu::GdResult), read-only.")
       .def_readonly("W", &GdResult::W)
       .def_readonly("train_loss", &GdResult::train_loss)
       .def_readonly("test_loss", &GdResult::test_loss)
@@ -166,7 +167,7 @@ void bind_relu(py::module_& m) {
       .def_readonly("diverged_at", &GdResult::diverged_at)
       .def_readonly("iterations", &GdResult::iterations)
       .def_readonly("kernel", &GdResult::kernel);
-  py::class_<NewtonResult>(m, "ReluNewtonResult",
+  py::class_<NewtonResult>(m, "ReluNewtonResult", py::module_local(),
                            "Result of relu_newton (the core's relu::NewtonResult), read-only.")
       .def_readonly("w", &NewtonResult::w)
       .def_readonly("iterations", &NewtonResult::iterations)

@@ -26,7 +26,6 @@ constexpr Eigen::Index kPollRows = 64 * kRows;
 // Samples with r_j != 0 (the hinge is active) are queued, kBack at a time, for dR/dU^T; the others contribute
 // nothing and are skipped.  Everything runs in sample order, so the result is deterministic.  Xr: (n, d)
 // row-major; UT, gUT: (d, Pp) row-major with Pp a multiple of kUnits (padding units have a = 0).
-CONVEXIFY_SIMD_CLONES
 double fused_loss_gradient(Eigen::Index n, Eigen::Index d, Eigen::Index Pp, const double* __restrict Xr,
                            const double* __restrict UT, const double* __restrict a,
                            const double* __restrict y, double inv_I, double tau, Loss loss,

@@ -19,7 +19,6 @@ namespace {
 constexpr Eigen::Index kBlock = 64;  // samples per tile: the (n_beta, C, block) accumulator stays in cache
 
 // F[(b C + c) kBlock + s] = sum_k (A0 + al A1 + be_b A2)_{kc} relu(z0_ks + al z1_ks + be_b z2_ks).
-CONVEXIFY_SIMD_CLONES
 void tile_outputs_multi(Eigen::Index bs, Eigen::Index n, Eigen::Index P, Eigen::Index C, const double* Z0,
                         const double* Z1, const double* Z2, const double* A0, const double* A1,
                         const double* A2, double al, const double* betas, Eigen::Index nb, double* F,

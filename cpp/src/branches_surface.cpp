@@ -17,7 +17,6 @@ constexpr Eigen::Index kSampleBlock =
 
 // F[b * kSampleBlock + s] = sum_k (a0_k + al a1_k + be_b a2_k) relu(z0_ks + al z1_ks + be_b z2_ks) for the
 // samples s < bs of one tile; zk point at column 0 of the (n, P) column-major matrices, offset to the tile.
-CONVEXIFY_SIMD_CLONES
 void tile_outputs(Eigen::Index bs, Eigen::Index n, Eigen::Index P, const double* Z0, const double* Z1,
                   const double* Z2, const double* a0, const double* a1, const double* a2, double al,
                   const double* betas, Eigen::Index nb, double* F, double* base) {

@@ -4,8 +4,8 @@
 // thread count), chunks into cache-sized blocks of rows.  For each block and each group of weight rows the
 // loops of relu_blocks.hpp compute z = X_blk W_g^T, the residuals and masks, and G_g += R^T X_blk while the
 // block is still in cache: X is read from memory once per iteration and no n x B temporary exists.  They
-// are compiled once per SIMD level (generic, AVX2+FMA, AVX-512; see simd.hpp) with register tiles sized
-// for that level, and the level in use when the kernel is made picks one.
+// are compiled with register tiles sized for the instruction-set level of this module (baseline SSE2,
+// AVX2+FMA or AVX-512; the whole core is built once per level, see simd.hpp).
 //   float64: in a group of weight rows every (sample, weight) dot product is one sequential chain over k,
 //   so a weight row gets the same numbers in any group; a lone weight row vectorises over k instead
 //   (round-off level differences).
@@ -189,11 +189,7 @@ CONVEXIFY_VEC_INLINE void lanes_block(const T* X, Index d, Index rows, const T* 
       return vec::all_finite<T, (std::is_same_v<T, float> ? 16 : 8)>(a, size);                               \
     }                                                                                                        \
   };
-CVX_RELU_BLOCK_ENTRIES(BlocksGeneric, )
-#ifdef CONVEXIFY_X86_DISPATCH
-CVX_RELU_BLOCK_ENTRIES(BlocksAvx2, CONVEXIFY_TARGET_AVX2)
-CVX_RELU_BLOCK_ENTRIES(BlocksAvx512, CONVEXIFY_TARGET_AVX512)
-#endif
+CVX_RELU_BLOCK_ENTRIES(Blocks, )
 #undef CVX_RELU_BLOCK_ENTRIES
 
 // One chunk [i0, i1): every cache block of samples against every group of weight rows.
@@ -288,13 +284,8 @@ void fused_chunk_impl(const ChunkArgs<T>& a) {
 }
 
 template <typename T>
-void fused_chunk(Simd level, const ChunkArgs<T>& a) {
-#ifdef CONVEXIFY_X86_DISPATCH
-  if (level == Simd::avx512) return fused_chunk_impl<T, Simd::avx512, BlocksAvx512>(a);
-  if (level == Simd::avx2) return fused_chunk_impl<T, Simd::avx2, BlocksAvx2>(a);
-#endif
-  (void)level;
-  fused_chunk_impl<T, Simd::generic, BlocksGeneric>(a);
+void fused_chunk(const ChunkArgs<T>& a) {
+  fused_chunk_impl<T, kSimd, Blocks>(a);
 }
 
 // Packed layout for one weight row (short_block) at a level with short rows: d not a multiple of the vector
@@ -320,11 +311,8 @@ PackedLayout packed_layout_tiles(Index d) {
 
 template <typename T>
 PackedLayout packed_layout_at(Index d, Simd level) {
-#ifdef CONVEXIFY_X86_DISPATCH
-  if (level == Simd::avx512) return packed_layout_tiles<T, Simd::avx512>(d);
-  if (level == Simd::avx2) return packed_layout_tiles<T, Simd::avx2>(d);
-#endif
-  return packed_layout_tiles<T, Simd::generic>(d);
+  (void)level;  // always kSimd: one level per module
+  return packed_layout_tiles<T, kSimd>(d);
 }
 
 // GEMM kernel: residuals and masks of a rows x B block of Z (row-major) in place, 4 weight rows per vector;
@@ -366,13 +354,13 @@ CONVEXIFY_VEC_INLINE void residual_block_impl(T* Z, Index rows, Index B, const T
   }
 }
 
-CONVEXIFY_SIMD_CLONES_AVX2 void residual_block(double* Z, Index rows, Index B, const double* Y, Index y_cols,
-                                               bool relaxed, bool strict, double* loss, double* rloss) {
+void residual_block(double* Z, Index rows, Index B, const double* Y, Index y_cols, bool relaxed, bool strict,
+                    double* loss, double* rloss) {
   residual_block_impl<double>(Z, rows, B, Y, y_cols, relaxed, strict, loss, rloss);
 }
 
-CONVEXIFY_SIMD_CLONES_AVX2 void residual_block(float* Z, Index rows, Index B, const float* Y, Index y_cols,
-                                               bool relaxed, bool strict, double* loss, double* rloss) {
+void residual_block(float* Z, Index rows, Index B, const float* Y, Index y_cols, bool relaxed, bool strict,
+                    double* loss, double* rloss) {
   residual_block_impl<float>(Z, rows, B, Y, y_cols, relaxed, strict, loss, rloss);
 }
 
@@ -526,7 +514,7 @@ class FusedKernel final : public ChunkedKernel<T> {
                       this->bad_.empty() ? nullptr : this->bad_.data() + c,
                       p.packed,
                       &this->stop_};
-    fused_chunk<T>(level_, args);
+    fused_chunk<T>(args);
   }
   void reduce_gradient(double* G) override {
     const Index d = this->p_.d;
@@ -616,11 +604,12 @@ class GemmKernel final : public ChunkedKernel<T> {
   std::vector<Mat> Z_;
 };
 
-// The up-front check (newton, lambda_max): the block kernels' routine, one AVX2 register wide.
-CONVEXIFY_SIMD_CLONES_AVX2 bool all_finite_of(const double* a, Index size) {
+// The up-front check (newton, lambda_max): the block kernels' routine, 32-byte vectors at every level (wider
+// ones measured no faster when this was an AVX-512 target clone).
+bool all_finite_of(const double* a, Index size) {
   return vec::all_finite<double, 4>(a, size);
 }
-CONVEXIFY_SIMD_CLONES_AVX2 bool all_finite_of(const float* a, Index size) {
+bool all_finite_of(const float* a, Index size) {
   return vec::all_finite<float, 8>(a, size);
 }
 

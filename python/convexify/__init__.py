@@ -16,7 +16,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from ._errors import (
+from . import _loader
+
+# The compiled core: the module of the widest instruction-set level this CPU runs, as convexify._core.
+_loader.install()
+
+from ._errors import (  # noqa: E402
     ConvergenceWarning,
     ConvexifyWarning,
     DivergenceError,
@@ -25,10 +30,10 @@ from ._errors import (
     InputTypeError,
     RelaxationWarning,
 )
-from ._info import build_info, cuda_available
-from ._lenses import LENS_NAMES
-from ._simd import get_simd_level, set_simd_level, simd_supported
-from ._threads import get_num_threads, set_num_threads, threads
+from ._info import build_info, cuda_available  # noqa: E402
+from ._lenses import LENS_NAMES  # noqa: E402
+from ._simd import get_simd_level, set_simd_level, simd_supported  # noqa: E402
+from ._threads import get_num_threads, set_num_threads, threads  # noqa: E402
 
 __version__ = "0.1.0"
 

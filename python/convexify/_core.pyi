@@ -527,29 +527,20 @@ def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     Set the number of threads of the core's parallel loops (n >= 1).
     """
 
-def set_simd_level(level: str) -> None:
-    """
-    Use SIMD level 'generic', 'avx2' or 'avx512' (at most simd_supported()).
-    """
-
 def simd_level() -> str:
     """
-    SIMD level of the hand-vectorised kernels in use: 'generic', 'avx2' or 'avx512'.
-    """
-
-def simd_supported() -> str:
-    """
-    Widest SIMD level this CPU supports.
+    Instruction-set level this module was compiled for: 'baseline', 'avx2' or 'avx512'.
     """
 
 build_info: dict = {
     "version": "0.1.0",
     "build_type": "Release",
     "cxx_flags": " -O3 -DNDEBUG",
-    "march": "",
+    "isa": "avx2",
+    "march": "-march=x86-64-v3 -mtune=generic",
     "compiler": "GNU 12.2.0",
     "eigen_version": "3.4.1",
-    "eigen_simd": "SSE, SSE2",
+    "eigen_simd": "AVX SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2",
     "openmp": True,
     "cuda_compiled": False,
 }

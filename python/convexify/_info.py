@@ -6,7 +6,8 @@ import os
 import platform
 from typing import Any, Dict
 
-from . import _core
+from . import _core, _loader
+from ._simd import simd_supported
 
 __all__ = ["build_info", "cuda_available", "info_text"]
 
@@ -17,13 +18,32 @@ def cuda_available() -> bool:
     return bool(_core.build_info.get("cuda_compiled", False)) and fn is not None and fn() > 0
 
 
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def build_info() -> Dict[str, Any]:
-    """Version, compiler, flags, Eigen version and SIMD, kernel SIMD level, OpenMP, threads, CUDA status."""
+    """Version, compiler, flags, Eigen version and SIMD, OpenMP, threads, CUDA status, and the instruction-set
+    level of the core: ``isa``/``simd_level`` the module loaded, ``simd_reason`` why, ``simd_supported`` the
+    widest level this CPU runs among those installed, ``simd_cpu`` the levels this CPU runs, ``simd_built``
+    the levels installed, ``cpu`` the CPU's name."""
     info = dict(_core.build_info)
     info["threads"] = int(_core.num_threads())
     info["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS")
-    info["simd_level"] = str(_core.simd_level())
-    info["simd_supported"] = str(_core.simd_supported())
+    info["simd_level"] = _loader.choice[0]
+    info["simd_reason"] = _loader.choice[1]
+    info["simd_supported"] = simd_supported()
+    info["simd_cpu"] = ", ".join(_loader.cpu_levels())
+    info["simd_built"] = ", ".join(_loader.built_levels())
+    info["core_module"] = os.path.basename(getattr(_core, "__file__", "") or "")
+    info["cpu"] = _cpu_name()
     info["python"] = platform.python_version()
     info["machine"] = platform.machine()
     fn = getattr(_core, "cuda_device_count", None)
@@ -34,7 +54,7 @@ def build_info() -> Dict[str, Any]:
 
     info["cuda_status"] = cuda_reason() or "usable"
     if not info.get("march"):
-        info["march"] = "(portable default flags)"
+        info["march"] = "(the compiler's default flags)"
     return info
 
 

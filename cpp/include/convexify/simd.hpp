@@ -1,42 +1,33 @@
-// Instruction-set level of the hand-vectorised kernels (relu's fused gradient kernel).
+// Instruction-set level of this build of the core.
 //
-// The package is built with portable flags; kernels that gain from wider vectors are compiled several times
-// (generic, AVX2+FMA, AVX-512) and one is picked at run time: the widest the CPU supports, unless lowered
-// with set_simd_level (tests use this to check every path against the same reference).
+// The whole core is compiled once per level, each level into its own extension module (CMakeLists.txt,
+// docs/performance.md#instruction-set-levels), and convexify/_loader.py imports the widest module the CPU
+// supports.  Inside one module the level is a compile-time constant: the hand-vectorised kernels (relu's
+// fused gradient kernel) size their register tiles for it, and the compiler's vectoriser and Eigen use the
+// same instructions.  There is no run-time dispatch inside a module.
 #pragma once
-
-#include <string>
-
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define CONVEXIFY_X86_DISPATCH 1
-#define CONVEXIFY_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define CONVEXIFY_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
-#endif
-
-// Function multi-versioning for loops left to the compiler's vectoriser: GCC compiles the function once per
-// listed level and the dynamic loader picks the widest the CPU supports (ifunc; GCC on x86-64 Linux only).
-// CONVEXIFY_SIMD_CLONES: AVX-512 (x86-64-v4), AVX2 (x86-64-v3) and baseline; CONVEXIFY_SIMD_CLONES_AVX2: AVX2
-// and baseline, for code whose AVX-512 clone measured no faster.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CONVEXIFY_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#define CONVEXIFY_SIMD_CLONES_AVX2 __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define CONVEXIFY_SIMD_CLONES
-#define CONVEXIFY_SIMD_CLONES_AVX2
-#endif
 
 namespace convexify {
 
 enum class Simd : int { generic = 0, avx2 = 1, avx512 = 2 };
 
-// The widest level this CPU (and this build) supports.
-Simd simd_supported();
-// The level in use; defaults to simd_supported().
-Simd simd_level();
-// Lower (or restore) the level in use; a level above simd_supported() is an error.
-void set_simd_level(Simd level);
-// "generic", "avx2", "avx512", and back (unknown names are an error).
-const char* simd_name(Simd level);
-Simd simd_from_name(const std::string& name);
+// The level the compiler targets in this translation unit (all units of a module share their flags).
+#if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__AVX512DQ__) && defined(__AVX512BW__) && \
+    defined(__AVX2__) && defined(__FMA__)
+inline constexpr Simd kSimd = Simd::avx512;
+#elif defined(__AVX2__) && defined(__FMA__)
+inline constexpr Simd kSimd = Simd::avx2;
+#else
+inline constexpr Simd kSimd = Simd::generic;
+#endif
+
+// The level of this module (kSimd, for code that does not need it at compile time).
+constexpr Simd simd_level() {
+  return kSimd;
+}
+// "baseline", "avx2", "avx512".
+constexpr const char* simd_name(Simd level) {
+  return level == Simd::avx512 ? "avx512" : (level == Simd::avx2 ? "avx2" : "baseline");
+}
 
 }  // namespace convexify
