@@ -81,5 +81,6 @@ PYBIND11_MODULE(_core, m) {
   bind_relu(m);
   bind_gram(m);
   bind_branches(m);
+  bind_convex_nn(m);
   bind_cuda(m);
 }
