@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._errors import ConvergenceWarning, InputError
+from .._errors import InputError, InputTypeError
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._solve import FORMULATIONS, Certificate, make_patterns, solve_masks, to_network
 
@@ -29,7 +29,7 @@ class _ConvexNNBase(BaseEstimator):
         patterns="gaussian",
         n_patterns: int = 100,
         fit_intercept: bool = True,
-        tol: float = 1e-8,
+        tol: float = 1e-6,
         max_iter: int = 10000,
         random_state: Optional[int] = 0,
     ):
@@ -44,11 +44,22 @@ class _ConvexNNBase(BaseEstimator):
         self.random_state = random_state
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
+        from sklearn.utils.validation import check_array
+
+        try:
+            X = check_array(X, dtype=np.float64, ensure_2d=True)
+        except TypeError as exc:
+            raise InputTypeError(f"X: {exc}") from exc
+        except ValueError as exc:
+            raise InputError(f"X: {exc}") from exc
         X = as_array(X, "X", 2)
         if reset:
             self.n_features_in_ = X.shape[1]
         elif X.shape[1] != self.n_features_in_:
-            raise InputError(f"X has {X.shape[1]} features, but the estimator was fitted with {self.n_features_in_}")
+            raise InputError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} "
+                "features as input"
+            )
         return X
 
     def _check_params(self):
@@ -66,8 +77,17 @@ class _ConvexNNBase(BaseEstimator):
         self.gates_ = G
         coefs, certs, iters = [], [], []
         for t in targets:
-            r = solve_masks(Xb, np.ascontiguousarray(t, dtype=np.float64), M, self.lam, loss, self.tol,
-                            self.max_iter, gates=G, scope=scope)
+            r = solve_masks(
+                Xb,
+                np.ascontiguousarray(t, dtype=np.float64),
+                M,
+                self.lam,
+                loss,
+                self.tol,
+                self.max_iter,
+                gates=G,
+                scope=scope,
+            )
             coefs.append(r.U)
             certs.append(r.certificate)
             iters.append(r.n_iter)
@@ -106,8 +126,17 @@ class _ConvexNNBase(BaseEstimator):
         Xb = _add_bias(self._validate_X(X, reset=False), self.fit_intercept)
         t = self._targets_for_path(y)
         for lam in lams:
-            r = solve_masks(Xb, t, self.patterns_, float(lam), self._loss_name(), self.tol, self.max_iter, U0=U0,
-                            gates=self.gates_)
+            r = solve_masks(
+                Xb,
+                t,
+                self.patterns_,
+                float(lam),
+                self._loss_name(),
+                self.tol,
+                self.max_iter,
+                U0=U0,
+                gates=self.gates_,
+            )
             U0 = r.U
             out.append(r.certificate)
         return out
@@ -135,8 +164,19 @@ class ConvexReLURegressor(RegressorMixin, _ConvexNNBase):
         return as_array(y, "y", 1)
 
     def fit(self, X, y):
+        if y is None:
+            raise InputError("y: requires y to be passed, but the target y is None")
         X = self._validate_X(X, reset=True)
         y = as_array(y, "y", (1, 2))
+        if y.ndim == 2 and y.shape[1] == 1:
+            from sklearn.exceptions import DataConversionWarning
+
+            warnings.warn(
+                "y: a column-vector y was passed when a 1d array was expected",
+                DataConversionWarning,
+                stacklevel=2,
+            )
+            y = y.ravel()
         same_rows(("X", X), ("y", y))
         if self.loss not in (None, "squared"):
             raise InputError(f"loss: the regressor supports 'squared', got {self.loss!r}")
@@ -160,11 +200,25 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexNNBase):
         return np.where(y == self.classes_[-1], 1.0, -1.0)
 
     def fit(self, X, y):
+        from sklearn.utils.multiclass import check_classification_targets
+
+        if y is None:
+            raise InputError("y: requires y to be passed, but the target y is None")
         X = self._validate_X(X, reset=True)
         y = np.asarray(y)
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:
+            raise InputError(f"y: {exc}") from exc
         if y.ndim != 1:
             if y.ndim == 2 and y.shape[1] == 1:
-                warnings.warn("y: column vector given, flattened", ConvergenceWarning, stacklevel=2)
+                from sklearn.exceptions import DataConversionWarning
+
+                warnings.warn(
+                    "y: a column-vector y was passed when a 1d array was expected",
+                    DataConversionWarning,
+                    stacklevel=2,
+                )
                 y = y.ravel()
             else:
                 raise InputError(f"y must be 1-D class labels, got shape {y.shape}")

@@ -49,7 +49,9 @@ def _check_loss_labels(y: np.ndarray, loss: str) -> None:
         raise InputError("y: the logistic loss needs labels in {-1, +1}")
 
 
-def make_patterns(X: np.ndarray, patterns, n_patterns: int, random_state) -> Tuple[np.ndarray, np.ndarray, str]:
+def make_patterns(
+    X: np.ndarray, patterns, n_patterns: int, random_state
+) -> Tuple[np.ndarray, np.ndarray, str]:
     """Masks, gates and scope ('global' when enumerated) for the patterns argument."""
     rng = np.random.default_rng(random_state)
     if isinstance(patterns, str):
@@ -58,18 +60,26 @@ def make_patterns(X: np.ndarray, patterns, n_patterns: int, random_state) -> Tup
             M, G = masks_from_gates(X, enumerate_gates(X))
             return M, G, "global"
         n_patterns = as_int(n_patterns, "n_patterns", minimum=1)
-        G = gaussian_gates(X.shape[1], n_patterns, rng) if kind == "gaussian" else data_gates(X, n_patterns, rng)
+        G = (
+            gaussian_gates(X.shape[1], n_patterns, rng)
+            if kind == "gaussian"
+            else data_gates(X, n_patterns, rng)
+        )
     else:
         G = as_array(patterns, "patterns", 2)
         if G.shape[1] != X.shape[1]:
-            raise InputError(f"patterns: gates must have {X.shape[1]} columns (d, with the bias), got {G.shape[1]}")
+            raise InputError(
+                f"patterns: gates must have {X.shape[1]} columns (d, with the bias), got {G.shape[1]}"
+            )
     M, G = masks_from_gates(X, G)
     if M.shape[1] == 0:
         raise InputError("patterns: every gate gives the all-zero pattern")
     return M, G, "sampled"
 
 
-def solve_masks(X, y, masks, lam, loss, tol, max_iter, U0=None, gates=None, scope="sampled") -> ConvexNNResult:
+def solve_masks(
+    X, y, masks, lam, loss, tol, max_iter, U0=None, gates=None, scope="sampled"
+) -> ConvexNNResult:
     P, d = masks.shape[1], X.shape[1]
     U0 = np.zeros((0, 0)) if U0 is None else np.ascontiguousarray(U0, dtype=np.float64)
     r = _core.convex_nn_solve_gated(X, y, masks, U0, float(lam), loss, float(tol), int(max_iter))
@@ -124,7 +134,9 @@ def lam_max(X, y, masks, loss: str = "squared") -> float:
     return float(np.linalg.norm((np.asarray(masks) * g[:, None]).T @ X, axis=1).max())
 
 
-def to_network(U: np.ndarray, masks: np.ndarray, X: np.ndarray, atol: float = 1e-9) -> Tuple[np.ndarray, np.ndarray]:
+def to_network(
+    U: np.ndarray, masks: np.ndarray, X: np.ndarray, atol: float = 1e-9
+) -> Tuple[np.ndarray, np.ndarray]:
     """The ReLU network ``relu(X W1^T) a`` of a gated solution whose neurons lie in their cones.
 
     Neuron ``u_i`` with ``(2 D_i - I) X u_i >= 0`` is ``relu(X u_i)`` on the data; with ``(2 D_i - I) X u_i

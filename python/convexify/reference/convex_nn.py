@@ -34,7 +34,9 @@ def relu(X, y, masks, lam, loss="squared"):
     W = cp.Variable((d, P))
     S = 2 * masks - 1
     yhat = cp.sum(cp.multiply(masks, X @ (V - W)), axis=1)
-    obj = _loss_expr(cp, yhat, y, loss) + lam * (cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(W, 2, axis=0)))
+    obj = _loss_expr(cp, yhat, y, loss) + lam * (
+        cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(W, 2, axis=0))
+    )
     cons = [cp.multiply(S, X @ V) >= 0, cp.multiply(S, X @ W) >= 0]
     prob = cp.Problem(cp.Minimize(obj), cons)
     prob.solve(solver=cp.CLARABEL)
