@@ -190,7 +190,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexNNBase):
 
 
 class ConvexReLUClassifier(ClassifierMixin, _ConvexNNBase):
-    """Two-layer (gated) ReLU network classifier trained by the convex program, logistic loss (one-vs-rest)."""
+    """Two-layer (gated) ReLU network classifier by the convex program, logistic loss (one-vs-rest)."""
 
     def _loss_name(self):
         return "logistic"

@@ -10,7 +10,7 @@ from .._errors import InputError
 
 
 def masks_from_gates(X: np.ndarray, gates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Masks (n, P) of the gates (P, d), with duplicates and the all-zero pattern dropped; also the kept gates."""
+    """Masks (n, P) of the gates (P, d), duplicates and the all-zero pattern dropped; and the kept gates."""
     M = (X @ gates.T >= 0).astype(np.float64)
     keep = M.any(axis=0)
     M, gates = M[:, keep], gates[keep]

@@ -158,9 +158,7 @@ def to_network(
         elif np.all(s * z <= tol):
             sign = -1.0
         else:
-            raise InputError(
-                f"neuron {i}: the gated solution leaves its pattern's cone in both signs; it is not a ReLU neuron"
-            )
+            raise InputError(f"neuron {i}: leaves its pattern's cone in both signs; not a ReLU neuron")
         W.append(sign * u / np.sqrt(nu))
         a.append(sign * np.sqrt(nu))
     if not W:

@@ -1,4 +1,4 @@
-"""cvxpy oracle for lens 5 (tests and benchmarks only): the gated and ReLU convex programs solved by Clarabel."""
+"""cvxpy oracle for lens 5 (tests and benchmarks only): the gated and ReLU convex programs by Clarabel."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """`convexify reproduce` section for lens 5: convex training of a two-layer ReLU network with a certificate,
-against Adam-trained networks of the same architecture, on scikit-learn's diabetes data (docs/convex_nn.md)."""
+against Adam-trained networks of the same architecture,
+on scikit-learn's diabetes data (docs/convex_nn.md)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def run(out_dir: Path, quick: bool) -> Section:
         "Weight-decay training of a two-layer ReLU network has a convex dual; its value lower-bounds every "
         "trained network (Pilanci & Ergen 2020)",
         f"n={len(y)}, d=3 (patterns enumerated: {r.masks.shape[1]}), lam={lam}: certified lower bound "
-        f"{cert.dual:.6f} (gated optimum {cert.primal:.6f}, gap {cert.gap:.1e}, {t_convex:.2f} s); {runs} Adam "
+        f"{cert.dual:.6f} (gated optimum {cert.primal:.6f}, gap {cert.gap:.1e}, {t_convex:.2f} s); "
+        f"{runs} Adam "
         f"runs (width 32): objective min {objs.min():.6f}, median {np.median(objs):.6f}, {t_adam:.1f} s; "
         f"runs below the bound: {below}",
         "confirmed" if below == 0 and cert.certified else "refuted",
