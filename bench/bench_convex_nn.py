@@ -1,5 +1,5 @@
 """Lens 5 benchmark: gated convex program on breast_cancer (455 rows, d = 31 with bias, 100 Gaussian gates,
-lam = 1e-3, squared loss), convexify's core vs cvxpy + Clarabel; one thread.  Run: python bench/bench_convex_nn.py"""
+lam = 1e-3, squared loss), convexify vs cvxpy + Clarabel; one thread.  python bench/bench_convex_nn.py"""
 
 from __future__ import annotations
 
@@ -31,9 +31,7 @@ def main() -> None:
     p_ref, _ = ref.gated(X, y, r.masks, lam)
     t_ref = time.process_time() - t0
     print(f"CPU: {platform.processor() or platform.machine()}")
-    print(
-        f"convexify: {t_ours:.3f} s CPU, {r.n_iter} it, primal {c.primal:.10f}, rel gap {c.gap / c.primal:.2e}"
-    )
+    print(f"convexify: {t_ours:.3f} s CPU, {r.n_iter} it, P {c.primal:.10f}, rel gap {c.gap / c.primal:.2e}")
     print(f"cvxpy+Clarabel: {t_ref:.3f} s CPU, value {p_ref:.10f}")
     print(f"rel diff {(c.primal - p_ref) / p_ref:.2e}, speed ratio {t_ref / t_ours:.1f}x")
 
