@@ -7,8 +7,8 @@ namespace convexify::bindings {
 namespace {
 
 convex_nn::Loss parse_loss(const std::string& v) {
-  return parse_choice<convex_nn::Loss>(v, "loss",
-                                       {{"squared", convex_nn::Loss::squared}, {"logistic", convex_nn::Loss::logistic}});
+  return parse_choice<convex_nn::Loss>(
+      v, "loss", {{"squared", convex_nn::Loss::squared}, {"logistic", convex_nn::Loss::logistic}});
 }
 
 }  // namespace
@@ -23,8 +23,8 @@ void bind_convex_nn(py::module_& m) {
       .def_readonly("converged", &convex_nn::GatedResult::converged);
   m.def(
       "convex_nn_solve_gated",
-      [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& masks, const CArray<double>& U0,
-         double lam, const std::string& loss, double tol, int max_iter) {
+      [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& masks,
+         const CArray<double>& U0, double lam, const std::string& loss, double tol, int max_iter) {
         auto Xm = map_matrix<double>(X, "X");
         auto ym = map_vector<double>(y, "y");
         auto Mm = map_matrix<double>(masks, "masks");
@@ -42,8 +42,8 @@ void bind_convex_nn(py::module_& m) {
       "FISTA for the gated convex program; returns U (P, d), primal, dual, gap, n_iter, converged.");
   m.def(
       "convex_nn_gated_certificate",
-      [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& masks, const CArray<double>& U,
-         double lam, const std::string& loss) {
+      [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& masks,
+         const CArray<double>& U, double lam, const std::string& loss) {
         double p = 0, d = 0;
         convex_nn::gated_certificate(map_matrix<double>(X, "X"), map_vector<double>(y, "y"),
                                      map_matrix<double>(masks, "masks"), map_matrix<double>(U, "U"), lam,

@@ -89,8 +89,8 @@ void certificate(const Problem& pb, const Mat& U, const Vec& z, double* primal, 
 }  // namespace
 
 void gated_certificate(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const Vec>& y,
-                       const Eigen::Ref<const Mat>& masks, const Eigen::Ref<const Mat>& U, double lam, Loss loss,
-                       double* primal, double* dual) {
+                       const Eigen::Ref<const Mat>& masks, const Eigen::Ref<const Mat>& U, double lam,
+                       Loss loss, double* primal, double* dual) {
   Problem pb{X, y, masks, lam, loss};
   Mat Uc = U;
   certificate(pb, Uc, pb.predict(Uc), primal, dual);
@@ -99,7 +99,8 @@ void gated_certificate(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const Ve
 GatedResult solve_gated(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const Vec>& y,
                         const Eigen::Ref<const Mat>& masks, const Eigen::Ref<const Mat>& U0,
                         const GatedOptions& opt) {
-  require(X.rows() == y.size() && X.rows() == masks.rows(), "X, y and masks must have the same number of rows");
+  require(X.rows() == y.size() && X.rows() == masks.rows(),
+          "X, y and masks must have the same number of rows");
   require(opt.lam >= 0, "lam must be >= 0");
   const Eigen::Index P = masks.cols(), d = X.cols();
   Problem pb{X, y, masks, opt.lam, opt.loss};

@@ -27,12 +27,14 @@ struct GatedResult {
 };
 
 // X (n, d) row-major, y (n), masks (n, P) row-major with entries 0/1, U0 (P, d) warm start (may be empty).
-GatedResult solve_gated(const Eigen::Ref<const RowMatrix<double>>& X, const Eigen::Ref<const Vector<double>>& y,
+GatedResult solve_gated(const Eigen::Ref<const RowMatrix<double>>& X,
+                        const Eigen::Ref<const Vector<double>>& y,
                         const Eigen::Ref<const RowMatrix<double>>& masks,
                         const Eigen::Ref<const RowMatrix<double>>& U0, const GatedOptions& opt);
 
 // Primal value, dual value (by dual scaling of grad L) for a given U; the certificate of any point.
-void gated_certificate(const Eigen::Ref<const RowMatrix<double>>& X, const Eigen::Ref<const Vector<double>>& y,
+void gated_certificate(const Eigen::Ref<const RowMatrix<double>>& X,
+                       const Eigen::Ref<const Vector<double>>& y,
                        const Eigen::Ref<const RowMatrix<double>>& masks,
                        const Eigen::Ref<const RowMatrix<double>>& U, double lam, Loss loss, double* primal,
                        double* dual);
