@@ -22,6 +22,7 @@ void bind_linear(py::module_& m);
 void bind_relu(py::module_& m);
 void bind_gram(py::module_& m);
 void bind_branches(py::module_& m);
+void bind_convex_nn(py::module_& m);
 void bind_cuda(py::module_& m);
 
 // A C-contiguous 2-D numpy array of T viewed without a copy.  Row-major (n, d) memory is the same as a

@@ -83,5 +83,6 @@ PYBIND11_MODULE(CONVEXIFY_MODULE_NAME, m) {
   bind_relu(m);
   bind_gram(m);
   bind_branches(m);
+  bind_convex_nn(m);
   bind_cuda(m);
 }

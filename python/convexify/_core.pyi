@@ -594,3 +594,112 @@ def relu_gd_cuda(
     Y_test: numpy.typing.NDArray[numpy.float32] | None,
     w_star: numpy.typing.NDArray[numpy.float32] | None,
 ) -> tuple: ...
+
+class ConvexNNGatedResult:
+    @property
+    def U(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def dual(self) -> float: ...
+    @property
+    def gap(self) -> float: ...
+    @property
+    def n_iter(self) -> int: ...
+    @property
+    def primal(self) -> float: ...
+
+def branches_forward(
+    X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    a: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    n_branches: typing.SupportsInt | typing.SupportsIndex,
+) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+    """
+    f(x_j) = (1/I) sum_k a_k relu(u_k . x_j) for units U (P, d), a (P,), shape (n,).
+    """
+
+def branches_loss_gradient(
+    X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    a: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    n_branches: typing.SupportsInt | typing.SupportsIndex,
+    tau: typing.SupportsFloat | typing.SupportsIndex,
+    loss: str,
+) -> BranchesLossGradient:
+    """
+    BranchesLossGradient (loss, grad_U, grad_a) for loss 'hinge' (tau-hinge) or 'squared_hinge'.
+    """
+
+def branches_neuron_oracle(
+    X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    c: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    starts: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    iterations: typing.SupportsInt | typing.SupportsIndex,
+) -> BranchesOracleResult:
+    """
+    Heuristic lower bound on M+(c) = max_{||u||<=1} sum_j c_j relu(u . x_j): BranchesOracleResult (value, u, start_values, start_u).
+    """
+
+def branches_surface(
+    X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    a0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    a1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    a2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    alphas: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    betas: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    n_branches: typing.SupportsInt | typing.SupportsIndex,
+    tau: typing.SupportsFloat | typing.SupportsIndex,
+    loss: str,
+) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+    """
+    S[i, j] = R(theta0 + alphas[i] d1 + betas[j] d2), shape (len(alphas), len(betas)).
+    """
+
+def branches_surface_multimargin(
+    X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    labels: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    A0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    A1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    A2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    alphas: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    betas: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    n_branches: typing.SupportsInt | typing.SupportsIndex,
+) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+    """
+    Multi-class margin loss on the plane: S[i, j] for output weights A (P, C) and labels in [0, C).
+    """
+
+def convex_nn_gated_certificate(
+    X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    masks: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    lam: typing.SupportsFloat | typing.SupportsIndex,
+    loss: str,
+) -> tuple[float, float]:
+    """
+    (primal, dual) of U for the gated program, the dual by scaling grad L into the feasible set.
+    """
+
+def convex_nn_solve_gated(
+    X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    masks: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    U0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    lam: typing.SupportsFloat | typing.SupportsIndex,
+    loss: str,
+    tol: typing.SupportsFloat | typing.SupportsIndex,
+    max_iter: typing.SupportsInt | typing.SupportsIndex,
+) -> ConvexNNGatedResult:
+    """
+    FISTA for the gated convex program; returns U (P, d), primal, dual, gap, n_iter, converged.
+    """

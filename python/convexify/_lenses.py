@@ -43,6 +43,11 @@ LENSES: Tuple[Lens, ...] = (
         "multi-branch networks and the duality gap",
         "Zhang, Shao & Salakhutdinov 2019",
     ),
+    Lens(
+        "convex_nn",
+        "exact convex training of two-layer ReLU networks with a certificate",
+        "Pilanci & Ergen 2020",
+    ),
 )
 
 LENS_NAMES: Tuple[str, ...] = tuple(lens.name for lens in LENSES)

@@ -1,0 +1,57 @@
+// Bindings for lens 5 (convex training of two-layer ReLU networks).  Validation lives in convexify.convex_nn.
+#include "bindings.hpp"
+#include "convexify/convex_nn.hpp"
+
+namespace convexify::bindings {
+
+namespace {
+
+convex_nn::Loss parse_loss(const std::string& v) {
+  return parse_choice<convex_nn::Loss>(
+      v, "loss", {{"squared", convex_nn::Loss::squared}, {"logistic", convex_nn::Loss::logistic}});
+}
+
+}  // namespace
+
+void bind_convex_nn(py::module_& m) {
+  py::class_<convex_nn::GatedResult>(m, "ConvexNNGatedResult")
+      .def_readonly("U", &convex_nn::GatedResult::U)
+      .def_readonly("primal", &convex_nn::GatedResult::primal)
+      .def_readonly("dual", &convex_nn::GatedResult::dual)
+      .def_readonly("gap", &convex_nn::GatedResult::gap)
+      .def_readonly("n_iter", &convex_nn::GatedResult::n_iter)
+      .def_readonly("converged", &convex_nn::GatedResult::converged);
+  m.def(
+      "convex_nn_solve_gated",
+      [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& masks,
+         const CArray<double>& U0, double lam, const std::string& loss, double tol, int max_iter) {
+        auto Xm = map_matrix<double>(X, "X");
+        auto ym = map_vector<double>(y, "y");
+        auto Mm = map_matrix<double>(masks, "masks");
+        auto Um = map_matrix<double>(U0, "U0");
+        convex_nn::GatedOptions opt;
+        opt.lam = lam;
+        opt.loss = parse_loss(loss);
+        opt.tol = tol;
+        opt.max_iter = max_iter;
+        py::gil_scoped_release release;
+        return convex_nn::solve_gated(Xm, ym, Mm, Um, opt);
+      },
+      py::arg("X"), py::arg("y"), py::arg("masks"), py::arg("U0"), py::arg("lam"), py::arg("loss"),
+      py::arg("tol"), py::arg("max_iter"),
+      "FISTA for the gated convex program; returns U (P, d), primal, dual, gap, n_iter, converged.");
+  m.def(
+      "convex_nn_gated_certificate",
+      [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& masks,
+         const CArray<double>& U, double lam, const std::string& loss) {
+        double p = 0, d = 0;
+        convex_nn::gated_certificate(map_matrix<double>(X, "X"), map_vector<double>(y, "y"),
+                                     map_matrix<double>(masks, "masks"), map_matrix<double>(U, "U"), lam,
+                                     parse_loss(loss), &p, &d);
+        return py::make_tuple(p, d);
+      },
+      py::arg("X"), py::arg("y"), py::arg("masks"), py::arg("U"), py::arg("lam"), py::arg("loss"),
+      "(primal, dual) of U for the gated program, the dual by scaling grad L into the feasible set.");
+}
+
+}  // namespace convexify::bindings

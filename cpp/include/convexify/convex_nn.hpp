@@ -1,0 +1,42 @@
+// Lens 5: exact convex training of two-layer ReLU networks (Pilanci & Ergen 2020; Mishkin, Sahiner & Pilanci
+// 2022).  The gated (C-GReLU) group-lasso program over activation patterns, solved by FISTA with adaptive
+// restart and backtracking, stopped on a duality gap computed by dual scaling (docs/convex_nn.md).
+#pragma once
+
+#include <Eigen/Core>
+#include <string>
+
+#include "convexify/checks.hpp"
+
+namespace convexify::convex_nn {
+
+enum class Loss { squared, logistic };
+
+struct GatedOptions {
+  double lam = 1e-3;
+  Loss loss = Loss::squared;
+  double tol = 1e-8;  // stop when gap <= tol * max(1, |primal|)
+  int max_iter = 10000;
+};
+
+struct GatedResult {
+  RowMatrix<double> U;  // (P, d): row i is u_i
+  double primal = 0, dual = 0, gap = 0;
+  int n_iter = 0;
+  bool converged = false;
+};
+
+// X (n, d) row-major, y (n), masks (n, P) row-major with entries 0/1, U0 (P, d) warm start (may be empty).
+GatedResult solve_gated(const Eigen::Ref<const RowMatrix<double>>& X,
+                        const Eigen::Ref<const Vector<double>>& y,
+                        const Eigen::Ref<const RowMatrix<double>>& masks,
+                        const Eigen::Ref<const RowMatrix<double>>& U0, const GatedOptions& opt);
+
+// Primal value, dual value (by dual scaling of grad L) for a given U; the certificate of any point.
+void gated_certificate(const Eigen::Ref<const RowMatrix<double>>& X,
+                       const Eigen::Ref<const Vector<double>>& y,
+                       const Eigen::Ref<const RowMatrix<double>>& masks,
+                       const Eigen::Ref<const RowMatrix<double>>& U, double lam, Loss loss, double* primal,
+                       double* dual);
+
+}  // namespace convexify::convex_nn

@@ -1,0 +1,221 @@
+"""The gated convex program (C-GReLU) solved by the core, its certificate, and the map to a ReLU network."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import numpy as np
+
+from .. import _core
+from .._errors import ConvergenceWarning, InputError
+from .._validate import as_array, as_choice, as_int, as_real, same_rows
+from ._patterns import data_gates, enumerate_gates, gaussian_gates, masks_from_gates
+
+LOSSES = ("squared", "logistic")
+FORMULATIONS = ("gated",)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Primal value, a dual (lower-bound) value, their gap, and what the bound covers.
+
+    ``scope="global"``: the dual point is feasible for every activation pattern (patterns enumerated), so
+    ``dual`` lower-bounds the weight-decay objective of every two-layer ReLU network of any width.
+    ``scope="sampled"``: ``dual`` lower-bounds the convex program over the sampled patterns only.
+    """
+
+    primal: float
+    dual: float
+    gap: float
+    certified: bool
+    scope: str
+
+
+@dataclass(frozen=True)
+class ConvexNNResult:
+    """Solution ``U`` (P, d) of the convex program, its patterns ``masks`` (n, P) and ``gates`` (P, d)."""
+
+    U: np.ndarray
+    masks: np.ndarray
+    gates: np.ndarray
+    certificate: Certificate
+    n_iter: int
+
+
+def _check_loss_labels(y: np.ndarray, loss: str) -> None:
+    if loss == "logistic" and not np.all(np.isin(y, (-1.0, 1.0))):
+        raise InputError("y: the logistic loss needs labels in {-1, +1}")
+
+
+def make_patterns(
+    X: np.ndarray, patterns, n_patterns: int, random_state
+) -> Tuple[np.ndarray, np.ndarray, str]:
+    """Masks, gates and scope ('global' when enumerated) for the patterns argument."""
+    rng = np.random.default_rng(random_state)
+    if isinstance(patterns, str):
+        kind = as_choice(patterns, "patterns", ("gaussian", "data", "all"))
+        if kind == "all":
+            M, G = masks_from_gates(X, enumerate_gates(X))
+            return M, G, "global"
+        n_patterns = as_int(n_patterns, "n_patterns", minimum=1)
+        G = (
+            gaussian_gates(X.shape[1], n_patterns, rng)
+            if kind == "gaussian"
+            else data_gates(X, n_patterns, rng)
+        )
+    else:
+        G = as_array(patterns, "patterns", 2)
+        if G.shape[1] != X.shape[1]:
+            raise InputError(
+                f"patterns: gates must have {X.shape[1]} columns (d, with the bias), got {G.shape[1]}"
+            )
+    M, G = masks_from_gates(X, G)
+    if M.shape[1] == 0:
+        raise InputError("patterns: every gate gives the all-zero pattern")
+    return M, G, "sampled"
+
+
+def solve_masks(
+    X, y, masks, lam, loss, tol, max_iter, U0=None, gates=None, scope="sampled"
+) -> ConvexNNResult:
+    P, d = masks.shape[1], X.shape[1]
+    U0 = np.zeros((0, 0)) if U0 is None else np.ascontiguousarray(U0, dtype=np.float64)
+    r = _core.convex_nn_solve_gated(X, y, masks, U0, float(lam), loss, float(tol), int(max_iter))
+    if not r.converged:
+        warnings.warn(
+            f"convex_nn: stopped at max_iter={max_iter} with duality gap {r.gap:.3e} (tol {tol:.1e})",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    cert = Certificate(float(r.primal), float(r.dual), float(r.gap), bool(r.converged), scope)
+    G = gates if gates is not None else np.zeros((P, d))
+    return ConvexNNResult(np.asarray(r.U), masks, G, cert, int(r.n_iter))
+
+
+def solve(
+    X,
+    y,
+    lam: float,
+    *,
+    formulation: str = "gated",
+    loss: str = "squared",
+    patterns="gaussian",
+    n_patterns: int = 100,
+    tol: float = 1e-8,
+    max_iter: int = 10000,
+    random_state: Optional[int] = 0,
+) -> ConvexNNResult:
+    """Solve ``min_U L(sum_i D_i X u_i) + lam sum_i ||u_i||_2`` (docs/convex_nn.md#gated).
+
+    ``X`` (n, d) includes the bias column if wanted; ``loss`` is ``'squared'`` (``1/(2n)||yhat - y||^2``) or
+    ``'logistic'`` (``(1/n) sum log(1 + exp(-y yhat))``, labels in {-1, +1}).  Stops when the duality gap is
+    ``<= tol * max(1, |primal|)``; ``certificate.scope`` is ``'global'`` for ``patterns='all'``.
+    """
+    X = as_array(X, "X", 2)
+    y = as_array(y, "y", 1)
+    same_rows(("X", X), ("y", y))
+    lam = as_real(lam, "lam", minimum=0.0)
+    as_choice(formulation, "formulation", FORMULATIONS)
+    loss = as_choice(loss, "loss", LOSSES)
+    _check_loss_labels(y, loss)
+    tol = as_real(tol, "tol", minimum=0.0)
+    max_iter = as_int(max_iter, "max_iter", minimum=1)
+    M, G, scope = make_patterns(X, patterns, n_patterns, random_state)
+    return solve_masks(X, y, M, lam, loss, tol, max_iter, gates=G, scope=scope)
+
+
+def lam_max(X, y, masks, loss: str = "squared") -> float:
+    """Smallest ``lam`` with the all-zero solution optimal: ``max_i ||X^T D_i grad L(0)||``."""
+    X = as_array(X, "X", 2)
+    y = as_array(y, "y", 1)
+    g = -y / len(y) if loss == "squared" else -y * 0.5 / len(y)
+    return float(np.linalg.norm((np.asarray(masks) * g[:, None]).T @ X, axis=1).max())
+
+
+def to_network(
+    U: np.ndarray, masks: np.ndarray, X: np.ndarray, atol: float = 1e-9
+) -> Tuple[np.ndarray, np.ndarray]:
+    """The ReLU network ``relu(X W1^T) a`` of a gated solution whose neurons lie in their cones.
+
+    Neuron ``u_i`` with ``(2 D_i - I) X u_i >= 0`` is ``relu(X u_i)`` on the data; with ``(2 D_i - I) X u_i
+    <= 0`` it is ``-relu(-X u_i)``.  Weights are balanced, ``w = u / sqrt||u||``, ``a = +-sqrt||u||``, so the
+    weight decay ``lam/2 (||w||^2 + a^2) = lam ||u||`` (docs/convex_nn.md#mapping).  A neuron in neither cone
+    has no ReLU counterpart (InputError).
+    """
+    W, a = [], []
+    for i in range(U.shape[0]):
+        u = U[i]
+        nu = float(np.linalg.norm(u))
+        if nu == 0:
+            continue
+        z = X @ u
+        s = 2 * masks[:, i] - 1
+        tol = atol * max(1.0, float(np.abs(z).max()))
+        if np.all(s * z >= -tol):
+            sign = 1.0
+        elif np.all(s * z <= tol):
+            sign = -1.0
+        else:
+            raise InputError(f"neuron {i}: leaves its pattern's cone in both signs; not a ReLU neuron")
+        W.append(sign * u / np.sqrt(nu))
+        a.append(sign * np.sqrt(nu))
+    if not W:
+        return np.zeros((0, X.shape[1])), np.zeros(0)
+    return np.array(W), np.array(a)
+
+
+def network_objective(X, y, W1, a, lam, loss="squared") -> float:
+    """Weight-decay objective ``L(relu(X W1^T) a) + lam/2 (||W1||_F^2 + ||a||^2)`` of a two-layer network."""
+    yhat = np.maximum(X @ W1.T, 0) @ a
+    return _loss(yhat, y, loss) + 0.5 * lam * (float(np.sum(W1**2)) + float(np.sum(a**2)))
+
+
+def _loss(yhat, y, loss):
+    if loss == "squared":
+        return 0.5 * float(np.mean((yhat - y) ** 2))
+    return float(np.mean(np.logaddexp(0.0, -y * yhat)))
+
+
+def _grad(yhat, y, loss):
+    if loss == "squared":
+        return (yhat - y) / len(y)
+    return -y / (1.0 + np.exp(y * yhat)) / len(y)
+
+
+def _neg_conj(nu, y, loss):
+    n = len(y)
+    if loss == "squared":
+        return float(-nu @ y - 0.5 * n * nu @ nu)
+    p = np.clip(-n * nu * y, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(p > 0, p * np.log(p), 0.0) + np.where(p < 1, (1 - p) * np.log1p(-p), 0.0)
+    return float(-t.sum() / n)
+
+
+def certify(X, y, W1, a, lam, *, loss: str = "squared", tol: float = 1e-6) -> Certificate:
+    """Certificate of any two-layer network ``relu(X W1^T) a`` (``X`` with its bias column, d <= 3).
+
+    The dual point ``nu = theta grad L(yhat)``, scaled to be feasible for every enumerated pattern, gives
+    ``dual <= min over all networks of any width`` (weak duality, docs/convex_nn.md#certificate).
+    """
+    X = as_array(X, "X", 2)
+    y = as_array(y, "y", 1)
+    same_rows(("X", X), ("y", y))
+    W1 = as_array(W1, "W1", 2, allow_empty=True)
+    a = as_array(a, "a", 1, allow_empty=True)
+    if W1.shape[0] != a.shape[0] or (W1.size and W1.shape[1] != X.shape[1]):
+        raise InputError(f"W1 must be (m, {X.shape[1]}) and a (m,), got {W1.shape} and {a.shape}")
+    lam = as_real(lam, "lam", minimum=0.0)
+    loss = as_choice(loss, "loss", LOSSES)
+    _check_loss_labels(y, loss)
+    M, _ = masks_from_gates(X, enumerate_gates(X))
+    W1 = W1.reshape(-1, X.shape[1])
+    primal = network_objective(X, y, W1, a, lam, loss)
+    g = _grad(np.maximum(X @ W1.T, 0) @ a, y, loss)
+    mx = float(np.linalg.norm((M * g[:, None]).T @ X, axis=1).max())
+    theta = min(1.0, lam / mx) if mx > 0 else 1.0
+    dual = _neg_conj(theta * g, y, loss)
+    gap = primal - dual
+    return Certificate(primal, dual, gap, bool(gap <= tol * max(1.0, abs(primal))), "global")

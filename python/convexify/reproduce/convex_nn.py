@@ -1,0 +1,80 @@
+"""`convexify reproduce` section for lens 5: convex training of a two-layer ReLU network with a certificate,
+against Adam-trained networks of the same architecture,
+on scikit-learn's diabetes data (docs/convex_nn.md)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._report import Claim, Section
+
+
+def _adam(X, y, m, lam, seed, steps):
+    rng = np.random.default_rng(seed)
+    n, d = X.shape
+    W = rng.standard_normal((m, d)) / np.sqrt(d)
+    a = rng.standard_normal(m) / np.sqrt(m)
+    params = [W, a]
+    mom = [np.zeros_like(p) for p in params]
+    vel = [np.zeros_like(p) for p in params]
+    lr, b1, b2 = 1e-2, 0.9, 0.999
+    for t in range(1, steps + 1):
+        Z = X @ W.T
+        H = np.maximum(Z, 0)
+        r = (H @ a - y) / n
+        ga = H.T @ r + lam * a
+        gW = ((r[:, None] * (Z > 0)) * a[None, :]).T @ X + lam * W
+        for k, g in enumerate((gW, ga)):
+            mom[k] = b1 * mom[k] + (1 - b1) * g
+            vel[k] = b2 * vel[k] + (1 - b2) * g * g
+            params[k] -= lr * (mom[k] / (1 - b1**t)) / (np.sqrt(vel[k] / (1 - b2**t)) + 1e-8)
+        W, a = params
+    return W, a
+
+
+def run(out_dir: Path, quick: bool) -> Section:
+    from sklearn.datasets import load_diabetes
+
+    from .. import convex_nn
+
+    Xd, yd = load_diabetes(return_X_y=True)
+    # Two features (bmi, s5) and the bias: d = 3, so the patterns are enumerated and the bound is global.
+    X = np.hstack([Xd[:, [2, 8]] / Xd[:, [2, 8]].std(axis=0), np.ones((len(yd), 1))])
+    y = (yd - yd.mean()) / yd.std()
+    if quick:
+        X, y = X[:30], y[:30]
+    else:
+        X, y = X[:60], y[:60]
+    lam = 1e-2
+    t0 = time.perf_counter()
+    r = convex_nn.solve(X, y, lam, patterns="all", tol=1e-7, max_iter=50000)
+    t_convex = time.perf_counter() - t0
+    runs = 8 if quick else 64
+    objs = []
+    t0 = time.perf_counter()
+    for s in range(runs):
+        W, a = _adam(X, y, 32, lam, s, 300 if quick else 2000)
+        objs.append(convex_nn.network_objective(X, y, W, a, lam))
+    t_adam = time.perf_counter() - t0
+    objs = np.array(objs)
+    cert = r.certificate
+    below = int(np.sum(objs < cert.dual - 1e-12))
+    claim = Claim(
+        "Weight-decay training of a two-layer ReLU network has a convex dual; its value lower-bounds every "
+        "trained network (Pilanci & Ergen 2020)",
+        f"n={len(y)}, d=3 (patterns enumerated: {r.masks.shape[1]}), lam={lam}: certified lower bound "
+        f"{cert.dual:.6f} (gated optimum {cert.primal:.6f}, gap {cert.gap:.1e}, {t_convex:.2f} s); "
+        f"{runs} Adam "
+        f"runs (width 32): objective min {objs.min():.6f}, median {np.median(objs):.6f}, {t_adam:.1f} s; "
+        f"runs below the bound: {below}",
+        "confirmed" if below == 0 and cert.certified else "refuted",
+    )
+    return Section(
+        lens="convex_nn",
+        title="Lens 5: exact convex training of two-layer ReLU networks",
+        claims=[claim],
+        metrics={"dual": cert.dual, "primal": cert.primal, "gap": cert.gap, "adam": objs.tolist()},
+    )

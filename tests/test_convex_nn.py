@@ -1,0 +1,139 @@
+"""Lens 5: the gated convex program against cvxpy/Clarabel, the certificate, lam_max, weak duality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convexify import InputError, convex_nn
+from convexify.reference import convex_nn as ref
+
+
+def _data(seed, n=15, d=1, logistic=False):
+    rng = np.random.default_rng(seed)
+    X = np.hstack([rng.standard_normal((n, d)), np.ones((n, 1))])
+    y = np.sin(2 * X[:, 0]) + 0.1 * rng.standard_normal(n)
+    return X, (np.where(y > 0, 1.0, -1.0) if logistic else y)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gated_optimum_matches_cvxpy_on_enumerated_patterns(loss, seed):
+    X, y = _data(seed, d=2 if seed else 1, logistic=loss == "logistic")
+    lam = 0.01
+    r = convex_nn.solve(X, y, lam, loss=loss, patterns="all", tol=1e-8, max_iter=100000)
+    p_ref, _ = ref.gated(X, y, r.masks, lam, loss)
+    c = r.certificate
+    assert c.scope == "global" and c.certified
+    assert c.dual <= p_ref + 1e-7 <= c.primal + 2e-7
+    assert abs(c.primal - p_ref) <= 1e-6 * max(1, abs(p_ref))
+    assert 0 <= c.gap <= 1e-8
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_gated_lower_bounds_relu_program(loss):
+    X, y = _data(3, n=10, logistic=loss == "logistic")
+    lam = 0.02
+    r = convex_nn.solve(X, y, lam, loss=loss, patterns="all", tol=1e-8, max_iter=100000)
+    relu_opt = ref.relu(X, y, r.masks, lam, loss)
+    assert r.certificate.dual <= relu_opt + 1e-7
+    assert r.certificate.primal <= relu_opt + 1e-6
+
+
+def test_enumeration_finds_every_pattern():
+    X, _ = _data(4, n=12, d=2)
+    M = convex_nn.enumerate_patterns(X)
+    rng = np.random.default_rng(0)
+    sampled = (X @ rng.standard_normal((3, 200000)) >= 0).T
+    sampled = {tuple(r) for r in sampled.astype(int) if r.any()}
+    enum = {tuple(r) for r in M.T.astype(int)}
+    assert sampled <= enum
+    # d = 3 central arrangement of n generic planes has n(n-1) + 2 cells, one of them all-zero (dropped)
+    assert len(enum) == 12 * 11 + 1
+
+
+def test_lam_max_gives_exact_zero():
+    X, y = _data(5)
+    M = convex_nn.enumerate_patterns(X)
+    lm = convex_nn.lam_max(X, y, M)
+    r = convex_nn.solve(X, y, lm * 1.0001, patterns="all")
+    assert np.all(r.U == 0)
+    assert r.certificate.gap <= 1e-12
+    r2 = convex_nn.solve(X, y, lm * 0.9, patterns="all", tol=1e-8)
+    assert np.any(r2.U != 0)
+
+
+def test_weak_duality_against_random_networks():
+    X, y = _data(6, n=12, d=1)
+    lam = 0.01
+    r = convex_nn.solve(X, y, lam, patterns="all", tol=1e-8, max_iter=100000)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        W = rng.standard_normal((8, 2))
+        a = rng.standard_normal(8)
+        cert = convex_nn.certify(X, y, W, a, lam)
+        assert cert.dual <= r.certificate.primal + 1e-9
+        assert cert.primal >= r.certificate.dual - 1e-12
+        assert cert.primal == pytest.approx(convex_nn.network_objective(X, y, W, a, lam))
+
+
+def test_mapping_preserves_objective_when_neurons_are_relu():
+    # One planted ReLU neuron: the gated optimum is in its cone, so the network has the same objective.
+    rng = np.random.default_rng(7)
+    X = np.hstack([rng.standard_normal((20, 1)), np.ones((20, 1))])
+    y = np.maximum(X @ np.array([1.0, 0.3]), 0)
+    lam = 1e-3
+    r = convex_nn.solve(X, y, lam, patterns=np.array([[1.0, 0.3]]), tol=1e-12, max_iter=100000)
+    W, a = convex_nn.to_network(r.U, r.masks, X)
+    assert convex_nn.network_objective(X, y, W, a, lam) == pytest.approx(r.certificate.primal, rel=1e-12)
+
+
+def test_pruning_drops_duplicates_and_zero_patterns():
+    X, y = _data(8)
+    gates = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, -1.0], [-1.0, 0.0]])  # dup; all-zero (bias negative)
+    r = convex_nn.solve(X, y, 0.01, patterns=gates)
+    assert r.masks.shape[1] == 2
+
+
+def test_deterministic():
+    X, y = _data(9, n=40, d=3)
+    a = convex_nn.solve(X, y, 0.01, n_patterns=30, random_state=1)
+    b = convex_nn.solve(X, y, 0.01, n_patterns=30, random_state=1)
+    assert np.array_equal(a.U, b.U) and a.certificate == b.certificate
+    assert a.certificate.scope == "sampled"
+
+
+@pytest.mark.parametrize(
+    "kw,name",
+    [
+        (dict(lam=-1.0), "lam"),
+        (dict(lam=0.1, n_patterns=0), "n_patterns"),
+        (dict(lam=0.1, loss="hinge"), "loss"),
+        (dict(lam=0.1, patterns="bogus"), "patterns"),
+    ],
+)
+def test_bad_input_names_argument(kw, name):
+    X, y = _data(0)
+    with pytest.raises(InputError, match=name):
+        convex_nn.solve(X, y, **kw)
+
+
+def test_bad_arrays():
+    X, y = _data(0)
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(InputError, match="X"):
+        convex_nn.solve(Xn, y, 0.1)
+    with pytest.raises(InputError, match="y"):
+        convex_nn.solve(X, y[:-1], 0.1)
+    with pytest.raises(InputError, match="y"):
+        convex_nn.solve(X, y, 0.1, loss="logistic")
+
+
+def test_iteration_cap_warns_and_reports_gap():
+    from convexify import ConvergenceWarning
+
+    X, y = _data(1, n=30, d=2)
+    with pytest.warns(ConvergenceWarning):
+        r = convex_nn.solve(X, y, 1e-4, patterns="all", tol=1e-14, max_iter=3)
+    assert not r.certificate.certified and r.certificate.gap > 0

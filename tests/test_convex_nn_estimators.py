@@ -1,0 +1,52 @@
+"""Lens 5: scikit-learn estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from convexify import InputError
+from convexify.convex_nn import ConvexReLUClassifier, ConvexReLURegressor
+
+# Known gaps (reported in the closing note): column-vector y warning text, object-dtype y, 1-sample message.
+_XFAIL = {
+    "check_supervised_y_2d": "column-vector y: warning text differs",
+    "check_dtype_object": "object y rejected with convexify's InputTypeError message",
+    "check_fit2d_1sample": "1-class message differs",
+}
+
+
+@parametrize_with_checks(
+    [ConvexReLURegressor(n_patterns=8, tol=1e-4), ConvexReLUClassifier(n_patterns=8, tol=1e-4)],
+    expected_failed_checks=lambda est: _XFAIL,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_regressor_fits_and_certifies():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 2))
+    y = np.maximum(X @ [1.0, -1.0], 0)
+    est = ConvexReLURegressor(lam=1e-4, patterns="all").fit(X, y)
+    assert est.certificate_.certified and est.certificate_.scope == "global"
+    assert est.score(X, y) > 0.99
+    certs = est.path(X, y, [1e-1, 1e-2, 1e-3])
+    assert [c.primal for c in certs] == sorted(c.primal for c in certs)[::-1]
+
+
+def test_classifier_binary_and_errors():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 2))
+    y = np.where(X[:, 0] ** 2 + X[:, 1] ** 2 > 1, "out", "in")
+    clf = ConvexReLUClassifier(lam=1e-3, n_patterns=50).fit(X, y)
+    assert clf.score(X, y) > 0.9
+    assert np.allclose(clf.predict_proba(X).sum(axis=1), 1)
+    with pytest.raises(NotFittedError):
+        ConvexReLUClassifier().predict(X)
+    with pytest.raises(InputError, match="y"):
+        ConvexReLUClassifier().fit(X, np.zeros(80))
+    with pytest.raises(InputError, match="lam"):
+        ConvexReLURegressor(lam=-1).fit(X, X[:, 0])
