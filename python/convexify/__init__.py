@@ -16,6 +16,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from ._dask import sweep
 from ._errors import (
     ConvergenceWarning,
     ConvexifyWarning,
@@ -48,6 +49,7 @@ __all__ = [
     "simd_supported",
     "build_info",
     "cuda_available",
+    "sweep",
     "__version__",
 ]
 
