@@ -74,3 +74,19 @@ def test_sweep_closed_client():
     cluster.close()
     with pytest.raises(InputError, match="client is not running"):
         convexify.sweep(_solve, [1], client=c)
+
+
+def test_sweep_default_local_cluster():
+    # No current client: sweep starts the process-wide loopback LocalCluster (processes), then reuses it.
+    import math
+
+    from convexify import _dask
+
+    try:
+        assert convexify.sweep(math.sqrt, [1.0, 4.0, 9.0]) == [1.0, 2.0, 3.0]
+        first = _dask._DEFAULT["client"]
+        assert convexify.sweep(math.sqrt, [16.0]) == [4.0]
+        assert _dask._DEFAULT["client"] is first
+        assert first.scheduler.address.startswith("tcp://127.0.0.1")
+    finally:
+        _dask._close_default()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from typing import Any, Callable, Iterable, List, Optional
+from typing import Any, Callable, Iterable, List
 
 from ._errors import InputError, InputTypeError
 
@@ -70,7 +70,9 @@ def _resolve_client(client: Any) -> Any:
     return client
 
 
-def sweep(fn: Callable[[Any], Any], grid: Iterable[Any], client: Any = None, *, progress: bool = False) -> List[Any]:
+def sweep(
+    fn: Callable[[Any], Any], grid: Iterable[Any], client: Any = None, *, progress: bool = False
+) -> List[Any]:
     """Evaluate ``fn(p)`` for every point ``p`` of ``grid``, independently, results in grid order.
 
     Args:
