@@ -14,7 +14,7 @@ convex_nn::Loss parse_loss(const std::string& v) {
 }  // namespace
 
 void bind_convex_nn(py::module_& m) {
-  py::class_<convex_nn::GatedResult>(m, "ConvexNNGatedResult")
+  py::class_<convex_nn::GatedResult>(m, "ConvexNNGatedResult", py::module_local())
       .def_readonly("U", &convex_nn::GatedResult::U)
       .def_readonly("primal", &convex_nn::GatedResult::primal)
       .def_readonly("dual", &convex_nn::GatedResult::dual)

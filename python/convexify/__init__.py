@@ -21,6 +21,7 @@ from . import _loader
 # The compiled core: the module of the widest instruction-set level this CPU runs, as convexify._core.
 _loader.install()
 
+from ._dask import sweep  # noqa: E402
 from ._errors import (  # noqa: E402
     ConvergenceWarning,
     ConvexifyWarning,
@@ -53,6 +54,7 @@ __all__ = [
     "simd_supported",
     "build_info",
     "cuda_available",
+    "sweep",
     "__version__",
 ]
 
