@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._report import Claim, Section
+from ._report import Claim, Section, save_figure
 
 
 def _adam(X, y, m, lam, seed, steps):
@@ -72,9 +72,30 @@ def run(out_dir: Path, quick: bool) -> Section:
         f"runs below the bound: {below}",
         "confirmed" if below == 0 and cert.certified else "refuted",
     )
+    metrics = {"dual": cert.dual, "primal": cert.primal, "gap": cert.gap, "adam": objs.tolist()}
     return Section(
         lens="convex_nn",
         title="Lens 5: exact convex training of two-layer ReLU networks",
         claims=[claim],
-        metrics={"dual": cert.dual, "primal": cert.primal, "gap": cert.gap, "adam": objs.tolist()},
+        figures=[_figure(out_dir, objs, cert.dual, cert.primal, lam)],
+        metrics=metrics,
     )
+
+
+def _figure(out_dir: Path, objs: np.ndarray, dual: float, primal: float, lam: float) -> str:
+    """Trained networks' objectives against the certified lower bound of the convex program."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 3.2))
+    runs = np.arange(1, len(objs) + 1)
+    ax.plot(runs, np.sort(objs), "o", color="tab:red", label="Adam, width 32 (sorted)")
+    ax.axhline(dual, color="k", ls="--", lw=1, label="certified lower bound (convex dual)")
+    ax.axhline(primal, color="tab:blue", lw=1, label="convex optimum (gated program)")
+    ax.set_xlabel("run")
+    ax.set_ylabel(f"objective (lam = {lam:g})")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize=8)
+    ax.set_title("Trained networks never go below the convex program's certified bound", fontsize=10)
+    fig.tight_layout()
+    metrics = {"adam_objectives": np.sort(objs), "dual": dual, "primal": primal, "lam": lam}
+    return save_figure(fig, out_dir, "convex_nn_bound_vs_adam", metrics)
