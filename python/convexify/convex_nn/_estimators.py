@@ -154,6 +154,16 @@ class _ConvexNNBase(BaseEstimator):
         return tags
 
 
+def _column_to_1d(y: np.ndarray) -> np.ndarray:
+    """An (n, 1) target as (n,), with scikit-learn's DataConversionWarning (stacklevel: the caller's fit)."""
+    from sklearn.exceptions import DataConversionWarning
+
+    warnings.warn(
+        "y: a column-vector y was passed when a 1d array was expected", DataConversionWarning, stacklevel=3
+    )
+    return y.ravel()
+
+
 class ConvexReLURegressor(RegressorMixin, _ConvexNNBase):
     """Two-layer (gated) ReLU network trained exactly by the convex program, squared loss."""
 
@@ -169,14 +179,7 @@ class ConvexReLURegressor(RegressorMixin, _ConvexNNBase):
         X = self._validate_X(X, reset=True)
         y = as_array(y, "y", (1, 2))
         if y.ndim == 2 and y.shape[1] == 1:
-            from sklearn.exceptions import DataConversionWarning
-
-            warnings.warn(
-                "y: a column-vector y was passed when a 1d array was expected",
-                DataConversionWarning,
-                stacklevel=2,
-            )
-            y = y.ravel()
+            y = _column_to_1d(y)
         same_rows(("X", X), ("y", y))
         if self.loss not in (None, "squared"):
             raise InputError(f"loss: the regressor supports 'squared', got {self.loss!r}")
@@ -212,14 +215,7 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexNNBase):
             raise InputError(f"y: {exc}") from exc
         if y.ndim != 1:
             if y.ndim == 2 and y.shape[1] == 1:
-                from sklearn.exceptions import DataConversionWarning
-
-                warnings.warn(
-                    "y: a column-vector y was passed when a 1d array was expected",
-                    DataConversionWarning,
-                    stacklevel=2,
-                )
-                y = y.ravel()
+                y = _column_to_1d(y)
             else:
                 raise InputError(f"y must be 1-D class labels, got shape {y.shape}")
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
