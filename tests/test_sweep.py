@@ -25,8 +25,10 @@ def _fails_at_three(p):
 
 @pytest.fixture(scope="module")
 def client():
+    # In-process workers measure this (pytest) process's memory: with a memory limit they pause, and every
+    # future waits forever, once the test session has grown past 80% of it.  Hence memory_limit=0.
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, memory_limit="512MiB"
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, memory_limit=0
     )
     c = distributed.Client(cluster, set_as_default=False, timeout=30)
     yield c
@@ -68,7 +70,7 @@ def test_sweep_bad_input(client):
 
 
 def test_sweep_closed_client():
-    cluster = distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None, memory_limit=0)
     c = distributed.Client(cluster, set_as_default=False)
     c.close()
     cluster.close()
