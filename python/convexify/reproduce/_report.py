@@ -17,11 +17,16 @@ VERDICTS = ("confirmed", "refuted", "qualified")
 
 @dataclass
 class Claim:
-    """One claim of the survey, what was measured (with numbers) and the verdict."""
+    """One claim of the survey, what was measured (with numbers) and the verdict.
+
+    ``key`` is a short identifier of the claim, unique within its lens and stable across wordings and runs: the
+    committed verdict table (``tests/reproduce_verdicts.json``) is keyed by it.
+    """
 
     claim: str
     measured: str
     verdict: str
+    key: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

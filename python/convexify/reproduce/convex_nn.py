@@ -71,6 +71,7 @@ def run(out_dir: Path, quick: bool) -> Section:
         f"runs (width 32): objective min {objs.min():.6f}, median {np.median(objs):.6f}, {t_adam:.1f} s; "
         f"runs below the bound: {below}",
         "confirmed" if below == 0 and cert.certified else "refuted",
+        key="dual_lower_bounds_training",
     )
     metrics = {"dual": cert.dual, "primal": cert.primal, "gap": cert.gap, "adam": objs.tolist()}
     return Section(
