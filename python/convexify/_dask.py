@@ -80,9 +80,10 @@ def sweep(
         grid: an iterable of grid points (gamma values, widths, seeds, parameter dicts, ...).
         client: ``None`` (the current ``distributed.Client``, else one process-wide loopback ``LocalCluster``,
             dashboard off, closed at exit), ``"serial"`` (in this process, no Dask needed) or a
-            ``distributed.Client`` (a ``LocalCluster`` or ``Client(address)`` of a real cluster).  An in-process
-            ``LocalCluster(processes=False)`` measures this process's memory: give it ``memory_limit=0``, or its
-            workers pause (and the sweep waits) once this process outgrows 80% of the limit.
+            ``distributed.Client`` (a ``LocalCluster`` or ``Client(address)`` of a real cluster).  An
+            in-process ``LocalCluster(processes=False)`` measures this process's memory: give it
+            ``memory_limit=0``, or its workers pause (and the sweep waits) once this process outgrows 80% of
+            the limit.
         progress: show ``distributed.progress`` while the futures run (Dask clients only).
 
     Returns:

@@ -16,6 +16,7 @@ from typing import Any, Tuple
 import numpy as np
 
 from .._errors import DivergenceError, InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_real
 from ._model import MultiBranchMLP, check_data, check_loss
 from ._scale import normalise
@@ -107,8 +108,8 @@ def _hvp(pieces, X: np.ndarray, vU: np.ndarray, va: np.ndarray) -> Tuple[np.ndar
     return Hu, Ha
 
 
-@dataclass(frozen=True)
-class Curvature:
+@dataclass(frozen=True, repr=False)
+class Curvature(CompactRepr):
     """Extreme eigenvalues of the a.e. Hessian of R at the model's parameters.
 
     Attributes:

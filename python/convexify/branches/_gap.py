@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .._errors import InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_int, as_real
 from ._model import (
     MAX_INT,
@@ -84,8 +85,8 @@ def tau_min(X: Any, K: float) -> float:
     return tm
 
 
-@dataclass(frozen=True)
-class Assumptions:
+@dataclass(frozen=True, repr=False)
+class Assumptions(CompactRepr):
     """Which regime (X, tau, K) is in, and what of the theorem's hypotheses fails (docs/branches.md#dual).
 
     Attributes:
@@ -177,8 +178,8 @@ def exact_separable_benchmark(K_over_R: float, I: int) -> float:
     return 4.0 * s * (1.0 - s) / I
 
 
-@dataclass(frozen=True)
-class GapEntry:
+@dataclass(frozen=True, repr=False)
+class GapEntry(CompactRepr):
     """Bracket of inf(P_I) and sup(D_I) at one branch count I (docs/branches.md#bracket).
 
     Attributes:

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _core
 from .._errors import InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._model import MultiBranchMLP, check_data, check_loss
 from ._scale import normalise, safe_norm
@@ -34,8 +35,8 @@ __all__ = [
 Params = Tuple[np.ndarray, np.ndarray]
 
 
-@dataclass(frozen=True)
-class SlicePlane:
+@dataclass(frozen=True, repr=False)
+class SlicePlane(CompactRepr):
     """A plane theta(alpha, beta) = centre + alpha d1 + beta d2 in parameter space.
 
     Attributes:
@@ -53,8 +54,8 @@ class SlicePlane:
     minima: Optional[np.ndarray] = None
 
 
-@dataclass(frozen=True)
-class Surface:
+@dataclass(frozen=True, repr=False)
+class Surface(CompactRepr):
     """``values[i, j] = R(centre + alphas[i] d1 + betas[j] d2)``; unpacks as (values, alphas, betas).
 
     So ``nonconvexity_scores(*loss_surface(...))`` works.  ``metadata`` holds the direction kind, seed, I, m,
@@ -70,8 +71,8 @@ class Surface:
         return iter((self.values, self.alphas, self.betas))
 
 
-@dataclass(frozen=True)
-class Barrier:
+@dataclass(frozen=True, repr=False)
+class Barrier(CompactRepr):
     """Interpolation barrier max_t R((1-t) w_a + t w_b) - [(1-t) R(w_a) + t R(w_b)] (in loss units).
 
     Attributes: barrier, t (the 21 points), values R along the segment.

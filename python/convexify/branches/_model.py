@@ -18,6 +18,7 @@ import numpy as np
 from .. import _core
 from .._boundary import from_core
 from .._errors import DivergenceError, InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._scale import exponent, normalise, safe_norm
 
@@ -59,8 +60,8 @@ def check_loss(loss: Any) -> str:
     return as_choice(loss, "loss", LOSSES)
 
 
-@dataclass(frozen=True)
-class LossGradient:
+@dataclass(frozen=True, repr=False)
+class LossGradient(CompactRepr):
     """R(theta) and its a.e. gradient over the P = I m units, built from the core's result.
 
     Attributes:
@@ -138,8 +139,8 @@ def check_data(X: Any, y: Any) -> Tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-@dataclass(frozen=True)
-class FitResult:
+@dataclass(frozen=True, repr=False)
+class FitResult(CompactRepr):
     """Result of :meth:`MultiBranchMLP.fit`.
 
     Attributes:

@@ -24,14 +24,15 @@ import numpy as np
 from .. import _core
 from .._boundary import from_core
 from .._errors import InputError, InputTypeError
+from .._repr import CompactRepr
 from .._validate import as_array, as_int, same_rows
 from ._scale import exponent, ldexp
 
 __all__ = ["m_plus_heuristic", "m_plus_exact", "m_plus_upper", "m_plus_sdp"]
 
 
-@dataclass(frozen=True)
-class _OracleRun:
+@dataclass(frozen=True, repr=False)
+class _OracleRun(CompactRepr):
     """The compiled multistart ascent's result (the core's ``BranchesOracleResult``).
 
     Attributes:

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _core
 from .._errors import ConvergenceWarning, InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._patterns import data_gates, enumerate_gates, gaussian_gates, masks_from_gates
 
@@ -17,8 +18,8 @@ LOSSES = ("squared", "logistic")
 FORMULATIONS = ("gated",)
 
 
-@dataclass(frozen=True)
-class Certificate:
+@dataclass(frozen=True, repr=False)
+class Certificate(CompactRepr):
     """Primal value, a dual (lower-bound) value, their gap, and what the bound covers.
 
     ``scope="global"``: the dual point is feasible for every activation pattern (patterns enumerated), so
@@ -33,8 +34,8 @@ class Certificate:
     scope: str
 
 
-@dataclass(frozen=True)
-class ConvexNNResult:
+@dataclass(frozen=True, repr=False)
+class ConvexNNResult(CompactRepr):
     """Solution ``U`` (P, d) of the convex program, its patterns ``masks`` (n, P) and ``gates`` (P, d)."""
 
     U: np.ndarray

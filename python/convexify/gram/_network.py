@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from .._errors import DivergenceError, InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real
 from . import _expect
 from ._inputs import _activation, _cnn_inputs, _depth, _inputs
@@ -190,8 +191,8 @@ def empirical_gram(
     return _finite_gram(0.5 * (G + G.T))
 
 
-@dataclass(frozen=True)
-class WideTrainResult:
+@dataclass(frozen=True, repr=False)
+class WideTrainResult(CompactRepr):
     """The result of :func:`train_wide`: full-batch GD on a finite-width network (docs/gram.md#validation).
 
     Attributes:

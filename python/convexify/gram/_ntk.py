@@ -9,13 +9,14 @@ import numpy as np
 
 from .. import _core
 from .._boundary import from_core
+from .._repr import CompactRepr
 from .._validate import as_int
 from . import _expect
 from ._inputs import Activation, _activation, _depth, _inputs
 
 
-@dataclass(frozen=True)
-class NTKResult:
+@dataclass(frozen=True, repr=False)
+class NTKResult(CompactRepr):
     """NNGP and NTK of the FC network (docs/gram.md#ntk).
 
     Attributes:

@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from .._errors import InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real
 from ._inputs import _depth
 from ._spectrum import Spectrum, _lambda, _square, _symmetrized, spectrum
@@ -53,8 +54,8 @@ def rate(K: Any, eta: float) -> float:
     return 1.0 - eta * spec.lambda_min / 2.0
 
 
-@dataclass(frozen=True)
-class KernelPrediction:
+@dataclass(frozen=True, repr=False)
+class KernelPrediction(CompactRepr):
     """Kernel-regime prediction for GD with step ``eta`` on the linearised model (docs/gram.md#theorem).
 
     Attributes:
@@ -117,8 +118,8 @@ def kernel_prediction(K: Any, eta: float, r0: Any = None, iters: int = 0) -> Ker
     )
 
 
-@dataclass(frozen=True)
-class Requirements:
+@dataclass(frozen=True, repr=False)
+class Requirements(CompactRepr):
     """Scaling terms of Du et al.'s width and step-size conditions (docs/gram.md#theorem), *up to unknown
     constants*.
 

@@ -9,13 +9,14 @@ from typing import Any, Tuple
 import numpy as np
 
 from .._errors import InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_real
 from ._inputs import _EPS, _U
 
 
 # ------------------------------------------------------------------------------------- spectrum and rates
-@dataclass(frozen=True)
-class Spectrum:
+@dataclass(frozen=True, repr=False)
+class Spectrum(CompactRepr):
     """Extreme eigenvalues of a symmetric kernel (docs/gram.md#spectrum).
 
     Attributes:

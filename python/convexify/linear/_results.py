@@ -7,9 +7,11 @@ from typing import List, Tuple
 
 import numpy as np
 
+from .._repr import CompactRepr
 
-@dataclass(frozen=True)
-class LinearHistory:
+
+@dataclass(frozen=True, repr=False)
+class LinearHistory(CompactRepr):
     """Douglas–Rachford certificates per iterate ``j = 0..iterations`` (docs/linear.md#dr).
 
     Attributes:
@@ -33,8 +35,8 @@ class LinearHistory:
         return int(self.gap.shape[0])
 
 
-@dataclass(frozen=True)
-class LinearSolution:
+@dataclass(frozen=True, repr=False)
+class LinearSolution(CompactRepr):
     """Result of :func:`solve` (docs/linear.md#outputs).
 
     Attributes:
@@ -91,8 +93,8 @@ class LinearSolution:
     rank_tolerance: float = field(default=0.0)
 
 
-@dataclass(frozen=True)
-class LocalTrainResult:
+@dataclass(frozen=True, repr=False)
+class LocalTrainResult(CompactRepr):
     """Result of :func:`train_gd`: the local-method baseline on the factorised primal (survey eq. 2).
 
     The factors ``W_1, ..., W_H`` are trained directly (L-BFGS or gradient descent from a random

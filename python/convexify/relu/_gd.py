@@ -12,6 +12,7 @@ from .. import _core
 from .._boundary import from_core
 from .._cuda import resolve_device
 from .._errors import ON_DIVERGENCE, DivergenceError, DivergenceWarning, InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real
 from ._cuda import relu_gd_cuda
 from ._guards import _guards, polish_vanilla
@@ -22,8 +23,8 @@ from ._scale import rescaling, scaled, times_power, weights_from_scaled, weights
 # ---------------------------------------------------------------------------------------------- GD
 
 
-@dataclass(frozen=True)
-class GDResult:
+@dataclass(frozen=True, repr=False)
+class GDResult(CompactRepr):
     """Result of :func:`gd` (B runs; T recorded iterations).
 
     Built by ``_boundary.from_core`` from the core's ``_core.ReluGdResult`` (``W`` cast to the data's dtype;

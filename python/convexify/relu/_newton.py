@@ -10,6 +10,7 @@ import numpy as np
 from .. import _core
 from .._boundary import from_core
 from .._errors import DivergenceError, InputError
+from .._repr import CompactRepr
 from .._validate import as_array, as_int, as_real
 from ._guards import _guards, positive_rank
 from ._inputs import _MAX_ITERS, _data
@@ -18,8 +19,8 @@ from ._scale import rescaling, scaled, times_power, weights_from_scaled, weights
 # ---------------------------------------------------------------------------------------------- Newton
 
 
-@dataclass(frozen=True)
-class NewtonResult:
+@dataclass(frozen=True, repr=False)
+class NewtonResult(CompactRepr):
     """Result of :func:`newton` (the exact minimiser of the convex ``L_r``).
 
     Built by ``_boundary.from_core`` from the core's ``_core.ReluNewtonResult``; ``n_positive``,

@@ -8,6 +8,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .._errors import InputError, InputTypeError
+from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real
 from ._inputs import _flag
 
@@ -18,8 +19,8 @@ from ._inputs import _flag
 _MAX_ENTRIES = 2**32
 
 
-@dataclass(frozen=True)
-class Planted:
+@dataclass(frozen=True, repr=False)
+class Planted(CompactRepr):
     """Planted-neuron data (docs/relu.md#gd): ``y = relu(X w*) + noise * N(0, 1)``, noiseless test labels.
 
     Attributes: ``X`` (n, d), ``y`` (n,), ``w_star`` (d,) unit norm, ``X_test`` (n_test, d), ``y_test``.

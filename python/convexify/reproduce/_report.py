@@ -19,8 +19,8 @@ VERDICTS = ("confirmed", "refuted", "qualified")
 class Claim:
     """One claim of the survey, what was measured (with numbers) and the verdict.
 
-    ``key`` is a short identifier of the claim, unique within its lens and stable across wordings and runs: the
-    committed verdict table (``tests/reproduce_verdicts.json``) is keyed by it.
+    ``key`` is a short identifier of the claim, unique within its lens and stable across wordings and runs:
+    the committed verdict table (``tests/reproduce_verdicts.json``) is keyed by it.
     """
 
     claim: str
