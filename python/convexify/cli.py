@@ -38,7 +38,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     rep = sub.add_parser("reproduce", help="run every lens's study and write a report with verdicts")
     rep.add_argument("--quick", action="store_true", help="smaller studies (about 2 minutes on 2 cores)")
     rep.add_argument("--out", default="convexify-report", help="output folder (default: convexify-report)")
-    rep.add_argument("--only", default="", help=f"comma-separated lenses: {','.join(LENS_NAMES)}")
+    rep.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated lenses: {','.join(LENS_NAMES)} "
+        "(a report of the same mode already in --out keeps the other lenses)",
+    )
     rep.add_argument(
         "--threads",
         type=_thread_count,

@@ -7,13 +7,15 @@ the survey with what was measured and a verdict: confirmed, refuted or qualified
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from importlib import import_module
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 from .._lenses import LENS_NAMES
-from ._report import Section, write_json
+from ._report import Claim, Section, write_json
 
 __all__ = ["LENSES", "run", "write_report"]
 
@@ -21,7 +23,11 @@ LENSES = LENS_NAMES
 
 
 def run(out: Path, quick: bool = False, only: Optional[Sequence[str]] = None) -> List[Section]:
-    """Run the selected lenses' studies into ``out`` and write ``out/report.md``; return the sections."""
+    """Run the selected lenses' studies into ``out`` and write ``out/report.md``; return the new sections.
+
+    With ``only``, a report of the same mode (quick or full) already in ``out`` keeps its other lenses'
+    sections: the report is updated lens by lens.
+    """
     lenses = list(LENSES if not only else only)
     for lens in lenses:
         if lens not in LENSES:
@@ -39,8 +45,39 @@ def run(out: Path, quick: bool = False, only: Optional[Sequence[str]] = None) ->
             f"[convexify reproduce] {lens}: {len(section.claims)} claims in {section.seconds:.1f} s",
             flush=True,
         )
-    write_report(out, sections, quick=quick)
+    kept = [s for s in previous_sections(out, quick) if s.lens not in lenses] if only else []
+    by_lens = {s.lens: s for s in kept + sections}
+    write_report(out, [by_lens[lens] for lens in LENSES if lens in by_lens], quick=quick)
     return sections
+
+
+def previous_sections(out: Path, quick: bool) -> List[Section]:
+    """The sections of the report already in ``out`` when it was written in the same mode, else none."""
+    path = Path(out) / "report.json"
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text())
+        if bool(data["quick"]) != bool(quick):
+            mode = "quick" if data["quick"] else "full"
+            print(f"[convexify reproduce] replacing the {mode} report in {out}", file=sys.stderr)
+            return []
+        return [
+            Section(
+                lens=s["lens"],
+                title=s["title"],
+                claims=[Claim(**c) for c in s["claims"]],
+                body=s.get("body", ""),
+                figures=[f.split("/", 1)[1] for f in s["figures"]],
+                metrics=s["metrics"],
+                seconds=s["seconds"],
+            )
+            for s in data["sections"]
+            if s["lens"] in LENSES
+        ]
+    except (ValueError, KeyError, TypeError, IndexError):
+        print(f"[convexify reproduce] {path} is unreadable; writing a new report", file=sys.stderr)
+        return []
 
 
 def write_report(out: Path, sections: Sequence[Section], quick: bool) -> Path:
@@ -79,6 +116,7 @@ def write_report(out: Path, sections: Sequence[Section], quick: bool) -> Path:
                 {
                     "lens": s.lens,
                     "title": s.title,
+                    "body": s.body,
                     "seconds": s.seconds,
                     "claims": [c.__dict__ for c in s.claims],
                     "figures": [f"{s.lens}/{f}" for f in s.figures],
