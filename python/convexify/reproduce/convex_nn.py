@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._report import Claim, Section, save_figure
+from ._report import Claim, Section, progress, save_figure
 
 
 def _adam(X, y, m, lam, seed, steps):
@@ -55,7 +55,7 @@ def run(out_dir: Path, quick: bool) -> Section:
     runs = 8 if quick else 64
     objs = []
     t0 = time.perf_counter()
-    for s in range(runs):
+    for s in progress(range(runs), "convex_nn: Adam runs", total=runs):
         W, a = _adam(X, y, 32, lam, s, 300 if quick else 2000)
         objs.append(convex_nn.network_objective(X, y, W, a, lam))
     t_adam = time.perf_counter() - t0
