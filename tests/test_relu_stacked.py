@@ -88,3 +88,38 @@ def test_stacked_nan_in_one_problem_is_named(rng):
     X[2, 17, 3] = np.nan
     with pytest.raises(ValueError, match="problem 2: X contains NaN or Inf"):
         relu.gd_stacked(X, Y, W0, iters=2)
+
+
+def _default_runs_agree(res, X, Y, W0, kw):
+    """Per problem: does row b of a stacked run equal ``gd(X[b], Y[b], W0[b])`` at its own default step?"""
+    agree = []
+    for b in range(X.shape[0]):
+        one = relu.gd(X[b], Y[b], W0[b], **kw)
+        agree.append(
+            np.array_equal(res.W[b], one.W) and np.array_equal(res.train_loss[:, b], one.train_loss[:, 0])
+        )
+    return agree
+
+
+def test_stacked_default_step_equals_per_problem_defaults_exactly_when_the_default_steps_agree(rng):
+    """``gd_stacked(step=None)`` runs every problem at ``min_b default_step(X[b])``: row b equals the
+    per-problem ``gd(X[b], Y[b], W0[b])`` (at its own default step) when ``default_step(X[b])`` is that
+    minimum, and differs otherwise (a different step; ``iters >= 1`` from a non-stationary start)."""
+    X0 = rng.standard_normal((150, 6))
+    star = rng.standard_normal((3, 6))
+    W0 = rng.standard_normal((3, 6)) / np.sqrt(6)
+    kw = dict(iters=40, record_every=10, classify=False)
+    # Same X in every problem (different labels and starts): equal default steps, every row equal.
+    X = np.stack([X0, X0, X0])
+    Y = np.maximum(np.einsum("bnd,bd->bn", X, star), 0.0)
+    res = relu.gd_stacked(X, Y, W0, **kw)
+    assert res.step == relu.default_step(X0)
+    assert _default_runs_agree(res, X, Y, W0, kw) == [True, True, True]
+    # Problem 1 has X scaled by 2: its default step is 4 times smaller (exactly) and becomes everyone's.
+    X = np.stack([X0, 2.0 * X0, X0])
+    Y = np.maximum(np.einsum("bnd,bd->bn", X, star), 0.0)
+    res = relu.gd_stacked(X, Y, W0, **kw)
+    assert res.step == relu.default_step(X0) / 4 == relu.default_step(X[1])
+    assert _default_runs_agree(res, X, Y, W0, kw) == [False, True, False]
+    # ... while at the stacked run's step every row still equals its per-problem run.
+    assert _default_runs_agree(res, X, Y, W0, dict(kw, step=res.step)) == [True, True, True]
