@@ -77,7 +77,8 @@ def _objective_and_grad_impl(
 def _reduce_rows(X: np.ndarray, Y: np.ndarray) -> Tuple[np.ndarray, np.ndarray, float]:
     r"""An equivalent problem with at most ``d0`` rows: ``X = Q R`` (economic QR) gives
 
-    ``1/2||Y - X M||^2 = 1/2||Q^T Y - R M||^2 + 1/2||(I - Q Q^T) Y||^2`` and ``sigma(X W_1^T) = sigma(R W_1^T)``,
+    ``1/2||Y - X M||^2 = 1/2||Q^T Y - R M||^2 + 1/2||(I - Q Q^T) Y||^2``
+    (Pythagoras, docs/linear.md#closed-form) and ``sigma(X W_1^T) = sigma(R W_1^T)``,
 
     so ``P(W)`` on ``(X, Y)`` equals ``P(W)`` on ``(R, Q^T Y)`` plus the constant, with the same gradient in
     every ``W_i`` (docs/linear.md#primal).  Used when ``n > d0``; otherwise the data is returned unchanged.
