@@ -107,6 +107,9 @@ class LocalTrainResult(CompactRepr):
         iterations: iterations performed.
         method: ``"lbfgs"`` or ``"gd"``.
         seed: the seed of the random initialisation.
+        grad_norm: ``||grad P(W)||_F`` at the final weights (the stationarity certificate).
+        status: ``"converged"`` (``grad_norm <= grad_tol * max(1, P(W))``), ``"stalled"`` (relative decrease
+            below ``tol`` or a failed line search before that) or ``"max_iter"``.
     """
 
     weights: List[np.ndarray]
@@ -115,6 +118,8 @@ class LocalTrainResult(CompactRepr):
     iterations: int
     method: str
     seed: int
+    grad_norm: float = float("nan")
+    status: str = "max_iter"
 
 
 #: Backward-compatible alias of :class:`LocalTrainResult` (the name before the result said what it holds).
