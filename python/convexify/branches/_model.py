@@ -553,7 +553,11 @@ def _project_units(
 def projection_scales(sq_norms: np.ndarray, total: float, R2: Optional[float]) -> np.ndarray:
     """Per-branch factors min(1/(1 + nu), sqrt(R2)/||w_i||) of the exact projection (docs/branches.md#model).
 
-    ``sq_norms`` are ||w_i||^2, ``total`` = I K is the bound on their sum.
+    ``sq_norms`` are ||w_i||^2, ``total`` = I K is the bound on their sum.  With s = 1/(1 + nu) the budget
+    reads g(s) = sum_i min(s^2 ||w_i||^2, R2) = total.  g is increasing and, with the k largest branches
+    capped, g(s) = k R2 + s^2 S_k (S_k the sum of the other squared norms), so s solves a linear equation in
+    s^2 on each of the I pieces; the piece is the first k whose solution leaves branch k + 1 uncapped
+    (O(I log I), no iteration).  Bisection on nu is kept only for degenerate inputs (S_k = 0).
     """
     sq = np.asarray(sq_norms, dtype=float)
     norms = np.sqrt(sq)
@@ -570,6 +574,19 @@ def projection_scales(sq_norms: np.ndarray, total: float, R2: Optional[float]) -
 
     if excess(0.0) <= 0.0:
         return np.minimum(1.0, cap)
+    q = np.sort(sq)[::-1]  # descending
+    k = np.arange(q.size)
+    rest = np.concatenate([np.cumsum(q[::-1])[::-1], [0.0]])[: q.size]  # S_k = sum_{j >= k} q_j (0-based)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = (total - k * R2) / rest
+        ok = (rest > 0) & (s2 > 0) & (s2 <= 1.0) & (q * s2 <= R2 * (1 + 1e-12))
+    if ok.any():
+        s = math.sqrt(float(s2[int(np.argmax(ok))]))
+        out = np.minimum(s, cap)
+        over = float(np.sum(out**2 * sq))
+        if over > total:  # round-off: step onto the feasible side
+            out = out * math.sqrt(total / over)
+        return out
     lo, hi = 0.0, 1.0
     while excess(hi) > 0.0:
         hi *= 2.0
