@@ -1,7 +1,7 @@
 """Regimes, the duality-gap bracket versus the number of branches, and the closed-form benchmark.
 
 Problem (P_I): min R(theta) s.t. (1/I) sum_i ||w_i||^2 <= K, with the tau-hinge R (docs/branches.md#model).
-Zhang et al.'s theorem (survey section 3.2) bounds 0 <= inf(P_I) - sup(D_I) <= 2 Delta_worst / I, but only
+Zhang et al.'s theorem (docs/branches.md#dual) bounds 0 <= inf(P_I) - sup(D_I) <= 2 Delta_worst / I, but only
 when the hinge never clips (regime A, tau >= tau_min; docs/branches.md#dual); there, for one-hidden-layer ReLU
 branches with weight decay, the gap is in fact zero for every I (docs/branches.md#zero-gap), so the bound is
 vacuous.  In every regime, C* (the infinite-width convex program) satisfies C* <= sup(D_I) <= inf(P_I)

@@ -1,7 +1,7 @@
 """Multi-branch one-hidden-layer ReLU networks: model, budget, projection, training.
 
-f(theta; x) = (1/I) sum_i a_i relu(U_i x)  (Zhang, Shao & Salakhutdinov 2019, survey eq. 16), tau-hinge loss
-l_tau = max(0, 1 - y f / tau) (survey eq. 17; tau = 1 is the ordinary hinge, not tau = 0 as the survey says,
+f(theta; x) = (1/I) sum_i a_i relu(U_i x) (Zhang, Shao & Salakhutdinov 2019; docs/branches.md#model),
+tau-hinge loss l_tau = max(0, 1 - y f / tau) (tau = 1 is the ordinary hinge, not tau = 0 as the survey says,
 docs/branches.md#survey-hinge), budget (1/I) sum_i ||w_i||^2 <= K (the survey's K; kappa in the docs).  The
 model, loss and budget are in docs/branches.md#model, the training of the bracket's upper bound in
 docs/branches.md#bracket.
@@ -47,7 +47,7 @@ def check_loss(loss: Any) -> str:
 
     Args:
         loss: "hinge" (tau-hinge max(0, 1 - t)) or "squared_hinge" (max(0, 1 - t)^2) of the margin
-            t = y f / tau (survey eq. 17; docs/branches.md#model).
+            t = y f / tau (docs/branches.md#model).
 
     Returns:
         ``loss`` itself.
@@ -79,7 +79,7 @@ def loss_gradient(
 ) -> LossGradient:
     """R(theta) and its a.e. gradient by the compiled fused kernel (docs/branches.md#model).
 
-    With f_j = (1/I) sum_k a_k relu(u_k . x_j) (survey eq. 16), R = mean_j l(y_j f_j / tau) (eq. 17) and
+    With f_j = (1/I) sum_k a_k relu(u_k . x_j) (docs/branches.md#model), R = mean_j l(y_j f_j / tau) and
     r_j = dR/df_j: dR/da_k = (1/I) sum_j r_j relu(u_k . x_j) and
     dR/du_k = (1/I) sum_j r_j a_k 1[u_k . x_j > 0] x_j (relu'(0) = 0, hinge'(0) = 0).  Arguments are
     validated already (C-contiguous float64); the core re-checks them.
@@ -158,7 +158,7 @@ class FitResult:
 
 
 class MultiBranchMLP:
-    """I parallel one-hidden-layer ReLU branches of width m, averaged (survey eq. 16; docs/branches.md#model).
+    """I parallel one-hidden-layer ReLU branches of width m, averaged (docs/branches.md#model).
 
     ``f(x) = (1/I) sum_i a_i . relu(U_i x)`` with ``U`` of shape (I, m, d) (rows are units; a bias is a
     constant column the user appends to ``X``) and ``a`` of shape (I, m).  Branch i's parameters are
@@ -257,7 +257,7 @@ class MultiBranchMLP:
         return X
 
     def forward(self, X: Any) -> np.ndarray:
-        """Network outputs f(x_j) = (1/I) sum_k a_k relu(u_k . x_j) (survey eq. 16).
+        """Network outputs f(x_j) = (1/I) sum_k a_k relu(u_k . x_j) (docs/branches.md#model).
 
         Args:
             X: data, shape (n, d).
@@ -279,7 +279,7 @@ class MultiBranchMLP:
         return f
 
     def loss(self, X: Any, y: Any, tau: float = 1.0, loss: str = "hinge") -> float:
-        """The training loss R(theta) = mean_j l(y_j f(x_j) / tau) (survey eq. 17; docs/branches.md#model).
+        """The training loss R(theta) = mean_j l(y_j f(x_j) / tau) (docs/branches.md#model).
 
         Args:
             X: data, shape (n, d).

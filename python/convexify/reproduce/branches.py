@@ -136,6 +136,8 @@ def _landscapes(X, y, cfg, tau: float) -> Dict[str, Any]:
 
 def _plot_landscapes(plt, land: Dict[str, Any], tau: float):
     """3-D surfaces (top) and filled contours (bottom) of the three-minima planes, one colour scale per I."""
+    from matplotlib.ticker import MaxNLocator
+
     nI = len(land["I"])
     fig = plt.figure(figsize=(2.9 * nI, 6.4))
     for k, I in enumerate(land["I"]):
@@ -163,6 +165,8 @@ def _plot_landscapes(plt, land: Dict[str, Any], tau: float):
         ax2.set_ylabel(r"$\beta$", fontsize=8)
         ax2.tick_params(labelsize=6)
         cb = fig.colorbar(cs, ax=ax2, orientation="horizontal", pad=0.22, shrink=0.9)
+        cb.locator = MaxNLocator(5)
+        cb.update_ticks()
         cb.ax.tick_params(labelsize=6, rotation=45)
         cb.set_label(rf"$R_\tau$ ($\tau = {tau:g}$)", fontsize=7)
     fig.suptitle(
@@ -173,16 +177,24 @@ def _plot_landscapes(plt, land: Dict[str, Any], tau: float):
     return fig
 
 
-def _plot_scores(plt, Is, families: Dict[str, List[Dict[str, Any]]], trends: Dict[str, Dict[str, Any]]):
+def _plot_scores(
+    plt,
+    Is,
+    families: Dict[str, List[Dict[str, Any]]],
+    trends: Dict[str, Dict[str, Any]],
+    labels: Dict[str, str],
+):
     """env_mean and midpoint_frac against I per family: planes (dots), median (line), quartiles (band)."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     for key, ax, ylabel in (
         ("env_mean", axes[0], r"env_mean: mean of $S_n - \mathrm{env}(S_n)$"),
         ("midpoint_frac", axes[1], "midpoint_frac: share of non-convex triples"),
     ):
-        for j, (label, rows) in enumerate(families.items()):
+        for j, (fam, rows) in enumerate(families.items()):
             med = [r[key]["median"] for r in rows]
-            (line,) = ax.plot(Is, med, "o-", ms=4, label=label)
+            t = trends[fam]
+            (line,) = ax.plot(Is, med, "o-", ms=4, label=f"{labels[fam]}: Spearman $\\rho$ = {t['rho']:.2f} "
+                              f"[{t['lo']:.2f}, {t['hi']:.2f}]")  # fmt: skip
             ax.fill_between(Is, [r[key]["q1"] for r in rows], [r[key]["q3"] for r in rows], alpha=0.2,
                             color=line.get_color())  # fmt: skip
             for I, r in zip(Is, rows):
@@ -192,14 +204,10 @@ def _plot_scores(plt, Is, families: Dict[str, List[Dict[str, Any]]], trends: Dic
         _branch_axis(ax, Is, "branches $I$ (per-branch width $m$ fixed)")
         if key == "env_mean":  # scores span decades between families; 0 (a convex slice) stays visible
             ax.set_yscale("symlog", linthresh=1e-4)
+            ax.set_ylim(bottom=0.0)
         ax.set_ylabel(ylabel, fontsize=9)
-    handles, labels = axes[0].get_legend_handles_labels()
-    labels = [
-        f"{lab}: Spearman $\\rho$ = {trends[lab]['rho']:.2f} "
-        f"[{trends[lab]['lo']:.2f}, {trends[lab]['hi']:.2f}]"
-        for lab in labels
-    ]
-    fig.legend(handles, labels, loc="lower center", ncol=1, fontsize=8, frameon=False)
+    handles, legend_labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, legend_labels, loc="lower center", ncol=1, fontsize=8, frameon=False)
     fig.suptitle("Non-convexity scores over planes (dots: planes; line: median; band: quartiles; "
                  r"$\rho$ of env_mean vs $I$ with 95 % bootstrap interval)", fontsize=10)  # fmt: skip
     fig.tight_layout(rect=(0, 0.17, 1, 0.95))
@@ -347,9 +355,12 @@ def run(out_dir: Path, quick: bool) -> Section:
             },
         )  # fmt: skip
     )
-    famB = f"regime B filter planes ($\\tau = {tauB:g}$)"
-    famA = f"regime A filter planes ($\\tau = \\tau_{{\\min}} = {tauA:.3g}$)"
-    famT = f"three-minima planes ($\\tau = {tauB:g}$)"
+    famB, famA, famT = "regime_B_filter", "regime_A_filter", "three_minima"
+    family_labels = {
+        famB: f"regime B filter planes ($\\tau = {tauB:g}$)",
+        famA: f"regime A filter planes ($\\tau = \\tau_{{\\min}} = {tauA:.3g}$)",
+        famT: f"three-minima planes ($\\tau = {tauB:g}$)",
+    }
     families: Dict[str, List[Dict[str, Any]]] = {famB: [], famA: [], famT: land["triple_scores"]}
     for k, I in enumerate(progress(Is, "branches: scores over planes")):
         families[famB].append(_scores_over_planes(land["nets"][k], X, y, tauB, cfg))
@@ -359,7 +370,7 @@ def run(out_dir: Path, quick: bool) -> Section:
         lab: _rank_trend(Is, [r["env_mean"]["all"] for r in rows], n_boot=cfg["n_boot"], seed=7)
         for lab, rows in families.items()
     }
-    fig = _plot_scores(plt, Is, families, trends)
+    fig = _plot_scores(plt, Is, families, trends, family_labels)
     figures.append(
         save_figure(
             fig,
