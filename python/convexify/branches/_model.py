@@ -357,8 +357,8 @@ class MultiBranchMLP:
         """Exact Euclidean projection onto {(1/I) sum ||w_i||^2 <= K} (and ||w_i||^2 <= R2 for all i).
 
         Each branch becomes ``w_i * min(1/(1 + nu), sqrt(R2)/||w_i||)`` with the smallest nu >= 0 meeting the
-        sum constraint (docs/branches.md#model; bisection on nu, monotone).  Without R2 this is one global
-        rescaling.
+        sum constraint (docs/branches.md#model; closed form on the sorted norms, :func:`projection_scales`).
+        Without R2 this is one global rescaling.
 
         Args:
             K: budget > 0.
