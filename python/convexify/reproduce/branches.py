@@ -33,7 +33,7 @@ def _config(quick: bool) -> Dict[str, Any]:
     return dict(
         n=1000, Is=[1, 2, 4, 8, 16, 32, 64], m=2, K=16.0, restarts=1, steps=250, seeds=4, seeds_A=3,
         land_grid=31, planes_per_net=3, plane_grid=21, rounds=6, control=[(1, 16), (2, 8), (4, 4), (8, 2),
-        (16, 1)], gap_restarts=1, gap_steps=250, n_random_units=200, n_boot=1000,
+        (16, 1)], gap_restarts=2, gap_steps=300, n_random_units=200, n_boot=1000,
     )  # fmt: skip
 
 
