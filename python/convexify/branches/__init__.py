@@ -1,9 +1,9 @@
 """Lens 4: multi-branch networks, loss landscapes and the duality gap (Zhang, Shao & Salakhutdinov 2019).
 
-The model (survey eq. 16; docs/branches.md#model) averages I one-hidden-layer ReLU branches,
-``f(x) = (1/I) sum_i a_i . relu(U_i x)``, trained on the tau-hinge ``max(0, 1 - y f / tau)`` (survey eq. 17)
-under the budget ``(1/I) sum_i ||w_i||^2 <= K``.  ``tau = 1`` is the ordinary hinge (the survey's "tau = 0"
-is a typo, docs/branches.md#survey-hinge).
+The model (docs/branches.md#model) averages I one-hidden-layer ReLU branches,
+``f(x) = (1/I) sum_i a_i . relu(U_i x)``, trained on the tau-hinge ``max(0, 1 - y f / tau)`` under the
+budget ``(1/I) sum_i ||w_i||^2 <= K``.  ``tau = 1`` is the ordinary hinge (the survey's "tau = 0" is a typo,
+docs/branches.md#survey-hinge).
 
 What this module measures, and what it does not claim:
 

@@ -1,7 +1,7 @@
 """Regimes, the duality-gap bracket versus the number of branches, and the closed-form benchmark.
 
 Problem (P_I): min R(theta) s.t. (1/I) sum_i ||w_i||^2 <= K, with the tau-hinge R (docs/branches.md#model).
-Zhang et al.'s theorem (survey section 3.2) bounds 0 <= inf(P_I) - sup(D_I) <= 2 Delta_worst / I, but only
+Zhang et al.'s theorem (docs/branches.md#dual) bounds 0 <= inf(P_I) - sup(D_I) <= 2 Delta_worst / I, but only
 when the hinge never clips (regime A, tau >= tau_min; docs/branches.md#dual); there, for one-hidden-layer ReLU
 branches with weight decay, the gap is in fact zero for every I (docs/branches.md#zero-gap), so the bound is
 vacuous.  In every regime, C* (the infinite-width convex program) satisfies C* <= sup(D_I) <= inf(P_I)
@@ -330,6 +330,15 @@ def _pruned_network(
     return _network_loss(X, y, Uf, af, I, tau), Uf, af
 
 
+def _bar(iterable: Any, desc: str, show: bool) -> Any:
+    """``iterable`` wrapped in a tqdm bar on stderr when ``show``; the plain iterable otherwise."""
+    if not show:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=desc, leave=False, dynamic_ncols=True)
+
+
 def gap_bracket(
     X: Any,
     y: Any,
@@ -347,6 +356,7 @@ def gap_bracket(
     max_trained_units: int = 200,
     units_per_round: int = 4,
     optimizer: str = "gd",
+    progress: bool = False,
 ) -> Dict[int, GapEntry]:
     """Bracket inf(P_I) and sup(D_I) for each I in ``branch_counts`` (docs/branches.md#bracket).
 
@@ -385,6 +395,8 @@ def gap_bracket(
         max_trained_units: trained units >= 0 kept in the dictionary (largest path-norm share first).
         units_per_round: extra local maxima >= 0 of the oracle added per sign and round.
         optimizer: "gd" or "adam", see :meth:`MultiBranchMLP.fit`.
+        progress: show tqdm progress bars (on stderr) over the training runs, the column-generation rounds
+            and the pruned networks; off by default.
 
     Scales (docs/branches.md#scales): the losses and bounds depend on (X, tau, K, R2) only through
     X K / tau and R2 / K, so they are unchanged when X (bias column included) and tau are scaled together, or
@@ -445,7 +457,7 @@ def gap_bracket(
     # --- upper bounds from training, and the trained units for the dictionary
     trained: Dict[int, float] = {}
     rows = []
-    for I in counts:
+    for I in _bar(counts, "gap_bracket: training", progress):
         model = MultiBranchMLP(I, widths[I], d, seed=seed)
         fit = model.fit(
             X, y, tau, K, restarts=restarts, steps=steps, seed=seed + I, R2=R2, optimizer=optimizer
@@ -482,7 +494,7 @@ def gap_bracket(
     lb_best, beta_best, u_best = -math.inf, np.zeros(n), np.zeros(d)
     v_lp, alpha = math.inf, np.zeros(D.shape[0])
     rounds_run = 0
-    for _ in range(rounds):
+    for _ in _bar(range(rounds), "gap_bracket: column generation", progress):
         rounds_run += 1
         v_lp, alpha, beta = _solve_lp(np.maximum(X @ D.T, 0.0), y, tau, B)
         c = beta * y
@@ -524,7 +536,7 @@ def gap_bracket(
         delta_common = (float(np.linalg.norm(X.T @ y)) / (4 * n * tau), M_cert / (n * tau))
 
     out: Dict[int, GapEntry] = {}
-    for I in counts:
+    for I in _bar(counts, "gap_bracket: pruned networks", progress):
         pruned, _, _ = _pruned_network(X, y, tau, B, D, alpha, I, widths[I], R2)
         upper = min(trained[I], pruned)
         # C* <= V_LP always: a heuristic bound above V_LP proves the oracle missed the maximum; cap it (it

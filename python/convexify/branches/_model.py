@@ -1,7 +1,7 @@
 """Multi-branch one-hidden-layer ReLU networks: model, budget, projection, training.
 
-f(theta; x) = (1/I) sum_i a_i relu(U_i x)  (Zhang, Shao & Salakhutdinov 2019, survey eq. 16), tau-hinge loss
-l_tau = max(0, 1 - y f / tau) (survey eq. 17; tau = 1 is the ordinary hinge, not tau = 0 as the survey says,
+f(theta; x) = (1/I) sum_i a_i relu(U_i x) (Zhang, Shao & Salakhutdinov 2019; docs/branches.md#model),
+tau-hinge loss l_tau = max(0, 1 - y f / tau) (tau = 1 is the ordinary hinge, not tau = 0 as the survey says,
 docs/branches.md#survey-hinge), budget (1/I) sum_i ||w_i||^2 <= K (the survey's K; kappa in the docs).  The
 model, loss and budget are in docs/branches.md#model, the training of the bracket's upper bound in
 docs/branches.md#bracket.
@@ -48,7 +48,7 @@ def check_loss(loss: Any) -> str:
 
     Args:
         loss: "hinge" (tau-hinge max(0, 1 - t)) or "squared_hinge" (max(0, 1 - t)^2) of the margin
-            t = y f / tau (survey eq. 17; docs/branches.md#model).
+            t = y f / tau (docs/branches.md#model).
 
     Returns:
         ``loss`` itself.
@@ -80,7 +80,7 @@ def loss_gradient(
 ) -> LossGradient:
     """R(theta) and its a.e. gradient by the compiled fused kernel (docs/branches.md#model).
 
-    With f_j = (1/I) sum_k a_k relu(u_k . x_j) (survey eq. 16), R = mean_j l(y_j f_j / tau) (eq. 17) and
+    With f_j = (1/I) sum_k a_k relu(u_k . x_j) (docs/branches.md#model), R = mean_j l(y_j f_j / tau) and
     r_j = dR/df_j: dR/da_k = (1/I) sum_j r_j relu(u_k . x_j) and
     dR/du_k = (1/I) sum_j r_j a_k 1[u_k . x_j > 0] x_j (relu'(0) = 0, hinge'(0) = 0).  Arguments are
     validated already (C-contiguous float64); the core re-checks them.
@@ -159,7 +159,7 @@ class FitResult(CompactRepr):
 
 
 class MultiBranchMLP:
-    """I parallel one-hidden-layer ReLU branches of width m, averaged (survey eq. 16; docs/branches.md#model).
+    """I parallel one-hidden-layer ReLU branches of width m, averaged (docs/branches.md#model).
 
     ``f(x) = (1/I) sum_i a_i . relu(U_i x)`` with ``U`` of shape (I, m, d) (rows are units; a bias is a
     constant column the user appends to ``X``) and ``a`` of shape (I, m).  Branch i's parameters are
@@ -258,7 +258,7 @@ class MultiBranchMLP:
         return X
 
     def forward(self, X: Any) -> np.ndarray:
-        """Network outputs f(x_j) = (1/I) sum_k a_k relu(u_k . x_j) (survey eq. 16).
+        """Network outputs f(x_j) = (1/I) sum_k a_k relu(u_k . x_j) (docs/branches.md#model).
 
         Args:
             X: data, shape (n, d).
@@ -280,7 +280,7 @@ class MultiBranchMLP:
         return f
 
     def loss(self, X: Any, y: Any, tau: float = 1.0, loss: str = "hinge") -> float:
-        """The training loss R(theta) = mean_j l(y_j f(x_j) / tau) (survey eq. 17; docs/branches.md#model).
+        """The training loss R(theta) = mean_j l(y_j f(x_j) / tau) (docs/branches.md#model).
 
         Args:
             X: data, shape (n, d).
@@ -358,8 +358,8 @@ class MultiBranchMLP:
         """Exact Euclidean projection onto {(1/I) sum ||w_i||^2 <= K} (and ||w_i||^2 <= R2 for all i).
 
         Each branch becomes ``w_i * min(1/(1 + nu), sqrt(R2)/||w_i||)`` with the smallest nu >= 0 meeting the
-        sum constraint (docs/branches.md#model; bisection on nu, monotone).  Without R2 this is one global
-        rescaling.
+        sum constraint (docs/branches.md#model; closed form on the sorted norms, :func:`projection_scales`).
+        Without R2 this is one global rescaling.
 
         Args:
             K: budget > 0.
@@ -554,7 +554,11 @@ def _project_units(
 def projection_scales(sq_norms: np.ndarray, total: float, R2: Optional[float]) -> np.ndarray:
     """Per-branch factors min(1/(1 + nu), sqrt(R2)/||w_i||) of the exact projection (docs/branches.md#model).
 
-    ``sq_norms`` are ||w_i||^2, ``total`` = I K is the bound on their sum.
+    ``sq_norms`` are ||w_i||^2, ``total`` = I K is the bound on their sum.  With s = 1/(1 + nu) the budget
+    reads g(s) = sum_i min(s^2 ||w_i||^2, R2) = total.  g is increasing and, with the k largest branches
+    capped, g(s) = k R2 + s^2 S_k (S_k the sum of the other squared norms), so s solves a linear equation in
+    s^2 on each of the I pieces; the piece is the first k whose solution leaves branch k + 1 uncapped
+    (O(I log I), no iteration).  Bisection on nu is kept only for degenerate inputs (S_k = 0).
     """
     sq = np.asarray(sq_norms, dtype=float)
     norms = np.sqrt(sq)
@@ -571,6 +575,19 @@ def projection_scales(sq_norms: np.ndarray, total: float, R2: Optional[float]) -
 
     if excess(0.0) <= 0.0:
         return np.minimum(1.0, cap)
+    q = np.sort(sq)[::-1]  # descending
+    k = np.arange(q.size)
+    rest = np.concatenate([np.cumsum(q[::-1])[::-1], [0.0]])[: q.size]  # S_k = sum_{j >= k} q_j (0-based)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = (total - k * R2) / rest
+        ok = (rest > 0) & (s2 > 0) & (s2 <= 1.0) & (q * s2 <= R2 * (1 + 1e-12))
+    if ok.any():
+        s = math.sqrt(float(s2[int(np.argmax(ok))]))
+        out = np.minimum(s, cap)
+        over = float(np.sum(out**2 * sq))
+        if over > total:  # round-off: step onto the feasible side
+            out = out * math.sqrt(total / over)
+        return out
     lo, hi = 0.0, 1.0
     while excess(hi) > 0.0:
         hi *= 2.0
