@@ -51,11 +51,12 @@ def _width_convergence(out_dir: Path, quick: bool):
     expected rate is ``m^{-1/2}`` (Du et al. 2019, Lemma 5.1: concentration of the finite-width Gram block).
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     from .. import gram
 
     widths = [64, 128, 256, 512, 1024] + ([] if quick else [2048, 4096])
-    nets = 32
+    nets = 16 if quick else 32
     data_draws = 3 if quick else 5
     cases = [
         ("fc", "relu", 3),
@@ -92,12 +93,13 @@ def _width_convergence(out_dir: Path, quick: bool):
     first = np.array(next(iter(curves.values()))["rel_error"]).mean(axis=0)[0]
     ax.plot(ref, first * (ref / ref[0]) ** -0.5, "k--", label=r"$\propto m^{-1/2}$")
     ax.set_yscale("log")
+    ax.yaxis.set_minor_formatter(NullFormatter())
     _log_width_axis(ax)
     ax.set_xlabel("width $m$")
     ax.set_ylabel(r"$\|G^{(H)}(0) - K^{(H)}\|_F \,/\, \|K^{(H)}\|_F$")
     ax.set_title(f"(a) finite-width Gram vs $K^{{(H)}}$: {data_draws} data draws x {nets} networks")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.11, right=0.66, bottom=0.13, top=0.9)
     png = save_figure(fig, out_dir, "gram_width_convergence", curves)
     # The verdict reads the mean slope over data draws (each draw's slope is noisier; ranges are reported).
     ok = all(-0.6 <= float(np.mean(c["slope"])) <= -0.4 for c in curves.values())
@@ -189,7 +191,7 @@ def _gd(out_dir: Path, quick: bool):
     fig.suptitle(
         f"(b) GD on $W^{{(H)}}$, width $m$ = {m}, H = 2, " + r"$\eta = 1/\lambda_{\max}(G(0))$ (data draw 1)"
     )
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.84, wspace=0.08)
     png = save_figure(fig, out_dir, "gram_gd_rates", runs)
 
     def stats(act, field):
@@ -254,7 +256,7 @@ def _depth(out_dir: Path, quick: bool):
     from .. import gram
 
     rng = np.random.default_rng(2)
-    n = 40 if quick else 60
+    n = 30 if quick else 60
     X = _unit_rows(rng, n, 10)
     depths = [2, 4, 8, 16] + ([] if quick else [32])
     cases = [("fc", "relu"), ("fc", "tanh"), ("resnet", "relu"), ("resnet", "tanh")]
@@ -281,7 +283,7 @@ def _depth(out_dir: Path, quick: bool):
         ax.legend(fontsize=7, loc="best")
         ax.set_xticks(depths, [str(h) for h in depths])
         ax.xaxis.set_minor_formatter(NullFormatter())
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.13, top=0.91, wspace=0.22)
     png = save_figure(fig, out_dir, "gram_depth", rows)
     res = rows["resnet/relu"]
     h2 = [lam * H**2 for lam, H in zip(res["lambda_min"], depths)]
@@ -371,7 +373,7 @@ def _positive_definite(out_dir: Path, quick: bool, kernels: Dict[str, Dict[int, 
             "duplicate_certified": bool(gram.certify_lambda_min(Kd, 0.0)),
             "slope": float(np.polyfit(np.log(eps), np.log(np.maximum(lams, 1e-300)), 1)[0]),
         }
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
     for i, (name, c) in enumerate(certs.items()):
         axes[0].loglog(c["depth"], c["lambda_min"], "o-", color=f"C{i}", label=f"{name}: eigensolver")
         axes[0].loglog(
@@ -385,7 +387,7 @@ def _positive_definite(out_dir: Path, quick: bool, kernels: Dict[str, Dict[int, 
     axes[0].set_title(
         "non-degenerate data: every kernel certified" if all_certified else "certificates", fontsize=10
     )
-    axes[0].legend(fontsize=7, loc="lower left", ncol=2)
+    axes[0].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     for i, (act, d) in enumerate(degenerate.items()):
         axes[1].loglog(
             d["eps"], d["lambda_min"], "o-", color=f"C{i}", label=f"FC {act}, H = 3 (slope {d['slope']:.2f})"
@@ -394,7 +396,7 @@ def _positive_definite(out_dir: Path, quick: bool, kernels: Dict[str, Dict[int, 
     axes[1].set_ylabel(r"$\lambda_{\min}(K^{(H)})$")
     axes[1].set_title(r"degenerate limit: $\lambda_{\min} \to 0$ as $x_2 \to x_1$", fontsize=10)
     axes[1].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.3, top=0.93, wspace=0.22)
     png = save_figure(
         fig, out_dir, "gram_positive_definite", {"certificates": certs, "degenerate": degenerate}
     )
@@ -479,7 +481,7 @@ def _definition(out_dir: Path, quick: bool):
     )
     ax.legend(fontsize=7, loc="upper left")
     ax.set_ylim(0, 1.35 * max(max(o["err_survey"]) for o in out.values()))
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.13, right=0.98, bottom=0.09, top=0.92)
     png = save_figure(fig, out_dir, "gram_definition1", out)
     wins = all(c < s for o in out.values() for c, s in zip(o["err_corrected"], o["err_survey"]))
     claim = Claim(
