@@ -78,7 +78,9 @@ def test_sample_last_gram_bad_arguments():
         gram.sample_last_gram(X, 8, 2, activation=3)
 
 
-@pytest.mark.parametrize("act, arch, depth", [("tanh", "fc", 2), ("relu", "resnet", 3), ("softplus", "fc", 1)])
+@pytest.mark.parametrize(
+    "act, arch, depth", [("tanh", "fc", 2), ("relu", "resnet", 3), ("softplus", "fc", 1)]
+)
 def test_train_wide_last_matches_weight_space_gd(act, arch, depth):
     # The reference: plain GD on W^(H) of the same network, with the weights updated in weight space.
     rng = np.random.default_rng(5)
