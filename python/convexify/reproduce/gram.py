@@ -158,6 +158,8 @@ def _gd(out_dir: Path, quick: bool):
         runs[act]["draws"].append(
             {
                 "iters": iters,
+                # False when the run stopped at its iteration cap above the loss floor.
+                "reached_floor": bool(r.loss[-1] <= 1.01 * _LOSS_FLOOR * r.loss[0]),
                 "eta": r.eta,
                 "loss": r.loss,
                 "loss_linear": r.loss_linear,
@@ -217,9 +219,11 @@ def _gd(out_dir: Path, quick: bool):
             f"theorem-form bound held in {sum(d['bound_holds'] for d in runs[act]['draws'])}/{data_draws}"
         )
     d0 = runs["tanh"]["draws"][0]
+    capped = sum(not d["reached_floor"] for a in acts for d in runs[a]["draws"])
     measured = (
         f"GD on W^(H) of width-{m} nets, mean [min, max] over {data_draws} data draws: "
         + "; ".join(parts)
+        + (f". {capped} run(s) stopped at the 3000-step cap above L_k/L_0 = 1e-6" if capped else "")
         + f". Example (tanh, draw 1): GD factor {d0['factor']:.4f}, linearised {d0['factor_linear']:.4f}, "
         f"slowest kernel mode {d0['kernel_factor']:.4f}, theorem form {d0['theorem_factor']:.4f}. "
         + (
