@@ -35,6 +35,7 @@ from ._kernel import c_sigma, gram_matrix
 from ._network import TrainResult, WideTrainResult, empirical_gram, train_wide
 from ._ntk import NTKResult, ntk
 from ._rates import KernelPrediction, Requirements, kernel_prediction, rate, requirements
+from ._sample import sample_last_gram
 from ._spectrum import Spectrum, certify_lambda_min, spectrum
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "requirements",
     "Requirements",
     "empirical_gram",
+    "sample_last_gram",
     "train_wide",
     "WideTrainResult",
     "TrainResult",
