@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from verdict_table import load_table, mismatches
 
 from convexify import reproduce
 from convexify.reproduce._report import VERDICTS
@@ -16,6 +17,10 @@ def test_quick_section_writes_report(lens, tmp_path):
     (section,) = sections
     assert section.lens == lens
     assert section.claims, "every section states the survey's claims with verdicts"
+    keys = [claim.key for claim in section.claims]
+    assert all(keys) and len(set(keys)) == len(keys), "every claim has a key, unique within its lens"
+    # The committed table: the verdicts of the quick and the full run (identical); a change is deliberate.
+    assert not mismatches({lens: dict(zip(keys, (c.verdict for c in section.claims)))}, load_table())
     for claim in section.claims:
         assert claim.verdict in VERDICTS
         if claim.verdict in ("confirmed", "refuted"):
