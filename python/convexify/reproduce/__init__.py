@@ -89,6 +89,10 @@ def write_report(out: Path, sections: Sequence[Section], quick: bool) -> Path:
         f"Mode: {'quick' if quick else 'full'}.  Build: {build_info().get('version')} "
         f"({build_info().get('compiler')}, Eigen {build_info().get('eigen_version')}).",
         "",
+        "The claims are those of the survey *How to Convexify your Neural Network* (Sumedh and Sampad, "
+        "2022) and of the papers it reviews, cited by section and equation (docs/references.md); "
+        "docs/<lens>.md explains the theory and each correction.",
+        "",
         "## Verdicts",
         "",
         "| lens | survey claim | verdict | measured |",

@@ -92,11 +92,12 @@ def _figure(out_dir: Path, objs: np.ndarray, dual: float, primal: float, lam: fl
     ax.plot(runs, np.sort(objs), "o", color="tab:red", label="Adam, width 32 (sorted)")
     ax.axhline(dual, color="k", ls="--", lw=1, label="certified lower bound (convex dual)")
     ax.axhline(primal, color="tab:blue", lw=1, label="convex optimum (gated program)")
-    ax.set_xlabel("run")
-    ax.set_ylabel(f"objective (lam = {lam:g})")
+    ax.set_xlabel("Adam run (sorted by final objective)")
+    ax.set_ylabel(
+        r"$\frac{1}{2n}\|f(X) - y\|^2 + \frac{\lambda}{2}(\|W\|_F^2 + \|a\|^2)$" + f"\n($\\lambda$ = {lam:g})"
+    )
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
     ax.set_title("Trained networks never go below the convex program's certified bound", fontsize=10)
-    fig.tight_layout()
     metrics = {"adam_objectives": np.sort(objs), "dual": dual, "primal": primal, "lam": lam}
     return save_figure(fig, out_dir, "convex_nn_bound_vs_adam", metrics)
