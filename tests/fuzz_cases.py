@@ -542,6 +542,22 @@ def case_gram_empirical_gram(d: Draw):
     )
 
 
+def case_gram_sample_last_gram(d: Draw):
+    n, dd = d.n_d()
+    return _call(
+        gram.sample_last_gram,
+        X=_gram_X(d, n, dd),
+        width=d.i(1, 16),
+        depth=d.i(1, 3),
+        activation=d.s(ACT),
+        arch=d.s(list(gram.ARCHS)),
+        draws=d.i(1, 3),
+        seed=d.i(0, 3),
+        c_res=d.f(0.1, 2.0),
+        patch_size=d.i(1, 4),
+    )
+
+
 def case_gram_train_wide(d: Draw):
     n, dd = d.n_d()
     return _call(
