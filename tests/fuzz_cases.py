@@ -35,7 +35,7 @@ else:
     HAVE_HYPOTHESIS = True
 
 import convexify
-from convexify import branches, gram, linear, relu
+from convexify import branches, convex_nn, gram, linear, relu
 
 ALLOWED = (convexify.InputError, convexify.InputTypeError, convexify.DivergenceError)
 DOCUMENTED_WARNINGS = (convexify.ConvexifyWarning,)
@@ -809,6 +809,128 @@ def case_branches_m_plus_sdp(d: Draw):
 
 
 # ------------------------------------------------------------------------------------------------------------
+# convex_nn (lens 5)
+
+
+def _cdata(d: Draw, dmax: int = 3):
+    """(n, d, X, y) for lens 5: small d so that enumerating the patterns stays cheap."""
+    n, _ = d.n_d()
+    dd = d.pick(list(range(1, dmax + 1)))
+    return n, dd, d.arr((n, dd)), d.arr((n,))
+
+
+def _masks(d: Draw, n: int, p: int) -> Any:
+    """Activation patterns (n, p) of 0/1 (as drawn: float, or another dtype / shape / junk values)."""
+    masks = d.arr((n, p), kind="positive")
+    if isinstance(masks, np.ndarray) and masks.dtype.kind == "f" and np.isfinite(masks).all():
+        return (masks > 0.5).astype(masks.dtype)
+    return masks
+
+
+def _closs(d: Draw) -> Any:
+    return d.s(["squared", "logistic"])
+
+
+def _y_for(d: Draw, loss: Any, y: Any, n: int) -> Any:
+    return d.arr((n,), kind="labels") if loss == "logistic" else y
+
+
+def case_convex_nn_solve(d: Draw):
+    n, dd, X, y = _cdata(d)
+    loss = _closs(d)
+    return _call(
+        convex_nn.solve,
+        X=X,
+        y=_y_for(d, loss, y, n),
+        lam=d.f(1e-3, 1.0),
+        formulation=d.s(["gated"]),
+        loss=loss,
+        patterns=d.either(["gaussian", "data", "all"], ["none", 3, np.ones((2, 2))]),
+        n_patterns=d.i(1, 8),
+        tol=d.f(1e-8, 1e-3),
+        max_iter=d.i(1, 200),
+        random_state=d.either([None, 0, 1], [-1, 1.5, "s"]),
+    )
+
+
+def case_convex_nn_certify(d: Draw):
+    n, dd, X, y = _cdata(d)
+    m = d.pick([1, 2, 4])
+    loss = _closs(d)
+    return _call(
+        convex_nn.certify,
+        X=X,
+        y=_y_for(d, loss, y, n),
+        W1=d.arr((m, dd)),
+        a=d.arr((m,)),
+        lam=d.f(1e-3, 1.0),
+        loss=loss,
+        tol=d.f(1e-8, 1e-3),
+    )
+
+
+def case_convex_nn_enumerate_patterns(d: Draw):
+    n, dd, X, _ = _cdata(d)
+    return _call(convex_nn.enumerate_patterns, X=X)
+
+
+def case_convex_nn_lam_max(d: Draw):
+    n, dd, X, y = _cdata(d)
+    loss = _closs(d)
+    masks = d.arr((n, d.pick([1, 2, 4])), kind="positive")
+    masks = (
+        (masks > 0.5).astype(float) if isinstance(masks, np.ndarray) and masks.dtype.kind == "f" else masks
+    )
+    return _call(convex_nn.lam_max, X=X, y=_y_for(d, loss, y, n), masks=masks, loss=loss)
+
+
+def case_convex_nn_network_objective(d: Draw):
+    n, dd, X, y = _cdata(d)
+    m = d.pick([1, 2, 4])
+    loss = _closs(d)
+    return _call(
+        convex_nn.network_objective,
+        X=X,
+        y=_y_for(d, loss, y, n),
+        W1=d.arr((m, dd)),
+        a=d.arr((m,)),
+        lam=d.f(0.0, 1.0),
+        loss=loss,
+    )
+
+
+def case_convex_nn_to_network(d: Draw):
+    n, dd, X, _ = _cdata(d)
+    p = d.pick([1, 2, 4])
+    masks = d.arr((n, p), kind="positive")
+    masks = (
+        (masks > 0.5).astype(float) if isinstance(masks, np.ndarray) and masks.dtype.kind == "f" else masks
+    )
+    return _call(convex_nn.to_network, U=d.arr((p, dd)), masks=masks, X=X, atol=d.f(1e-12, 1e-6))
+
+
+def _estimator_fit(cls: Any, d: Draw, labels: bool):
+    n, dd, X, y = _cdata(d, dmax=4)
+    est = cls(
+        lam=d.f(1e-3, 1.0),
+        n_patterns=d.i(1, 8),
+        tol=d.f(1e-6, 1e-3),
+        max_iter=d.i(1, 100),
+        random_state=d.either([None, 0], [-1, 1.5, "s"]),
+    )
+    target = d.arr((n,), kind="classes") if labels else y
+    return (lambda: est.fit(X, target)), {"estimator": est, "X": X, "y": target}
+
+
+def case_convex_nn_ConvexReLURegressor(d: Draw):
+    return _estimator_fit(convex_nn.ConvexReLURegressor, d, labels=False)
+
+
+def case_convex_nn_ConvexReLUClassifier(d: Draw):
+    return _estimator_fit(convex_nn.ConvexReLUClassifier, d, labels=True)
+
+
+# ------------------------------------------------------------------------------------------------------------
 # top level: the thread and SIMD knobs (restored after each call)
 
 
@@ -873,10 +995,17 @@ SELFTEST: Dict[str, Case] = {
     "selftest.hang": _selftest_hang,
 }
 
+
+def _case_key(function_name: str) -> str:
+    """``case_<lens>_<function>`` -> ``<lens>.<function>`` (lens names may hold an underscore)."""
+    rest = function_name[len("case_") :]
+    if rest.startswith("convex_nn_"):
+        return "convex_nn." + rest[len("convex_nn_") :]
+    return rest.replace("_", ".", 1).replace("MultiBranchMLP_fit", "MultiBranchMLP.fit")
+
+
 CASES: Dict[str, Case] = {
-    name[len("case_") :].replace("_", ".", 1).replace("MultiBranchMLP_fit", "MultiBranchMLP.fit"): fn
-    for name, fn in sorted(globals().items())
-    if name.startswith("case_") and callable(fn)
+    _case_key(name): fn for name, fn in sorted(globals().items()) if name.startswith("case_") and callable(fn)
 }
 # Examples per function relative to CONVEXIFY_FUZZ_EXAMPLES (the slow ones get fewer).
 WEIGHT: Dict[str, float] = {"branches.gap_bracket": 0.4, "branches.m_plus_sdp": 0.4, "gram.train_wide": 0.6}

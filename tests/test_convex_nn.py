@@ -137,3 +137,42 @@ def test_iteration_cap_warns_and_reports_gap():
     with pytest.warns(ConvergenceWarning):
         r = convex_nn.solve(X, y, 1e-4, patterns="all", tol=1e-14, max_iter=3)
     assert not r.certificate.certified and r.certificate.gap > 0
+
+
+def test_helpers_validate_their_arguments():
+    # Fuzz findings: lam_max, network_objective and to_network let numpy's ValueError/AttributeError through.
+    X, y = _data(2, n=12, d=2)  # d = 3 with the bias column
+    M = convex_nn.enumerate_patterns(X)
+    with pytest.raises(InputError, match="masks"):
+        convex_nn.lam_max(X, y, M[:-1])
+    with pytest.raises(InputError, match="masks"):
+        convex_nn.lam_max(X, y, 0.5 * M)
+    with pytest.raises(InputError, match="loss"):
+        convex_nn.lam_max(X, y, M, loss="hinge")
+    W1, a = np.ones((4, 3)), np.ones(4)
+    with pytest.raises(InputError, match="W1"):
+        convex_nn.network_objective(X, y, W1.tolist()[:2], a, 0.1)
+    with pytest.raises(InputError, match="y"):
+        convex_nn.network_objective(X, y[:5], W1, a, 0.1)
+    with pytest.raises(InputError, match="X"):
+        convex_nn.network_objective(X[:, :, None], y, W1, a, 0.1)
+    with pytest.raises(InputError, match="X"):
+        convex_nn.to_network(np.ones((M.shape[1], 3)), M, X[:0])
+    with pytest.raises(InputError, match="U"):
+        convex_nn.to_network(np.ones((2, 1)), M, X)
+
+
+def test_network_objective_and_lam_max_values():
+    # Values against direct formulas: 1/(2n)||relu(X W1^T) a - y||^2 + lam/2 (||W1||^2 + ||a||^2), and
+    # lam_max = max_i ||X^T D_i y|| / n for the squared loss (gradient at 0 is -y/n).
+    X, y = _data(3, n=15, d=2)
+    rng = np.random.default_rng(3)
+    W1, a = rng.standard_normal((5, 3)), rng.standard_normal(5)
+    expect = 0.5 * np.mean((np.maximum(X @ W1.T, 0) @ a - y) ** 2) + 0.05 * (np.sum(W1**2) + np.sum(a**2))
+    assert convex_nn.network_objective(X, y, W1, a, 0.1) == pytest.approx(expect, rel=1e-14)
+    M = convex_nn.enumerate_patterns(X)
+    direct = max(np.linalg.norm(X.T @ (M[:, i] * y)) for i in range(M.shape[1])) / len(y)
+    assert convex_nn.lam_max(X, y, M) == pytest.approx(direct, rel=1e-13)
+    # lam >= lam_max: the all-zero solution is optimal
+    r = convex_nn.solve(X, y, 1.01 * direct, patterns="all", tol=1e-10)
+    assert np.abs(r.U).max() < 1e-8

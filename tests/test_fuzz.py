@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 import convexify
-from convexify import branches, gram, linear, relu
+from convexify import branches, convex_nn, gram, linear, relu
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -238,7 +238,7 @@ def _report(lens: str) -> Dict[str, Dict[str, Any]]:
 
 def test_every_public_function_has_a_case():
     missing = []
-    for mod in (linear, relu, gram, branches):
+    for mod in (linear, relu, gram, branches, convex_nn):
         for name in mod.__all__:
             obj = getattr(mod, name)
             if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, Warning)):

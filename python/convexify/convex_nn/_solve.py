@@ -131,8 +131,34 @@ def lam_max(X, y, masks, loss: str = "squared") -> float:
     """Smallest ``lam`` with the all-zero solution optimal: ``max_i ||X^T D_i grad L(0)||``."""
     X = as_array(X, "X", 2)
     y = as_array(y, "y", 1)
+    same_rows(("X", X), ("y", y))
+    masks = _masks_arg(masks, X.shape[0])
+    loss = as_choice(loss, "loss", LOSSES)
+    _check_loss_labels(y, loss)
     g = -y / len(y) if loss == "squared" else -y * 0.5 / len(y)
-    return float(np.linalg.norm((np.asarray(masks) * g[:, None]).T @ X, axis=1).max())
+    return float(np.linalg.norm((masks * g[:, None]).T @ X, axis=1).max())
+
+
+def _masks_arg(masks, n: int) -> np.ndarray:
+    """Activation patterns ``(n, P)`` with entries in {0, 1}, as float64."""
+    masks = as_array(masks, "masks", 2)
+    if masks.shape[0] != n:
+        raise InputError(f"masks must have one row per sample (n = {n}), got shape {masks.shape}")
+    if not np.all((masks == 0) | (masks == 1)):
+        raise InputError("masks: activation patterns must hold 0 and 1 only")
+    return masks
+
+
+def _network_args(X, y, W1, a):
+    """``X`` (n, d), ``y`` (n,), ``W1`` (m, d) and ``a`` (m,) of a two-layer network (m may be 0)."""
+    X = as_array(X, "X", 2)
+    y = as_array(y, "y", 1)
+    same_rows(("X", X), ("y", y))
+    W1 = as_array(W1, "W1", 2, allow_empty=True)
+    a = as_array(a, "a", 1, allow_empty=True)
+    if W1.shape[0] != a.shape[0] or (W1.size and W1.shape[1] != X.shape[1]):
+        raise InputError(f"W1 must be (m, {X.shape[1]}) and a (m,), got {W1.shape} and {a.shape}")
+    return X, y, W1.reshape(-1, X.shape[1]), a
 
 
 def to_network(
@@ -145,6 +171,15 @@ def to_network(
     weight decay ``lam/2 (||w||^2 + a^2) = lam ||u||`` (docs/convex_nn.md#mapping).  A neuron in neither cone
     has no ReLU counterpart (InputError).
     """
+    X = as_array(X, "X", 2)
+    U = as_array(U, "U", 2, allow_empty=True)
+    masks = _masks_arg(masks, X.shape[0])
+    if U.shape[0] != masks.shape[1] or (U.size and U.shape[1] != X.shape[1]):
+        raise InputError(
+            f"U must be (P, {X.shape[1]}) with P = {masks.shape[1]} (the patterns' count), got {U.shape}"
+        )
+    atol = as_real(atol, "atol", minimum=0.0)
+    U = U.reshape(-1, X.shape[1])
     W, a = [], []
     for i in range(U.shape[0]):
         u = U[i]
@@ -169,6 +204,14 @@ def to_network(
 
 def network_objective(X, y, W1, a, lam, loss="squared") -> float:
     """Weight-decay objective ``L(relu(X W1^T) a) + lam/2 (||W1||_F^2 + ||a||^2)`` of a two-layer network."""
+    X, y, W1, a = _network_args(X, y, W1, a)
+    lam = as_real(lam, "lam", minimum=0.0)
+    loss = as_choice(loss, "loss", LOSSES)
+    _check_loss_labels(y, loss)
+    return _objective(X, y, W1, a, lam, loss)
+
+
+def _objective(X, y, W1, a, lam, loss) -> float:
     yhat = np.maximum(X @ W1.T, 0) @ a
     return _loss(yhat, y, loss) + 0.5 * lam * (float(np.sum(W1**2)) + float(np.sum(a**2)))
 
@@ -201,19 +244,12 @@ def certify(X, y, W1, a, lam, *, loss: str = "squared", tol: float = 1e-6) -> Ce
     The dual point ``nu = theta grad L(yhat)``, scaled to be feasible for every enumerated pattern, gives
     ``dual <= min over all networks of any width`` (weak duality, docs/convex_nn.md#certificate).
     """
-    X = as_array(X, "X", 2)
-    y = as_array(y, "y", 1)
-    same_rows(("X", X), ("y", y))
-    W1 = as_array(W1, "W1", 2, allow_empty=True)
-    a = as_array(a, "a", 1, allow_empty=True)
-    if W1.shape[0] != a.shape[0] or (W1.size and W1.shape[1] != X.shape[1]):
-        raise InputError(f"W1 must be (m, {X.shape[1]}) and a (m,), got {W1.shape} and {a.shape}")
+    X, y, W1, a = _network_args(X, y, W1, a)
     lam = as_real(lam, "lam", minimum=0.0)
     loss = as_choice(loss, "loss", LOSSES)
     _check_loss_labels(y, loss)
     M, _ = masks_from_gates(X, enumerate_gates(X))
-    W1 = W1.reshape(-1, X.shape[1])
-    primal = network_objective(X, y, W1, a, lam, loss)
+    primal = _objective(X, y, W1, a, lam, loss)
     g = _grad(np.maximum(X @ W1.T, 0) @ a, y, loss)
     mx = float(np.linalg.norm((M * g[:, None]).T @ X, axis=1).max())
     theta = min(1.0, lam / mx) if mx > 0 else 1.0
