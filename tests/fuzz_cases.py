@@ -969,6 +969,14 @@ def case_convexify_set_simd_level(d: Draw):
     return thunk, dict(level=level)
 
 
+def case_convexify_sweep(d: Draw):
+    # Serial client only: a Dask cluster per example would dominate the run (tests/test_sweep.py starts one).
+    fn = d.either([abs, float], [None, 3, "fn"])
+    grid = d.either([[], [1.0, -2.0], (3, -4), range(3)], [5, None, "grid", 2.5])
+    client = d.either(["serial"], ["threads", 0, object()])
+    return (lambda: convexify.sweep(fn, grid, client=client)), dict(fn=fn, grid=grid, client=client)
+
+
 # Cases that check the harness itself (tests/test_fuzz.py::test_harness_reports_foreign_crash_and_hang).
 def _selftest_ok(d: Draw):
     return _call(convexify.get_num_threads)
