@@ -73,6 +73,8 @@ SETUP = textwrap.dedent(
 CHILD = SETUP + textwrap.dedent(
     """
     import json, os, signal, sys, threading, time
+    # A child of a background job inherits SIGINT ignored (POSIX shells): make Ctrl-C raise again.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import convexify
     convexify.set_num_threads(1)
     case, delay = sys.argv[1], float(sys.argv[2])

@@ -16,6 +16,8 @@ import pytest
 CHILD = textwrap.dedent(
     """
     import json, os, signal, sys, threading, time
+    # A child of a background job inherits SIGINT ignored (POSIX shells): make Ctrl-C raise again.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     import convexify
     from convexify import gram
