@@ -11,7 +11,7 @@
 
 namespace convexify::bindings {
 
-// The routine `name` ("dgemm", "ssyrk", ...) of scipy.linalg.cython_blas, or null when SciPy or the routine
+// The routine `name` ("dgemm", "sgemm", ...) of scipy.linalg.cython_blas, or null when SciPy or the routine
 // is unavailable (the caller then falls back to Eigen).  Needs the GIL.
 void* scipy_blas_routine(const char* name);
 
@@ -19,12 +19,6 @@ template <typename T>
 BlasGemm<T> scipy_gemm() {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
   return reinterpret_cast<BlasGemm<T>>(scipy_blas_routine(std::is_same_v<T, float> ? "sgemm" : "dgemm"));
-}
-
-template <typename T>
-BlasSyrk<T> scipy_syrk() {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
-  return reinterpret_cast<BlasSyrk<T>>(scipy_blas_routine(std::is_same_v<T, float> ? "ssyrk" : "dsyrk"));
 }
 
 }  // namespace convexify::bindings

@@ -197,6 +197,57 @@ class GramNtkResult:
         Threads used.
         """
 
+class GramTiles:
+    """
+    Blocks of one lens-3 kernel K(X, X2), bit-identical to the dense matrix. See convexify.gram.TileKernel.
+    """
+    def __init__(
+        self,
+        X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+        X2: typing.Any,
+        depth: typing.SupportsInt,
+        activation: str,
+        arch: str,
+        c_res: typing.SupportsFloat,
+        quadrature_order: typing.SupportsInt,
+        method: str,
+        kernel: str,
+    ) -> None: ...
+    def block(
+        self,
+        i0: typing.SupportsInt,
+        i1: typing.SupportsInt,
+        j0: typing.SupportsInt,
+        j1: typing.SupportsInt,
+        threads: typing.SupportsInt = 1,
+        every_output: bool = False,
+    ) -> typing.Any:
+        """
+        K[i0:i1, j0:j1] (a new array); with every_output, the tuple (NNGP, NTK, K) of an NTK kernel.
+        """
+    def columns(self, idx: typing.Annotated[numpy.typing.ArrayLike, numpy.int64]) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        K[:, idx] (n, len(idx)).
+        """
+    def diag(self) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        The diagonal K_ii of K(X, X).
+        """
+    def matrix(self, every_output: bool = False) -> typing.Any:
+        """
+        The whole K (n, n2), threaded; with every_output, the tuple (NNGP, NTK, K) of an NTK kernel.
+        """
+    @property
+    def shape(self) -> tuple:
+        """
+        (n, n2).
+        """
+    @property
+    def symmetric(self) -> bool:
+        """
+        True for K(X, X).
+        """
+
 class BranchesLossGradient:
     """
     R(theta) and its a.e. gradient (read-only; see docs/branches.md#model).
@@ -348,7 +399,7 @@ def gram_matrix(
     out: typing.Any = None,
 ) -> GramMatrixResult:
     """
-    Du et al. K^(H) (or K^(0..H) stacked) of X (n, d) as a GramMatrixResult; K^(0) = X X^T by SciPy's BLAS dsyrk when available. out, if given, is the output array ((n, n), or (depth+1, n, n) with return_all), written in place and returned as K. See convexify.gram.gram_matrix.
+    Du et al. K^(H) (or K^(0..H) stacked) of X (n, d) as a GramMatrixResult. out, if given, is the output array ((n, n), or (depth+1, n, n) with return_all), written in place and returned as K. See convexify.gram.gram_matrix.
     """
 
 def gram_ntk(

@@ -10,9 +10,4 @@ template <typename T>
 using BlasGemm = void (*)(char* transa, char* transb, int* m, int* n, int* k, T* alpha, T* a, int* lda, T* b,
                           int* ldb, T* beta, T* c, int* ldc);
 
-// C := alpha op(A) op(A)^T + beta C on the `uplo` triangle of C (column-major).
-template <typename T>
-using BlasSyrk = void (*)(char* uplo, char* trans, int* n, int* k, T* alpha, T* a, int* lda, T* beta, T* c,
-                          int* ldc);
-
 }  // namespace convexify

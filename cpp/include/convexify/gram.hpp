@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "convexify/blas.hpp"
 #include "convexify/checks.hpp"
 #include "convexify/gram_table.hpp"
 
@@ -51,11 +50,6 @@ struct GramOptions {
   // and the dual activations of a layer with a constant diagonal (to 1e-13 relative; the fast path of
   // docs/gram.md#quadrature).
   TableMode tables = TableMode::automatic;
-  // K^(0) = X X^T of the whole matrix by a BLAS symmetric rank-k update (docs/gram.md#performance) when
-  // non-null; null: each tile computes its block of K^(0) by an Eigen GEMM.
-  BlasSyrk<double> syrk = nullptr;
-  // Optional BLAS GEMM: with it, K^(0) is formed in column panels, interruptible between panels.
-  BlasGemm<double> gemm = nullptr;
 };
 
 // Side information of one gram_matrix call (O(n H) numbers).
@@ -69,10 +63,10 @@ struct GramSide {
 };
 
 // Compute K^(H) (or all of K^(0..H)) of X (n x d, row-major, rows = samples) into `out`, which holds
-// n*n doubles (return_all = false) or (H+1)*n*n doubles (slices h = 0..H), row-major.  K^(0) comes from
-// options.syrk into the first slice of `out` when given, else tile by tile from an Eigen GEMM; then one
-// fused pass over the upper triangle in tiles runs every layer per pair and mirrors the result to the lower
-// triangle, so it is exactly symmetric.  Bitwise independent of the thread count.
+// n*n doubles (return_all = false) or (H+1)*n*n doubles (slices h = 0..H), row-major.  One fused pass over
+// the upper triangle in tiles computes K^(0)_ij in a fixed per-entry order (docs/gram.md#tiles), runs every
+// layer per pair and mirrors the result to the lower triangle, so it is exactly symmetric.  Bitwise
+// independent of the thread count, and equal bit for bit to every block GramTiles computes.
 GramSide gram_matrix(const double* X, std::int64_t n, std::int64_t d, const GramOptions& options, double* out,
                      bool return_all);
 

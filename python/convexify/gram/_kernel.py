@@ -90,8 +90,8 @@ def gram_matrix(
     covers FC and ResNet only); ReLU and erf by closed forms (``rho`` form), others by 2-D quadrature.
     Non-unit-norm CNN inputs only warn.
 
-    Cost (docs/gram.md#performance): ``K^(0) = X X^T`` by SciPy's BLAS ``dsyrk`` into the output buffer
-    inside the core call, then one fused C++ pass per pair of the upper triangle through all layers (tiles,
+    Cost (docs/gram.md#performance): ``K^(0) = X X^T`` tile by tile in a fixed summation order (so any
+    block of :class:`~convexify.gram.TileKernel` has the same bits), then one fused C++ pass per pair of the upper triangle through all layers (tiles,
     threads above about 30000 pairs, results independent of ``convexify.set_num_threads``), mirrored so the
     result is exactly symmetric.  With ``return_all`` the ``H + 1`` layers are written in the same pass.
 

@@ -68,8 +68,10 @@ class TileKernel:
             raise InputError(f"arch must be 'fc' for kernel={self.kernel!r} (the NNGP/NTK of lens 3 are FC)")
         act = _activation(activation)
         if not isinstance(act, str):
-            raise InputError("activation: the tile kernel needs a named activation (a callable pair runs only "
-                             "on gram_matrix's dense numpy path)")
+            raise InputError(
+                "activation: the tile kernel needs a named activation (a callable pair runs only on "
+                "gram_matrix's dense numpy path)"
+            )
         self.activation = act
         self.depth = _depth(depth, self.arch)
         self.c_res = as_real(c_res, "c_res", minimum=0.0, strict_min=True)
@@ -90,11 +92,16 @@ class TileKernel:
         self._tiler = self._build()
 
     def _build(self) -> Any:
-        if not hasattr(_core, "GramTiles"):  # TEMPORARY until the core tiler lands: dense, then sliced
-            return _DenseTiler(self)
         return _core.GramTiles(
-            self.X, self.X2, self.depth, self.activation, self.arch, self.c_res, self.quadrature_order,
-            self.method, self.kernel,
+            self.X,
+            self.X2,
+            self.depth,
+            self.activation,
+            self.arch,
+            self.c_res,
+            self.quadrature_order,
+            self.method,
+            self.kernel,
         )
 
     @property
@@ -104,9 +111,7 @@ class TileKernel:
 
     def block(self, i0: int, i1: int, j0: int, j1: int) -> np.ndarray:
         """``K[i0:i1, j0:j1]`` as a new C-contiguous float64 array (single-threaded, without the GIL)."""
-        n, n2 = self.shape
-        if not (0 <= i0 <= i1 <= n and 0 <= j0 <= j1 <= n2):
-            raise InputError(f"block [{i0}:{i1}, {j0}:{j1}] lies outside K of shape {self.shape}")
+        self._check_block(i0, i1, j0, j1)
         return self._tiler.block(int(i0), int(i1), int(j0), int(j1))
 
     def diag(self) -> np.ndarray:
@@ -120,8 +125,28 @@ class TileKernel:
         idx = np.asarray(idx, dtype=np.int64).ravel()
         n2 = self.shape[1]
         if idx.size and (idx.min() < 0 or idx.max() >= n2):
-            raise InputError(f"idx: column indices must lie in [0, {n2}), got range [{idx.min()}, {idx.max()}]")
+            raise InputError(f"idx: column indices must lie in [0, {n2}), got [{idx.min()}, {idx.max()}]")
         return self._tiler.columns(idx)
+
+    def matrix(self) -> np.ndarray:
+        """All of ``K`` (n, n2), on the core's threads (``convexify.set_num_threads``); the same bits as the
+        blocks."""
+        return self._tiler.matrix()
+
+    def blocks_ntk(self, i0: int, i1: int, j0: int, j1: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(Sigma^(H), Theta^(H), K^(H))[i0:i1, j0:j1]`` of an NTK-family kernel (``kernel`` "nngp" or
+        "ntk") in one pass, as :func:`~convexify.gram.ntk` computes them; ``(0, n, 0, n2)`` is threaded."""
+        if self.kernel == "gram":
+            raise InputError("kernel: blocks_ntk needs kernel='nngp' or 'ntk'")
+        self._check_block(i0, i1, j0, j1)
+        if (i0, i1, j0, j1) == (0, self.shape[0], 0, self.shape[1]):
+            return self._tiler.matrix(every_output=True)
+        return self._tiler.block(int(i0), int(i1), int(j0), int(j1), every_output=True)
+
+    def _check_block(self, i0: int, i1: int, j0: int, j1: int) -> None:
+        n, n2 = self.shape
+        if not (0 <= i0 <= i1 <= n and 0 <= j0 <= j1 <= n2):
+            raise InputError(f"block [{i0}:{i1}, {j0}:{j1}] lies outside K of shape {self.shape}")
 
     # Pickling rebuilds the core tiler once per process (cached by token): dask ships a TileKernel to workers.
     def __getstate__(self) -> dict:
@@ -140,25 +165,3 @@ class TileKernel:
                     _CACHE.pop(next(iter(_CACHE)))
                 _CACHE[self._token] = tiler
         self._tiler = tiler
-
-
-class _DenseTiler:  # TEMPORARY stand-in with the core tiler's interface (not bit-exact); removed when it lands
-    def __init__(self, tk: TileKernel) -> None:
-        Z = tk.X if tk.X2 is None else np.vstack([tk.X, tk.X2])
-        if tk.kernel == "gram":
-            K = _core.gram_matrix(Z, tk.depth, tk.activation, tk.arch, tk.c_res, tk.quadrature_order, False,
-                                  tk.method).K
-        else:
-            r = _core.gram_ntk(Z, tk.depth, tk.activation, tk.quadrature_order)
-            K = {"nngp": r.nngp, "ntk": r.ntk}[tk.kernel]
-        n = tk.X.shape[0]
-        self.K = np.array(K if tk.X2 is None else K[:n, n:])
-
-    def block(self, i0: int, i1: int, j0: int, j1: int) -> np.ndarray:
-        return np.ascontiguousarray(self.K[i0:i1, j0:j1])
-
-    def diag(self) -> np.ndarray:
-        return np.diag(self.K).copy()
-
-    def columns(self, idx: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(self.K[:, idx])
