@@ -42,7 +42,8 @@ class GramOperator(LinearOperator):
             :class:`~convexify.gram.TileKernel` (symmetric kernels only: no ``X2``).
         chunks: tile side ``b >= 1`` (memory per in-flight tile ``8 b^2`` bytes).
         client: None (threads, ``convexify.get_num_threads()`` of them; the core releases the GIL),
-            ``"serial"`` or a ``distributed.Client`` (the kernel is scattered once per pass, ``V`` too).
+            ``"serial"`` or a ``distributed.Client`` (the kernel is scattered to every worker once, ``V`` once per
+            pass).
 
     Attributes:
         tile_kernel: the :class:`~convexify.gram.TileKernel`.
@@ -81,6 +82,7 @@ class GramOperator(LinearOperator):
             _check_client(client)
         self.client = client
         self.passes = 0
+        self._scattered: Any = None  # the TileKernel on the client's workers, scattered once
         self._tiles = tile_grid(tk, self.chunks)
         super().__init__(dtype=np.float64, shape=tk.shape)
 
@@ -99,10 +101,14 @@ class GramOperator(LinearOperator):
         b = self.chunks
         Y = np.zeros((n, V.shape[1]), dtype=np.float64)
         tasks = [(i, j, b, V) for i, j in self._tiles]
+        kernel: Any = self.tile_kernel
         if self.client is not None and not isinstance(self.client, str):
-            Vf = self.client.scatter(V, broadcast=True)
+            if self._scattered is None or self._scattered.status != "finished":
+                self._scattered = self.client.scatter(self.tile_kernel, broadcast=True, hash=False)
+            kernel = self._scattered
+            Vf = self.client.scatter(V, broadcast=True, hash=False)
             tasks = [(i, j, b, Vf) for i, j in self._tiles]
-        for (i, j, _, _), (upper, lower) in run_tiles(_tile_products, self.tile_kernel, tasks, self.client):
+        for (i, j, _, _), (upper, lower) in run_tiles(_tile_products, kernel, tasks, self.client):
             r0, r1 = _bounds(i, b, n)
             Y[r0:r1] += upper
             if lower is not None:

@@ -96,12 +96,13 @@ def _distributed() -> Any:
 
 
 def run_tiles(
-    fn: Callable[..., Any], tk: TileKernel, tasks: List[Any], client: Any, *, window: Optional[int] = None
+    fn: Callable[..., Any], tk: Any, tasks: List[Any], client: Any, *, window: Optional[int] = None
 ) -> Iterator[Tuple[Any, Any]]:
     """Evaluate ``fn(tk, *task)`` for every task, yielding ``(task, result)`` in task order.
 
     ``client``: ``None`` (threads, ``convexify.get_num_threads()`` workers; the core releases the GIL),
-    ``"serial"`` (this thread) or a ``distributed.Client`` (the client's workers; ``tk`` is scattered once).
+    ``"serial"`` (this thread) or a ``distributed.Client`` (the client's workers; ``tk`` is scattered once, or
+    passed already scattered as a ``distributed.Future``).
     At most ``window`` tasks are in flight, so memory stays bounded, and results come back in task order
     (deterministic reductions).
     """
@@ -137,7 +138,10 @@ def run_tiles(
     c = _check_client(client)
     nthreads = sum(c.nthreads().values()) or 1
     w = window or 2 * nthreads
-    tkf = c.scatter(tk, broadcast=False)
+    distributed = _distributed()
+    # hash=False: a fresh key per scatter (a content-hashed key released by an earlier call while this one
+    # re-scatters it is lost, and its dependents cancelled).
+    tkf = tk if isinstance(tk, distributed.Future) else c.scatter(tk, broadcast=False, hash=False)
     pending = deque()
     try:
         for t in tasks:
