@@ -128,7 +128,8 @@ def kernel_regression(
 
     Raises:
         InputError: an argument is out of range, rows do not match, or ``K + ridge I`` is numerically not
-            positive definite for ``"cholesky"`` (raise ``ridge``); the message names the argument.
+            positive definite for ``"cholesky"`` (a pivot ``l_ii^2 <= n eps max_i A_ii``; raise ``ridge``); the
+            message names the argument.
         InputTypeError: an argument has the wrong type.
     """
     solver = as_choice(solver, "solver", SOLVERS)
@@ -184,6 +185,10 @@ def _solve_cholesky(tk: TileKernel, Y: np.ndarray, ridge: float) -> tuple[np.nda
     A[np.diag_indices(n)] += ridge
     try:
         c = cho_factor(A, lower=True, overwrite_a=True, check_finite=False)
+        # A pivot below sqrt(n eps max K_ii) means K + ridge I is singular to working precision (a Cholesky
+        # of an exactly singular matrix usually completes on round-off).
+        if float(np.min(np.abs(np.diag(c[0])))) ** 2 <= n * np.finfo(float).eps * float(np.max(np.diag(A))):
+            raise LinAlgError("numerically singular")
     except LinAlgError:
         raise InputError(
             f"ridge: K + ridge I is not numerically positive definite at ridge={ridge:g} (duplicate or "
