@@ -1,4 +1,5 @@
-"""lambda_min at scale: dense, LOBPCG on the operator, Cholesky certificate (issue 17; docs/gram.md#lambda-min)."""
+"""lambda_min at scale: dense, LOBPCG on the operator, a Cholesky certificate (issue 17;
+docs/gram.md#lambda-min)."""
 
 from __future__ import annotations
 
@@ -89,7 +90,9 @@ def test_nngp_and_ntk(X):
 
     r = ntk(X, 2, normalize=True)
     assert abs(lambda_min(X, 2, normalize=True, kernel="ntk").estimate - np.linalg.eigvalsh(r.ntk)[0]) < 1e-12
-    assert abs(lambda_min(X, 2, normalize=True, kernel="nngp").estimate - np.linalg.eigvalsh(r.nngp)[0]) < 1e-12
+    assert (
+        abs(lambda_min(X, 2, normalize=True, kernel="nngp").estimate - np.linalg.eigvalsh(r.nngp)[0]) < 1e-12
+    )
 
 
 def test_bad_inputs(X, K):

@@ -41,7 +41,9 @@ def test_matvec_matmat_match_dense(X, K):
 
 def test_deterministic_across_schedulers(X, dask_client):
     V = np.random.default_rng(1).standard_normal((N, 3))
-    results = [GramOperator(X, 3, normalize=True, chunks=B, client=c) @ V for c in (None, "serial", dask_client)]
+    results = [
+        GramOperator(X, 3, normalize=True, chunks=B, client=c) @ V for c in (None, "serial", dask_client)
+    ]
     assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
     again = GramOperator(X, 3, normalize=True, chunks=B) @ V
     assert np.array_equal(again, results[0])

@@ -34,7 +34,9 @@ def _rel(a, b):
 def test_solvers_match_numpy(data, solver):
     X, y, Xt = data
     ref = _reference(X, y, Xt, 3)
-    r = kernel_regression(X, y, Xt, 3, normalize=True, ridge=RIDGE, solver=solver, tol=1e-12, chunks=64, rank=60)
+    r = kernel_regression(
+        X, y, Xt, 3, normalize=True, ridge=RIDGE, solver=solver, tol=1e-12, chunks=64, rank=60
+    )
     assert isinstance(r, KernelRegression) and r.solver == solver
     assert r.prediction.shape == (NT,) and r.alpha.shape == (N,)
     assert _rel(r.prediction, ref) < 1e-8
@@ -85,7 +87,17 @@ def test_nngp_and_ntk(data, kernel):
     ref = Kt @ np.linalg.solve(K + RIDGE * np.eye(N), y)
     for solver in ("cholesky", "nystrom-cg"):
         r = kernel_regression(
-            X, y, Xt, 2, normalize=True, kernel=kernel, ridge=RIDGE, solver=solver, tol=1e-12, chunks=64, rank=60
+            X,
+            y,
+            Xt,
+            2,
+            normalize=True,
+            kernel=kernel,
+            ridge=RIDGE,
+            solver=solver,
+            tol=1e-12,
+            chunks=64,
+            rank=60,
         )
         assert _rel(r.prediction, ref) < 1e-8
 

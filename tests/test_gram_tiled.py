@@ -1,4 +1,5 @@
-"""tiled_matrix: lazy Dask arrays and resumable zarr / .npy files, tile by tile (issue 17; docs/gram.md#tiled)."""
+"""tiled_matrix: lazy Dask arrays and resumable zarr / .npy files, tile by tile (issue 17;
+docs/gram.md#tiled)."""
 
 from __future__ import annotations
 
@@ -131,7 +132,9 @@ def test_resume_recomputes_only_missing_tiles(tmp_path, tk, counted, suffix):
 def test_mismatch_is_refused_and_file_untouched(tmp_path, data, tk, suffix):
     path = tmp_path / suffix
     tiled_matrix(tk, B, out=path, client="serial", progress=False)
-    before = np.array(np.asarray(zarr.open_array(str(path))[:]) if suffix.endswith(".zarr") else np.load(path))
+    before = np.array(
+        np.asarray(zarr.open_array(str(path))[:]) if suffix.endswith(".zarr") else np.load(path)
+    )
     others = [
         TileKernel(data[0], 2, normalize=True),  # depth
         TileKernel(data[0], 3, "erf", normalize=True),  # activation

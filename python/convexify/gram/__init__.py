@@ -37,8 +37,8 @@ from ._network import TrainResult, WideTrainResult, empirical_gram, train_wide
 from ._ntk import NTKResult, ntk
 from ._operator import GramOperator
 from ._rates import KernelPrediction, Requirements, kernel_prediction, rate, requirements
-from ._sample import sample_last_gram
 from ._regression import KernelRegression, kernel_regression
+from ._sample import sample_last_gram
 from ._spectrum import Spectrum, certify_lambda_min, spectrum
 from ._tiles import TileKernel
 

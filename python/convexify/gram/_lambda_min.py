@@ -72,7 +72,7 @@ class _Counted(LinearOperator):
     def _matvec(self, v: np.ndarray) -> np.ndarray:
         return self._matmat(np.asarray(v).reshape(-1, 1)).ravel()
 
-    def _adjoint(self) -> "_Counted":
+    def _adjoint(self) -> _Counted:
         return self
 
 
@@ -165,7 +165,14 @@ def lambda_min(
         op: Any = None
     else:
         tk = TileKernel(
-            X_or_K, depth, activation, arch, c_res, quadrature_order, kernel=kernel, normalize=normalize,
+            X_or_K,
+            depth,
+            activation,
+            arch,
+            c_res,
+            quadrature_order,
+            kernel=kernel,
+            normalize=normalize,
             unit_norm=unit_norm,
         )
         passes = 0
@@ -237,9 +244,7 @@ def _lanczos(op: Any, tol: float, maxiter: int, block_size: int, seed: int, pass
     return LambdaMin(theta, math.nan, upper, False, "lanczos", passes + op.passes, len(hist) - 1, res)
 
 
-def _cholesky(
-    K: np.ndarray, tol: float, maxiter: int, block_size: int, seed: int, passes: int
-) -> LambdaMin:
+def _cholesky(K: np.ndarray, tol: float, maxiter: int, block_size: int, seed: int, passes: int) -> LambdaMin:
     n = K.shape[0]
     if n <= _DENSE_ESTIMATE_MAX_N:
         est = _dense(K, 0)
@@ -258,8 +263,9 @@ def _cholesky(
             lower = tau
             break
     if math.isnan(lower):
-        return LambdaMin(theta, math.nan, est.upper, False, "cholesky", passes + est.passes, factorizations,
-                         est.residual)
+        return LambdaMin(
+            theta, math.nan, est.upper, False, "cholesky", passes + est.passes, factorizations, est.residual
+        )
     hi = theta
     for _ in range(_BISECTION_STEPS):
         mid = 0.5 * (lower + hi)
@@ -268,4 +274,6 @@ def _cholesky(
             lower = mid
         else:
             hi = mid
-    return LambdaMin(theta, lower, est.upper, True, "cholesky", passes + est.passes, factorizations, est.residual)
+    return LambdaMin(
+        theta, lower, est.upper, True, "cholesky", passes + est.passes, factorizations, est.residual
+    )

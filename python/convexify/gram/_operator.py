@@ -42,8 +42,8 @@ class GramOperator(LinearOperator):
             :class:`~convexify.gram.TileKernel` (symmetric kernels only: no ``X2``).
         chunks: tile side ``b >= 1`` (memory per in-flight tile ``8 b^2`` bytes).
         client: None (threads, ``convexify.get_num_threads()`` of them; the core releases the GIL),
-            ``"serial"`` or a ``distributed.Client`` (the kernel is scattered to every worker once, ``V`` once per
-            pass).
+            ``"serial"`` or a ``distributed.Client`` (the kernel is scattered to every worker
+            once, ``V`` once per pass).
 
     Attributes:
         tile_kernel: the :class:`~convexify.gram.TileKernel`.
@@ -66,9 +66,21 @@ class GramOperator(LinearOperator):
         unit_norm: Optional[str] = None,
         method: str = "auto",
     ) -> None:
-        tk = X if isinstance(X, TileKernel) else TileKernel(
-            X, depth, activation, arch, c_res, quadrature_order, kernel=kernel, normalize=normalize,
-            unit_norm=unit_norm, method=method,
+        tk = (
+            X
+            if isinstance(X, TileKernel)
+            else TileKernel(
+                X,
+                depth,
+                activation,
+                arch,
+                c_res,
+                quadrature_order,
+                kernel=kernel,
+                normalize=normalize,
+                unit_norm=unit_norm,
+                method=method,
+            )
         )
         if not tk.symmetric:
             raise InputError("X: GramOperator needs a symmetric kernel K(X, X) (a TileKernel without X2)")
@@ -87,7 +99,7 @@ class GramOperator(LinearOperator):
         super().__init__(dtype=np.float64, shape=tk.shape)
 
     @classmethod
-    def from_tile_kernel(cls, tk: TileKernel, *, chunks: int = 2048, client: Any = None) -> "GramOperator":
+    def from_tile_kernel(cls, tk: TileKernel, *, chunks: int = 2048, client: Any = None) -> GramOperator:
         """The operator of an existing symmetric :class:`~convexify.gram.TileKernel`."""
         return cls(tk, tk.depth, chunks=chunks, client=client)
 
@@ -126,7 +138,7 @@ class GramOperator(LinearOperator):
     def _rmatmat(self, V: Any) -> np.ndarray:
         return self._matmat(V)
 
-    def _adjoint(self) -> "GramOperator":
+    def _adjoint(self) -> GramOperator:
         return self
 
     def diag(self) -> np.ndarray:

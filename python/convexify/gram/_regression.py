@@ -59,7 +59,7 @@ class _Shifted(LinearOperator):
     def _matvec(self, v: np.ndarray) -> np.ndarray:
         return self._matmat(np.asarray(v).reshape(-1, 1)).ravel()
 
-    def _adjoint(self) -> "_Shifted":
+    def _adjoint(self) -> _Shifted:
         return self
 
 
@@ -85,7 +85,7 @@ def kernel_regression(
     normalize: bool = False,
     unit_norm: Optional[str] = None,
 ) -> KernelRegression:
-    """Kernel ridge regression with a lens-3 kernel: the infinite-width prediction (docs/gram.md#kernel-regression).
+    """Ridge regression with a lens-3 kernel: the infinite-width prediction (docs/gram.md#kernel-regression).
 
     ``f(X_test) = K(X_test, X_train) alpha``, ``alpha = (K + ridge I)^{-1} y`` with ``K = K(X_train,
     X_train)``: for ``kernel="ntk"`` and ``ridge -> 0`` this is the mean prediction of the infinitely wide
@@ -128,8 +128,8 @@ def kernel_regression(
 
     Raises:
         InputError: an argument is out of range, rows do not match, or ``K + ridge I`` is numerically not
-            positive definite for ``"cholesky"`` (a pivot ``l_ii^2 <= n eps max_i A_ii``; raise ``ridge``); the
-            message names the argument.
+            positive definite for ``"cholesky"`` (a pivot ``l_ii^2 <= n eps max_i A_ii``; raise
+            ``ridge``); the message names the argument.
         InputTypeError: an argument has the wrong type.
     """
     solver = as_choice(solver, "solver", SOLVERS)
@@ -139,7 +139,14 @@ def kernel_regression(
     chunks = as_int(chunks, "chunks", minimum=1)
     y = as_array(y_train, "y_train", (1, 2))
     tk = TileKernel(
-        X_train, depth, activation, arch, c_res, quadrature_order, kernel=kernel, normalize=normalize,
+        X_train,
+        depth,
+        activation,
+        arch,
+        c_res,
+        quadrature_order,
+        kernel=kernel,
+        normalize=normalize,
         unit_norm=unit_norm,
     )
     n = tk.shape[0]
@@ -149,8 +156,16 @@ def kernel_regression(
     if Xt.shape[1] != tk.d:
         raise InputError(f"X_test must have {tk.d} features like X_train, got shape {Xt.shape}")
     tk_test = TileKernel(
-        X_test, depth, activation, arch, c_res, quadrature_order, kernel=kernel, X2=X_train,
-        normalize=normalize, unit_norm=unit_norm,
+        X_test,
+        depth,
+        activation,
+        arch,
+        c_res,
+        quadrature_order,
+        kernel=kernel,
+        X2=X_train,
+        normalize=normalize,
+        unit_norm=unit_norm,
     )
     maxiter = 10 * n if maxiter is None else as_int(maxiter, "maxiter", minimum=1)
     m = min(n, DEFAULT_RANK) if rank is None else as_int(rank, "rank", minimum=1, maximum=n)
@@ -216,10 +231,13 @@ def _solve_cg(
         x, info = cg(A, Y[:, c], rtol=tol, atol=0.0, maxiter=maxiter, M=M, callback=tick)
         iters += count[0]
         if info != 0:
-            hint = " (ridge=0 and a singular K: CG converges only if y lies in K's range)" if ridge == 0 else ""
+            hint = (
+                " (ridge=0 and a singular K: CG converges only if y lies in K's range)" if ridge == 0 else ""
+            )
             warnings.warn(
                 f"kernel_regression: CG did not reach tol={tol:g} in {maxiter} iterations for column {c}"
-                f"{hint}; increase maxiter or ridge, or use solver='nystrom-cg' (docs/gram.md#kernel-regression)",
+                f"{hint}; increase maxiter or ridge, or use solver='nystrom-cg' "
+                "(docs/gram.md#kernel-regression)",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -268,4 +286,3 @@ def _predict(tk_test: TileKernel, alpha: np.ndarray, chunks: int) -> np.ndarray:
         r1 = min(r0 + chunks, m)
         out[r0:r1] = tk_test.block(r0, r1, 0, n) @ alpha
     return out
-

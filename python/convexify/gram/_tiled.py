@@ -1,5 +1,5 @@
-"""Tiled and out-of-core kernel matrices: a lazy Dask array, or a zarr / ``.npy`` file written tile by tile and
-resumable (docs/gram.md#tiled).
+"""Tiled and out-of-core kernel matrices: a lazy Dask array, or a zarr / ``.npy`` file written tile by tile
+and resumable (docs/gram.md#tiled).
 
 The matrix ``K`` of shape ``(n, n2)`` is cut into square tiles of side ``b = chunks`` (the last row and
 column of tiles ragged).  With ``nb = ceil(n / b)`` tile rows and ``nb2`` tile columns, a symmetric
@@ -177,7 +177,7 @@ def tiled_matrix(
     client: Any = None,
     progress: bool = True,
 ) -> Any:
-    """``K`` of a :class:`~convexify.gram.TileKernel`, tiled: a lazy Dask array or a file written tile by tile.
+    """``K`` of a :class:`~convexify.gram.TileKernel`, tiled: a lazy Dask array or a file written by tiles.
 
     Only the upper tiles ``K_IJ``, ``I <= J``, of a symmetric kernel are evaluated; the lower ones are their
     exact transposes, so the result is exactly symmetric.  With the core tiler every tile equals the
@@ -359,8 +359,12 @@ class _ZarrStore(_Store):
             self.z = z
             return
         self.z = zarr.create_array(
-            store=self.path, shape=tuple(self.tk.shape), chunks=(self.b, self.b), dtype="float64",
-            fill_value=np.nan, zarr_format=3,
+            store=self.path,
+            shape=tuple(self.tk.shape),
+            chunks=(self.b, self.b),
+            dtype="float64",
+            fill_value=np.nan,
+            zarr_format=3,
         )
         self.z.attrs[_ATTR] = self.meta
         self._sidecar(fresh=True)
