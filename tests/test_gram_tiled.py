@@ -195,3 +195,12 @@ def test_closed_client(tmp_path, tk):
     with pytest.raises(InputError, match="client is not running"):
         tiled_matrix(tk, B, out=tmp_path / "K.zarr", client=c)
     assert not os.path.exists(tmp_path / "K.zarr")
+
+
+def test_dense_matrix_equals_blocks(tk, tk_cross, data):
+    from convexify.gram._tiled import dense_matrix
+
+    assert np.array_equal(dense_matrix(tk), _dense(tk))  # the threaded gram_matrix path
+    assert np.array_equal(dense_matrix(tk_cross), _dense(tk_cross))
+    tk_ntk = TileKernel(data[0], 2, normalize=True, kernel="ntk")
+    assert np.array_equal(dense_matrix(tk_ntk), _dense(tk_ntk))

@@ -17,6 +17,7 @@ from .._validate import as_choice, as_int, as_real
 from ._inputs import _EPS, _U
 from ._operator import GramOperator
 from ._spectrum import _symmetrized, certify_lambda_min
+from ._tiled import dense_matrix
 from ._tiles import TileKernel
 
 __all__ = ["LambdaMin", "lambda_min"]
@@ -180,7 +181,7 @@ def lambda_min(
             K = None
             op = GramOperator.from_tile_kernel(tk, chunks=chunks, client=client)
         else:
-            K = tk.block(0, tk.shape[0], 0, tk.shape[1])
+            K = dense_matrix(tk)
             passes = 1
             op = None
 

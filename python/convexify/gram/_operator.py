@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any, Optional
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
+from threadpoolctl import threadpool_limits
 
 from .._errors import InputError
 from .._validate import as_int
@@ -120,12 +122,15 @@ class GramOperator(LinearOperator):
             kernel = self._scattered
             Vf = self.client.scatter(V, broadcast=True, hash=False)
             tasks = [(i, j, b, Vf) for i, j in self._tiles]
-        for (i, j, _, _), (upper, lower) in run_tiles(_tile_products, kernel, tasks, self.client):
-            r0, r1 = _bounds(i, b, n)
-            Y[r0:r1] += upper
-            if lower is not None:
-                c0, c1 = _bounds(j, b, n)
-                Y[c0:c1] += lower
+        # Threads evaluate tiles side by side: one BLAS thread each (no oversubscription).
+        limit = threadpool_limits(limits=1, user_api="blas") if self.client is None else nullcontext()
+        with limit:
+            for (i, j, _, _), (upper, lower) in run_tiles(_tile_products, kernel, tasks, self.client):
+                r0, r1 = _bounds(i, b, n)
+                Y[r0:r1] += upper
+                if lower is not None:
+                    c0, c1 = _bounds(j, b, n)
+                    Y[c0:c1] += lower
         self.passes += 1
         return Y
 

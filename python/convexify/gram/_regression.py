@@ -14,6 +14,7 @@ from .._errors import ConvergenceWarning, InputError
 from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real
 from ._operator import GramOperator
+from ._tiled import dense_matrix
 from ._tiles import TileKernel
 
 __all__ = ["KernelRegression", "kernel_regression"]
@@ -195,7 +196,7 @@ def _solve_cholesky(tk: TileKernel, Y: np.ndarray, ridge: float) -> tuple[np.nda
     from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
     n = tk.shape[0]
-    K = tk.block(0, n, 0, n)
+    K = dense_matrix(tk)
     A = K.copy()
     A[np.diag_indices(n)] += ridge
     try:

@@ -22,7 +22,7 @@ from .._errors import InputError, InputTypeError
 from .._validate import as_int
 from ._tiles import TileKernel
 
-__all__ = ["tiled_matrix", "tile_grid", "kernel_params", "run_tiles"]
+__all__ = ["tiled_matrix", "tile_grid", "kernel_params", "run_tiles", "dense_matrix"]
 
 #: Default tile side when ``chunks is None``.
 DEFAULT_CHUNKS = 2048
@@ -87,6 +87,27 @@ def kernel_params(tk: TileKernel) -> dict:
         "symmetric": bool(tk.symmetric),
         "x_sha256": h.hexdigest(),
     }
+
+
+def dense_matrix(tk: TileKernel) -> np.ndarray:
+    """All of ``K`` in memory: the threaded dense :func:`~convexify.gram.gram_matrix` for a symmetric Du
+    kernel (``kernel="gram"``), else one ``tk.block`` over everything (single-threaded in the core)."""
+    n, n2 = tk.shape
+    if tk.symmetric and tk.kernel == "gram":
+        from ._kernel import gram_matrix  # noqa: PLC0415
+
+        # tk.X is already validated (and normalised): "ignore" hands the same rows to the core.
+        return gram_matrix(
+            tk.X,
+            tk.depth,
+            tk.activation,
+            tk.arch,
+            tk.c_res,
+            tk.quadrature_order,
+            unit_norm="ignore",
+            method=tk.method,
+        )
+    return tk.block(0, n, 0, n2)
 
 
 def _distributed() -> Any:
