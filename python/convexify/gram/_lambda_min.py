@@ -39,8 +39,8 @@ class LambdaMin(CompactRepr):
         certified: True only when ``lower`` is proved by a Cholesky factorisation that accounts for its own
             rounding (:func:`~convexify.gram.certify_lambda_min`).
         method: ``"dense"``, ``"lanczos"`` or ``"cholesky"``.
-        passes: full passes over the kernel's ``n^2 / 2`` pairs (building a dense ``K`` is one; each block
-            product of the operator is one; 0 when ``K`` is given).
+        passes: full passes over the kernel's ``n^2 / 2`` pairs: building a dense ``K`` is one, and each
+            (block) product with ``K`` is one, also for a given ``K``.
         iterations: eigensolver iterations (LOBPCG), or Cholesky factorisations for ``"cholesky"``.
         residual: ``||K v - estimate v||_2`` for the computed unit eigenvector ``v`` (``nan`` if none).
     """

@@ -41,7 +41,8 @@ class GramOperator(LinearOperator):
 
     Args:
         X, depth, activation, arch, c_res, quadrature_order, kernel, normalize, unit_norm, method: as in
-            :class:`~convexify.gram.TileKernel` (symmetric kernels only: no ``X2``).
+            :class:`~convexify.gram.TileKernel` (symmetric kernels only: no ``X2``); ``X`` may also be a
+            symmetric ``TileKernel`` (the other kernel arguments are then ignored).
         chunks: tile side ``b >= 1`` (memory per in-flight tile ``8 b^2`` bytes).
         client: None (threads, ``convexify.get_num_threads()`` of them; the core releases the GIL),
             ``"serial"`` or a ``distributed.Client`` (the kernel is scattered to every worker

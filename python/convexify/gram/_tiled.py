@@ -379,13 +379,14 @@ class _ZarrStore(_Store):
             self._sidecar(fresh=not os.path.exists(self.done_dir))
             self.z = z
             return
-        self.z = zarr.create_array(
+        # open_array(mode="w-") exists in zarr 2.16+ and 3 alike (zarr 3 writes the v3 format by default).
+        self.z = zarr.open_array(
             store=self.path,
+            mode="w-",
             shape=tuple(self.tk.shape),
             chunks=(self.b, self.b),
             dtype="float64",
             fill_value=np.nan,
-            zarr_format=3,
         )
         self.z.attrs[_ATTR] = self.meta
         self._sidecar(fresh=True)
