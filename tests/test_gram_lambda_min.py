@@ -112,3 +112,14 @@ def test_bad_inputs(X, K):
         lambda_min(A)
     with pytest.raises(InputError, match="maxiter"):
         lambda_min(K, method="lanczos", maxiter=0)
+
+
+def test_tiled_K_is_read_into_memory(X, K, tmp_path):
+    pytest.importorskip("zarr")
+    from convexify.gram import TileKernel
+    from convexify.gram._tiled import tiled_matrix
+
+    tk = TileKernel(X, 3, normalize=True)
+    for tiled in (tiled_matrix(tk, 64), tiled_matrix(tk, 64, out=tmp_path / "K.zarr", progress=False)):
+        r = lambda_min(tiled, method="cholesky")
+        assert r.certified and r.estimate == lambda_min(K).estimate
