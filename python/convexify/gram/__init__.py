@@ -32,11 +32,15 @@ from __future__ import annotations
 
 from ._inputs import ACTIVATIONS, ARCHS
 from ._kernel import c_sigma, gram_matrix
+from ._lambda_min import LambdaMin, lambda_min
 from ._network import TrainResult, WideTrainResult, empirical_gram, train_wide
 from ._ntk import NTKResult, ntk
+from ._operator import GramOperator
 from ._rates import KernelPrediction, Requirements, kernel_prediction, rate, requirements
+from ._regression import KernelRegression, kernel_regression
 from ._sample import sample_last_gram
 from ._spectrum import Spectrum, certify_lambda_min, spectrum
+from ._tiles import TileKernel
 
 __all__ = [
     "ACTIVATIONS",
@@ -58,4 +62,10 @@ __all__ = [
     "train_wide",
     "WideTrainResult",
     "TrainResult",
+    "TileKernel",
+    "GramOperator",
+    "lambda_min",
+    "LambdaMin",
+    "kernel_regression",
+    "KernelRegression",
 ]
