@@ -479,6 +479,83 @@ def case_gram_gram_matrix(d: Draw):
         method=d.s(["auto", "direct", "table"]),
         patch_size=d.i(1, 4),
         device=d.s(["cpu", "auto"]),
+        X2=_gram_X(d, d.pick([1, 2, 5]), dd) if d.chance(3) else None,
+    )
+
+
+def _tile_args(d: Draw) -> Dict[str, Any]:
+    n, dd = d.n_d()
+    return dict(
+        X=_gram_X(d, n, dd),
+        depth=d.i(1, 3),
+        activation=d.s(ACT),
+        arch=d.s(["fc", "resnet"]),
+        quadrature_order=d.either([16, 24], [0, 2**31]),
+        kernel=d.s(["gram", "nngp", "ntk"]),
+        normalize=d.b(),
+    )
+
+
+def case_gram_TileKernel(d: Draw):
+    kw = _tile_args(d)
+    X2 = _gram_X(d, d.pick([1, 3]), kw["X"].shape[1] if isinstance(kw["X"], np.ndarray) else 2)
+    kw["X2"] = X2 if d.chance(4) else None
+    box = [d.i(-1, 4) for _ in range(4)]
+
+    def run():
+        tk = gram.TileKernel(**kw)
+        tk.block(*box)
+        return tk.diag() if tk.symmetric else tk.columns([0])
+
+    return run, dict(kw, box=box)
+
+
+def case_gram_GramOperator(d: Draw):
+    kw = _tile_args(d)
+    chunks = d.i(1, 4)
+    V = d.arr((d.pick([0, 1, 2, 3, 5]),)) if d.chance(8) else d.arr((3, 2))
+
+    def run():
+        op = gram.GramOperator(**kw, chunks=chunks, client="serial")
+        return op @ V
+
+    return run, dict(kw, chunks=chunks, V=V)
+
+
+def case_gram_lambda_min(d: Draw):
+    method = d.s(["dense", "lanczos", "cholesky"])
+    if d.chance(5):
+        return _call(gram.lambda_min, X_or_K=_K(d), method=method)
+    kw = _tile_args(d)
+    kw["X_or_K"] = kw.pop("X")
+    return _call(
+        gram.lambda_min,
+        **kw,
+        method=method,
+        maxiter=d.i(1, 20),
+        block_size=d.i(1, 3),
+        client="serial",
+        chunks=d.i(1, 4),
+    )
+
+
+def case_gram_kernel_regression(d: Draw):
+    kw = _tile_args(d)
+    X = kw.pop("X")
+    n = X.shape[0] if isinstance(X, np.ndarray) and X.ndim == 2 else 3
+    dd = X.shape[1] if isinstance(X, np.ndarray) and X.ndim == 2 else 2
+    return _call(
+        gram.kernel_regression,
+        X_train=X,
+        y_train=d.arr((n,)) if d.chance(7) else d.arr((n, 2)),
+        X_test=_gram_X(d, d.pick([1, 2]), dd),
+        **kw,
+        ridge=d.f(0.0, 1.0),
+        solver=d.s(["cholesky", "cg", "nystrom-cg"]),
+        maxiter=d.i(1, 20),
+        rank=d.i(1, 3),
+        chunks=d.i(1, 4),
+        client="serial",
     )
 
 

@@ -58,7 +58,7 @@ def test_one_tile_and_many(X, K):
 def test_diag_columns_and_tile_kernel(X, K):
     op = GramOperator(X, 3, normalize=True, chunks=B)
     assert isinstance(op.tile_kernel, TileKernel)
-    assert np.allclose(op.diag(), np.diag(K), rtol=1e-15, atol=0)
+    assert np.array_equal(op.diag(), np.diag(K))
     idx = [0, 5, 229]
     assert np.array_equal(op.columns(idx), op.tile_kernel.block(0, N, 0, N)[:, idx])
     assert op.passes == 0

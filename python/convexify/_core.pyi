@@ -225,7 +225,9 @@ class GramTiles:
         """
         K[i0:i1, j0:j1] (a new array); with every_output, the tuple (NNGP, NTK, K) of an NTK kernel.
         """
-    def columns(self, idx: typing.Annotated[numpy.typing.ArrayLike, numpy.int64]) -> numpy.typing.NDArray[numpy.float64]:
+    def columns(
+        self, idx: typing.Annotated[numpy.typing.ArrayLike, numpy.int64]
+    ) -> numpy.typing.NDArray[numpy.float64]:
         """
         K[:, idx] (n, len(idx)).
         """

@@ -121,9 +121,9 @@ _NORM_MIN = math.sqrt(np.finfo(np.float64).tiny)
 _NORM_MAX = math.sqrt(np.finfo(np.float64).max)
 
 
-def _inputs(X: Any, normalize: bool, unit_norm: Optional[str]) -> np.ndarray:
+def _inputs(X: Any, normalize: bool, unit_norm: Optional[str], name: str = "X") -> np.ndarray:
     dtype = getattr(X, "dtype", None)
-    X = as_array(X, "X", 2)
+    X = as_array(X, name, 2)
     if not isinstance(normalize, (bool, np.bool_)):
         raise InputTypeError(f"normalize must be a bool, got {normalize!r}")
     mode = "normalize" if normalize else "raise"
@@ -132,7 +132,7 @@ def _inputs(X: Any, normalize: bool, unit_norm: Optional[str]) -> np.ndarray:
     Y, nu, e = row_norms(X)
     zero = np.flatnonzero(nu == 0.0)
     if zero.size:
-        raise InputError(f"X has a zero row (row {zero[0]}): the angle to it is undefined")
+        raise InputError(f"{name} has a zero row (row {zero[0]}): the angle to it is undefined")
     if mode == "normalize":
         # Scale-invariant: 2^-e x_i is exact, so the result does not depend on the scale of a row (bit for bit
         # for a power-of-two scale, to round-off otherwise), subnormal rows included.
@@ -145,25 +145,25 @@ def _inputs(X: Any, normalize: bool, unit_norm: Optional[str]) -> np.ndarray:
         if dev[worst] > tol:
             kind = np.dtype(dtype).name if dtype is not None else "float64"
             raise InputError(
-                f"X rows must have unit norm (Du et al. assume ||x_i|| = 1; tolerance {tol:.3g} for {kind} "
-                f"input): row {worst} has norm {_fmt_norm(nu[worst], e[worst])}; pass normalize=True to "
-                "rescale the rows, or unit_norm='ignore'"
+                f"{name} rows must have unit norm (Du et al. assume ||x_i|| = 1; tolerance {tol:.3g} for "
+                f"{kind} input): row {worst} has norm {_fmt_norm(nu[worst], e[worst])}; pass normalize=True "
+                "to rescale the rows, or unit_norm='ignore'"
             )
         return X
     # "ignore": the recursion runs on the raw rows, so K^(0) = X X^T must be representable.
     hi, lo = int(np.argmax(norms)), int(np.argmin(norms))
     if not norms[hi] <= _NORM_MAX:
-        _raise_unrepresentable(hi, nu[hi], e[hi], "overflows float64")
+        _raise_unrepresentable(name, hi, nu[hi], e[hi], "overflows float64")
     if not norms[lo] >= _NORM_MIN:
-        _raise_unrepresentable(lo, nu[lo], e[lo], "underflows the normal float64 range")
+        _raise_unrepresentable(name, lo, nu[lo], e[lo], "underflows the normal float64 range")
     return X
 
 
-def _raise_unrepresentable(i: int, nu: float, e: int, what: str) -> None:
+def _raise_unrepresentable(name: str, i: int, nu: float, e: int, what: str) -> None:
     raise InputError(
-        f"X: row {i} has norm {_fmt_norm(nu, e)}, whose square (K^(0)_ii = ||x_i||^2) {what}; with "
-        f"unit_norm='ignore' every row norm must lie in [{_NORM_MIN:.3g}, {_NORM_MAX:.3g}] (rescale X: for "
-        "ReLU every K^(h) scales like s^2 under X -> s X), or pass normalize=True"
+        f"{name}: row {i} has norm {_fmt_norm(nu, e)}, whose square (K^(0)_ii = ||x_i||^2) {what}; with "
+        f"unit_norm='ignore' every row norm must lie in [{_NORM_MIN:.3g}, {_NORM_MAX:.3g}] (rescale {name}: "
+        "for ReLU every K^(h) scales like s^2 under X -> s X), or pass normalize=True"
     )
 
 

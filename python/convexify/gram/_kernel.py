@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Union
+from typing import Any, Optional
 
 import numpy as np
 
@@ -48,7 +48,12 @@ def gram_matrix(
     method: str = "auto",
     patch_size: int = 3,
     device: str = "cpu",
-) -> Union[np.ndarray, List[np.ndarray]]:
+    X2: Any = None,
+    chunks: Optional[int] = None,
+    out: Any = None,
+    client: Any = None,
+    progress: bool = True,
+) -> Any:
     """Du et al.'s Gram matrix ``K^(H)`` of ``X`` (n, d) for a network with ``depth = H`` hidden layers.
 
     FC (docs/gram.md#fc, the corrected Definition 1 of Du et al. 2019; ``A_ij(K)`` is the 2 x 2 block of
@@ -91,9 +96,20 @@ def gram_matrix(
     Non-unit-norm CNN inputs only warn.
 
     Cost (docs/gram.md#performance): ``K^(0) = X X^T`` tile by tile in a fixed summation order (so any
-    block of :class:`~convexify.gram.TileKernel` has the same bits), then one fused C++ pass per pair of the upper triangle through all layers (tiles,
-    threads above about 30000 pairs, results independent of ``convexify.set_num_threads``), mirrored so the
-    result is exactly symmetric.  With ``return_all`` the ``H + 1`` layers are written in the same pass.
+    block of :class:`~convexify.gram.TileKernel` has the same bits), then one fused C++ pass per pair of
+    the upper triangle through all layers (tiles, threads above about 30000 pairs, results independent of
+    ``convexify.set_num_threads``), mirrored so the result is exactly symmetric.  With ``return_all`` the
+    ``H + 1`` layers are written in the same pass.
+
+    Cross kernels and scale (docs/gram.md#tiles, docs/gram.md#tiled): with ``X2`` the result is the
+    ``(n, n2)`` kernel ``K(X, X2)`` between the rows of ``X`` and those of ``X2`` (train and test points),
+    every entry equal bit for bit to the corresponding entry of ``gram_matrix(vstack([X, X2]))`` with
+    ``method="direct"`` (with tables, to their accuracy: the tables are built over the stacked rows).  With
+    ``chunks`` or ``out`` the matrix is tiled (:class:`~convexify.gram.TileKernel`): a lazy ``dask.array``
+    over ``(chunks, chunks)`` tiles of which only the upper ones are evaluated, or a ``.zarr`` / ``.npy``
+    file written tile by tile and resumable.  Every tile equals the dense matrix's block bit for bit.  These
+    paths cover FC and ResNet with a named activation (not ``"cnn"``, a callable pair, ``return_all`` or
+    ``device="cuda"``).
 
     Args:
         X: (n, d) array (``(n, C, p)`` for ``"cnn"``); rows must have unit norm (within 1e-8) unless
@@ -114,9 +130,19 @@ def gram_matrix(
             pair, all layers in registers) covers ``"relu"`` and ``"erf"`` for ``"fc"`` and ``"resnet"``
             without ``return_all``; ``"cuda"`` raises ``RuntimeError`` saying why when no GPU (or no CUDA
             build) is usable or the case is not covered, ``"auto"`` then falls back to the CPU.
+        X2: (n2, d) second set of rows (validated and normalised like ``X``): return ``K(X, X2)``.
+        chunks: tile side (an int ``>= 1``; default ``min(2048, n)`` when ``out`` is given): return a lazy
+            ``dask.array.Array`` of ``K`` (needs the ``dask`` extra).
+        out: a path ending in ``.zarr`` or ``.npy``: write ``K`` there tile by tile and return it opened
+            read-only (resumable: a rerun computes only the tiles not yet flagged done; an existing file with
+            another shape, dtype, tile size or kernel is refused; docs/gram.md#tiled).
+        client: where the tiles of ``out`` are computed: None (local threads), ``"serial"`` or a
+            ``distributed.Client``.
+        progress: a tqdm bar over the tiles of ``out`` (shown after 10 s).
 
     Returns:
-        ``K^(H)`` as an exactly symmetric (n, n) float64 array, or the list of all layers.
+        ``K^(H)`` as an exactly symmetric (n, n) float64 array, or the list of all layers; ``(n, n2)`` with
+        ``X2``; a lazy Dask array with ``chunks``; the zarr array or ``.npy`` memory map with ``out``.
 
     Raises:
         InputError: an argument is out of range or ``X`` has a zero row, non-unit rows (unless allowed) or
@@ -131,6 +157,28 @@ def gram_matrix(
     if not isinstance(return_all, (bool, np.bool_)):
         raise InputTypeError(f"return_all must be a bool, got {return_all!r}")
     method = as_choice(method, "method", ("auto", "direct", "table"))
+    tiled = chunks is not None or out is not None
+    if X2 is not None or tiled:
+        return _tile_path(
+            X,
+            H,
+            act,
+            arch,
+            c_res,
+            q,
+            normalize,
+            unit_norm,
+            method,
+            return_all,
+            device,
+            X2,
+            chunks,
+            out,
+            client,
+            progress,
+        )
+    if client is not None:
+        raise InputError("client: computing on a client needs chunks or out (the tiled matrix)")
     if arch == "cnn":
         from ._cnn import cnn_gram
 
@@ -155,6 +203,48 @@ def gram_matrix(
     out = [0.5 * (k + k.T) for k in out]
     _check_finite(out[-1], arch)
     return out if return_all else out[-1]
+
+
+def _tile_path(
+    X,
+    H,
+    act,
+    arch,
+    c_res,
+    q,
+    normalize,
+    unit_norm,
+    method,
+    return_all,
+    device,
+    X2,
+    chunks,
+    out,
+    client,
+    progress,
+) -> Any:
+    """K(X, X2) or the tiled K through the core's tile kernel (docs/gram.md#tiles)."""
+    from ._tiles import TileKernel
+
+    what = "X2" if X2 is not None else ("out" if out is not None else "chunks")
+    if arch == "cnn":
+        raise InputError(f"{what}: cross and tiled kernels cover arch 'fc' and 'resnet', not 'cnn'")
+    if not isinstance(act, str):
+        raise InputError(f"{what}: cross and tiled kernels need a named activation, not a callable pair")
+    if return_all:
+        raise InputError(f"return_all: not available with {what} (one layer, K^(H), is tiled)")
+    if as_choice(device, "device", ("cpu", "cuda", "auto")) == "cuda":
+        raise InputError(f"device: the CUDA kernel computes K(X, X) densely; {what} runs on the CPU")
+    tk = TileKernel(X, H, act, arch, c_res, q, X2=X2, normalize=normalize, unit_norm=unit_norm, method=method)
+    if chunks is None and out is None:
+        if client is not None:
+            raise InputError("client: computing on a client needs chunks or out (the tiled matrix)")
+        K = tk.matrix()
+        _check_finite(K, arch)
+        return K
+    from ._tiled import tiled_matrix
+
+    return tiled_matrix(tk, chunks, out, client, progress)
 
 
 def _check_finite(K: np.ndarray, arch: str) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _core
 from .._boundary import from_core
+from .._errors import InputError
 from .._repr import CompactRepr
 from .._validate import as_int
 from . import _expect
@@ -38,6 +39,8 @@ def ntk(
     activation: Activation = "relu",
     quadrature_order: int = 64,
     normalize: bool = False,
+    *,
+    X2: Any = None,
 ) -> NTKResult:
     """NNGP ``Sigma^(H)`` and NTK ``Theta^(H)`` of the FC network, with Du's ``K^(H)`` (docs/gram.md#ntk).
 
@@ -59,9 +62,12 @@ def ntk(
         activation: one of :data:`ACTIVATIONS` or a pair ``(sigma, sigma_prime)`` of vectorised callables.
         quadrature_order: Gauss-Hermite order in [8, 256] for smooth activations.
         normalize: rescale the rows to unit norm first.
+        X2: (n2, d) second set of rows (named activations): the cross kernels ``(n, n2)`` between the rows
+            of ``X`` and those of ``X2``, each entry bit for bit the entry of ``ntk(vstack([X, X2]))``
+            (docs/gram.md#tiles).
 
     Returns:
-        :class:`NTKResult` with exactly symmetric (n, n) arrays.
+        :class:`NTKResult` with exactly symmetric (n, n) arrays, or (n, n2) arrays with ``X2``.
 
     Raises:
         InputError: an argument is out of range or ``X`` has zero, non-unit or non-finite rows.
@@ -70,6 +76,14 @@ def ntk(
     act = _activation(activation)
     H = _depth(depth, "fc")
     q = as_int(quadrature_order, "quadrature_order", minimum=8, maximum=256)
+    if X2 is not None:
+        if not isinstance(act, str):
+            raise InputError("X2: cross kernels need a named activation, not a callable pair")
+        from ._tiles import TileKernel
+
+        tk = TileKernel(X, H, act, "fc", 1.0, q, kernel="ntk", X2=X2, normalize=normalize)
+        nngp, theta, k = tk.blocks_ntk(0, tk.shape[0], 0, tk.shape[1])
+        return NTKResult(nngp=nngp, ntk=theta, K=k)
     Xv = _inputs(X, normalize, None)
     if isinstance(act, str):
         return from_core(NTKResult, _core.gram_ntk(Xv, H, act, q))

@@ -10,7 +10,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 from threadpoolctl import threadpool_limits
 
-from .._errors import InputError
+from .._errors import InputError, InputTypeError
 from .._validate import as_int
 from ._tiled import _bounds, run_tiles, tile_grid
 from ._tiles import TileKernel
@@ -105,6 +105,39 @@ class GramOperator(LinearOperator):
     def from_tile_kernel(cls, tk: TileKernel, *, chunks: int = 2048, client: Any = None) -> GramOperator:
         """The operator of an existing symmetric :class:`~convexify.gram.TileKernel`."""
         return cls(tk, tk.depth, chunks=chunks, client=client)
+
+    # SciPy's public entry points check shapes with a ValueError; ours name V first (an InputError).
+    def _check_V(self, V: Any) -> None:
+        if isinstance(V, LinearOperator) or np.isscalar(V):
+            return
+        try:
+            shape = np.shape(V)
+        except Exception:
+            raise InputTypeError(
+                f"V must be an array of shape (n,) or (n, k), got {type(V).__name__}"
+            ) from None
+        if len(shape) not in (1, 2) or shape[0] != self.shape[0]:
+            raise InputError(f"V must have shape ({self.shape[0]},) or ({self.shape[0]}, k), got {shape}")
+
+    def dot(self, x: Any) -> Any:
+        self._check_V(x)
+        return super().dot(x)
+
+    def matvec(self, x: Any) -> Any:
+        self._check_V(x)
+        return super().matvec(x)
+
+    def matmat(self, X: Any) -> Any:
+        self._check_V(X)
+        return super().matmat(X)
+
+    def rmatvec(self, x: Any) -> Any:
+        self._check_V(x)
+        return super().rmatvec(x)
+
+    def rmatmat(self, X: Any) -> Any:
+        self._check_V(X)
+        return super().rmatmat(X)
 
     def _matmat(self, V: Any) -> np.ndarray:
         n = self.shape[0]

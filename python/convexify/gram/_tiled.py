@@ -91,8 +91,7 @@ def kernel_params(tk: TileKernel) -> dict:
 
 def dense_matrix(tk: TileKernel) -> np.ndarray:
     """All of ``K`` in memory: the threaded dense :func:`~convexify.gram.gram_matrix` for a symmetric Du
-    kernel (``kernel="gram"``), else one ``tk.block`` over everything (single-threaded in the core)."""
-    n, n2 = tk.shape
+    kernel (``kernel="gram"``, half the pairs), else :meth:`TileKernel.matrix` (threaded); same bits."""
     if tk.symmetric and tk.kernel == "gram":
         from ._kernel import gram_matrix  # noqa: PLC0415
 
@@ -107,7 +106,7 @@ def dense_matrix(tk: TileKernel) -> np.ndarray:
             unit_norm="ignore",
             method=tk.method,
         )
-    return tk.block(0, n, 0, n2)
+    return tk.matrix()
 
 
 def _distributed() -> Any:

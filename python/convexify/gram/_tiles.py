@@ -80,7 +80,7 @@ class TileKernel:
         self.X = _inputs(X, normalize, unit_norm)
         self.X2 = None
         if X2 is not None:
-            X2v = _inputs(X2, normalize, unit_norm)
+            X2v = _inputs(X2, normalize, unit_norm, "X2")
             if X2v.shape[1] != self.X.shape[1]:
                 raise InputError(
                     f"X2 must have as many features as X ({self.X.shape[1]}), got shape {X2v.shape}"
