@@ -114,12 +114,36 @@ def test_bad_inputs(X, K):
         lambda_min(K, method="lanczos", maxiter=0)
 
 
-def test_tiled_K_is_read_into_memory(X, K, tmp_path):
+def test_tiled_K_stays_out_of_memory(X, K, tmp_path):
     pytest.importorskip("zarr")
-    from convexify.gram import TileKernel
-    from convexify.gram._tiled import tiled_matrix
+    Xs = X[:120]  # 120 = 3 * 32 + 24: a ragged last tile, padded for dask's Cholesky
+    true_min = float(np.linalg.eigvalsh(gram_matrix(Xs, 3, normalize=True))[0])
+    on_disk = gram_matrix(Xs, 3, normalize=True, chunks=32, out=tmp_path / "K.zarr", progress=False)
+    r = lambda_min(on_disk, method="cholesky", tol=1e-9, block_size=12)
+    assert r.certified and r.method == "cholesky"
+    assert r.lower <= true_min <= r.upper
+    assert true_min - r.lower < 1e-6 * true_min
+    assert abs(r.estimate - true_min) < 1e-12
+    assert r.passes > r.iterations  # the check, the LOBPCG products and one pass per factorisation
+    lazy = gram_matrix(X, 3, normalize=True, chunks=64)
+    assert lambda_min(lazy).estimate == lambda_min(K).estimate  # "dense" reads it into memory
 
-    tk = TileKernel(X, 3, normalize=True)
-    for tiled in (tiled_matrix(tk, 64), tiled_matrix(tk, 64, out=tmp_path / "K.zarr", progress=False)):
-        r = lambda_min(tiled, method="cholesky")
-        assert r.certified and r.estimate == lambda_min(K).estimate
+
+def test_blocked_certificate_answers_both_ways(K, true_min):
+    da = pytest.importorskip("dask.array")
+    from convexify.gram._blocked import BlockedKernel
+
+    op = BlockedKernel(da.from_array(K, chunks=70))  # ragged: 300 = 4 * 70 + 20
+    assert op.certify(true_min * (1 - 1e-6)) == (True, True)
+    assert op.certify(true_min * (1 + 1e-6)) == (False, True)
+    assert op.certify(-1e300) == (True, False) and op.certify(1e300) == (False, False)
+    Kd = K.copy()
+    Kd[[5, 7]] = Kd[[7, 5]]  # rows swapped: not symmetric
+    with pytest.raises(InputError, match="X_or_K.*symmetric"):
+        lambda_min(da.from_array(Kd, chunks=64), method="cholesky")
+    Kn = K.copy()
+    Kn[3, 3] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        lambda_min(da.from_array(Kn, chunks=64), method="lanczos")
+    with pytest.raises(InputError, match="square"):
+        lambda_min(da.from_array(K[:, :50], chunks=25), method="cholesky")

@@ -14,6 +14,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._errors import ConvergenceWarning, InputError
 from .._repr import CompactRepr
 from .._validate import as_choice, as_int, as_real
+from ._blocked import BlockedKernel, is_out_of_core
 from ._inputs import _EPS, _U
 from ._operator import GramOperator
 from ._spectrum import _symmetrized, certify_lambda_min
@@ -125,9 +126,15 @@ def lambda_min(
       rounding, Higham 2002 ch. 10) at ``tau = estimate - margin``, backing off geometrically until it
       succeeds, then ``6`` bisection steps toward the estimate.  Success proves ``lambda_min(K) > lower``
       (``certified=True``); if no threshold in the back-off succeeds, ``lower = nan`` and
-      ``certified=False``.  ``K`` is in memory (a Dask / zarr ``K`` is read into memory: the blocked
-      ``dask.array.linalg.cholesky`` is not used, as the certificate's rounding margin is stated for
-      LAPACK's unblocked-equivalent factorisation).
+      ``certified=False``.  ``K`` is in memory, except:
+
+    A Dask or zarr ``K`` (for instance from ``gram_matrix(..., out="K.zarr")``) stays out of memory for
+    ``"lanczos"`` and ``"cholesky"``: one pass checks it is finite and symmetric, LOBPCG multiplies block by
+    block, and the certificate factors ``K - t I`` by ``dask.array.linalg.cholesky`` (blocked: LAPACK on
+    the diagonal blocks, triangular solves and Schur-complement products for the others).  A completed
+    Cholesky satisfies Higham's componentwise bound (Thm 10.3) whatever the order of each entry's inner
+    product, so the blocked factorisation carries the same margin ``2 (n + 1) u tr(K - t I)``.  Each
+    factorisation counts as a pass.  ``"dense"`` reads such a ``K`` into memory.
 
     Args:
         X_or_K: ``K`` (n, n), symmetric, or ``X`` (n, d) with ``depth`` given.
@@ -159,6 +166,11 @@ def lambda_min(
     maxiter = 1000 if maxiter is None else as_int(maxiter, "maxiter", minimum=1)
     chunks = as_int(chunks, "chunks", minimum=1)
 
+    if depth is None and method != "dense" and is_out_of_core(X_or_K):
+        blocked = BlockedKernel(X_or_K, "X_or_K")
+        if method == "lanczos":
+            return _lanczos(blocked, tol, maxiter, block_size, seed, 0)
+        return _cholesky_blocked(blocked, tol, maxiter, block_size, seed)
     if depth is None:
         K, e = _symmetrized(_materialize(X_or_K), "X_or_K")
         K = np.ldexp(K, e)
@@ -251,16 +263,30 @@ def _cholesky(K: np.ndarray, tol: float, maxiter: int, block_size: int, seed: in
         est = _dense(K, 0)
     else:
         est = _lanczos(_Counted(K), tol, maxiter, block_size, seed, 0)
-    theta = est.estimate
-    # The certificate loses about 2 (n + 1) u tr(K - tau I); start a few such margins below the estimate.
     delta = 2.0 * (n + 1) * _U * float(np.sum(np.abs(np.diag(K))))
+    return _certified(est, delta, lambda tau: certify_lambda_min(K, tau), passes)
+
+
+def _cholesky_blocked(op: Any, tol: float, maxiter: int, block_size: int, seed: int) -> LambdaMin:
+    est = _lanczos(op, tol, maxiter, block_size, seed, 0)
+    delta = 2.0 * (op.n + 1) * _U * float(np.sum(np.abs(op.diag())))
+    res = _certified(est, delta, lambda tau: op.certify(tau)[0], 0)
+    return LambdaMin(
+        res.estimate, res.lower, res.upper, res.certified, res.method, op.passes, res.iterations, res.residual
+    )
+
+
+def _certified(est: LambdaMin, delta: float, certify: Any, passes: int) -> LambdaMin:
+    """Back off below the estimate until ``certify(tau)`` succeeds, then bisect toward the estimate."""
+    theta = est.estimate
+    # The certificate loses about delta = 2 (n + 1) u tr(K - tau I); start a few such margins below.
     margin = max(4.0 * delta, 1e-6 * abs(theta), est.residual)
     factorizations = 0
     lower = math.nan
     for k in range(_BACKOFF_STEPS):
         tau = theta - margin * 4.0**k
         factorizations += 1
-        if certify_lambda_min(K, tau):
+        if certify(tau):
             lower = tau
             break
     if math.isnan(lower):
@@ -271,7 +297,7 @@ def _cholesky(K: np.ndarray, tol: float, maxiter: int, block_size: int, seed: in
     for _ in range(_BISECTION_STEPS):
         mid = 0.5 * (lower + hi)
         factorizations += 1
-        if certify_lambda_min(K, mid):
+        if certify(mid):
             lower = mid
         else:
             hi = mid
