@@ -2,8 +2,8 @@
 float64, one core thread.
 
 Groups:
-  "tiled n=<n>": tiled_matrix (chunks=4096, a lazy Dask array computed on the threaded scheduler, and a zarr
-      file written on local threads) against the dense gram_matrix ("cpp"); extra_info: tiles per second.
+  "tiled n=<n>": tiled_matrix (chunks=4096, a lazy Dask array computed on the synchronous scheduler, and a
+      zarr file written on local threads) against the dense gram_matrix ("cpp"); extra_info: tiles per second.
   "operator n=<n>": one GramOperator matvec; extra_info: the traced peak of Python/numpy allocations
       (tracemalloc; the core's own buffers are not traced) and the resident-set growth (getrusage).
   "regression n=<n>": kernel_regression by dense Cholesky, CG and Nystrom-CG; extra_info: test error,
@@ -70,7 +70,7 @@ def test_tiled_vs_dense(benchmark, impl, tmp_path):
     if impl == "cpp":
         K = benchmark.pedantic(gram.gram_matrix, args=(X, DEPTH), rounds=1, iterations=1)
     elif impl == "tiled-dask":
-        K = benchmark.pedantic(lambda: tiled_matrix(tk, CHUNKS).compute(scheduler="threads"), rounds=1)
+        K = benchmark.pedantic(lambda: tiled_matrix(tk, CHUNKS).compute(scheduler="sync"), rounds=1)
     else:
         paths = iter(range(10**6))
 
@@ -134,27 +134,40 @@ def test_regression(benchmark, solver):
     benchmark.extra_info["residual"] = r.residual
 
 
+_CROSS = {}
+
+
 @pytest.mark.parametrize("impl", ["cpp", "neural-tangents"])
 def test_cross_kernel(benchmark, impl):
+    """The NTK cross kernel Theta^(H)(X_test, X_train); neural-tangents in float64 with the mapping of
+    docs/gram.md#ntk (inputs scaled by sqrt(d), first layer W_std = 1, the others sqrt(c_sigma) = sqrt(2)),
+    run with XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" for one thread.
+    extra_info["max_abs_diff"]: the largest |difference| between the two (on the neural-tangents row)."""
     nt_, n = CROSS_N
     Xt, X = _data(nt_, 4), _data(n, 5)
     benchmark.group = f"cross n={nt_}x{n}"
     _info(benchmark, impl, n)
     if impl == "cpp":
-        tk = gram.TileKernel(Xt, DEPTH, kernel="ntk", X2=X)
-        K = benchmark.pedantic(tk.block, args=(0, nt_, 0, n), rounds=1, iterations=1)
+        K = benchmark.pedantic(lambda: gram.ntk(Xt, DEPTH, X2=X).ntk, rounds=1, iterations=1)
+        _CROSS["cpp"] = K
     else:
         nt = pytest.importorskip("neural_tangents")
+        import jax  # noqa: PLC0415
+
+        jax.config.update("jax_enable_x64", True)
         stax = nt.stax
-        layers = []
-        for _ in range(DEPTH):
-            layers += [stax.Dense(512, W_std=np.sqrt(2.0)), stax.Relu()]
-        _, _, kernel_fn = stax.serial(*layers, stax.Dense(1))
+        layers = [stax.Dense(512, W_std=1.0, parameterization="ntk"), stax.Relu()]
+        for _ in range(DEPTH - 1):
+            layers += [stax.Dense(512, W_std=np.sqrt(2.0), parameterization="ntk"), stax.Relu()]
+        _, _, kernel_fn = stax.serial(*layers, stax.Dense(1, W_std=np.sqrt(2.0), parameterization="ntk"))
+        s = np.sqrt(D)
 
         def run():
-            return np.asarray(kernel_fn(Xt, X, "ntk"))
+            return np.asarray(kernel_fn(s * Xt, s * X, "ntk"), dtype=np.float64)
 
         K = benchmark.pedantic(run, rounds=1, iterations=1)
+        if "cpp" in _CROSS:
+            benchmark.extra_info["max_abs_diff"] = float(np.max(np.abs(K - _CROSS["cpp"])))
     assert K.shape == (nt_, n)
     benchmark.extra_info["pairs"] = nt_ * n
 

@@ -27,3 +27,19 @@ def test_readme_api_tour_runs():
     first = README.read_text().split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()
     assert first[0].startswith("pip install . && convexify reproduce --quick")
     assert first[1].startswith('pip install ".[test]" && python -m pytest')
+
+
+@pytest.mark.skipif(not README.exists(), reason="README.md not next to the tests (installed test run)")
+def test_readme_scale_tour_runs(tmp_path, monkeypatch):
+    pytest.importorskip("zarr")
+    text = README.read_text().split("## Kernels at scale, on Dask", 1)[1]
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    monkeypatch.chdir(tmp_path)  # it writes K.zarr
+    ns: dict = {}
+    exec(compile(code, str(README), "exec"), ns)
+    assert ns["Kc"].shape == (2000, 300) and ns["r"].ntk.shape == (2000, 300)
+    import numpy as np
+
+    K = np.asarray(ns["Z"][:])
+    assert np.array_equal(K, ns["L"].compute()[:500, :500])
+    assert (tmp_path / "K.zarr").exists()
