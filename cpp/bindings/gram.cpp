@@ -36,6 +36,19 @@ gram::TableMode parse_method(const std::string& value) {
                          {{"auto", T::automatic}, {"direct", T::direct}, {"table", T::table}});
 }
 
+gram::GramOptions options(int depth, const std::string& activation, const std::string& arch, double c_res,
+                          int quadrature_order, const std::string& method) {
+  require(depth >= 1, "depth must be >= 1, got " + std::to_string(depth));
+  gram::GramOptions opt;
+  opt.depth = depth;
+  opt.activation = parse_activation(activation);
+  opt.arch = parse_arch(arch);
+  opt.c_res = c_res;
+  opt.quadrature_order = quadrature_order;
+  opt.tables = parse_method(method);
+  return opt;
+}
+
 // The result of _core.gram_matrix: the core's side information (gram::GramSide) and the output array.
 struct GramMatrixResult : gram::GramSide {
   py::array_t<double> K;
@@ -45,14 +58,7 @@ GramMatrixResult gram_matrix_binding(const CArray<double>& X, int depth, const s
                                      const std::string& arch, double c_res, int quadrature_order,
                                      bool return_all, const std::string& method, const py::object& out) {
   auto Xm = map_matrix<double>(X, "X");
-  gram::GramOptions opt;
-  opt.depth = depth;
-  opt.activation = parse_activation(activation);
-  opt.arch = parse_arch(arch);
-  opt.c_res = c_res;
-  opt.quadrature_order = quadrature_order;
-  opt.tables = parse_method(method);
-  require(depth >= 1, "depth must be >= 1, got " + std::to_string(depth));
+  const gram::GramOptions opt = options(depth, activation, arch, c_res, quadrature_order, method);
   const py::ssize_t n = Xm.rows();
   GramMatrixResult res;
   if (out.is_none()) {
@@ -99,14 +105,7 @@ class GramTilesBinding {
                    const std::string& kernel) {
     auto Xm = map_matrix<double>(X, "X");
     const int output = parse_choice<int>(kernel, "kernel", {{"gram", 0}, {"nngp", 0}, {"ntk", 1}});
-    gram::GramOptions opt;
-    opt.depth = depth;
-    opt.activation = parse_activation(activation);
-    opt.arch = parse_arch(arch);
-    opt.c_res = c_res;
-    opt.quadrature_order = quadrature_order;
-    opt.tables = parse_method(method);
-    require(depth >= 1, "depth must be >= 1, got " + std::to_string(depth));
+    const gram::GramOptions opt = options(depth, activation, arch, c_res, quadrature_order, method);
     const double* x2 = nullptr;
     std::int64_t n2 = 0;
     CArray<double> X2a;

@@ -159,23 +159,9 @@ def gram_matrix(
     method = as_choice(method, "method", ("auto", "direct", "table"))
     tiled = chunks is not None or out is not None
     if X2 is not None or tiled:
+        opts = dict(normalize=normalize, unit_norm=unit_norm, method=method)
         return _tile_path(
-            X,
-            H,
-            act,
-            arch,
-            c_res,
-            q,
-            normalize,
-            unit_norm,
-            method,
-            return_all,
-            device,
-            X2,
-            chunks,
-            out,
-            client,
-            progress,
+            X, H, act, arch, c_res, q, opts, return_all, device, X2, chunks, out, client, progress
         )
     if client is not None:
         raise InputError("client: computing on a client needs chunks or out (the tiled matrix)")
@@ -205,24 +191,7 @@ def gram_matrix(
     return out if return_all else out[-1]
 
 
-def _tile_path(
-    X,
-    H,
-    act,
-    arch,
-    c_res,
-    q,
-    normalize,
-    unit_norm,
-    method,
-    return_all,
-    device,
-    X2,
-    chunks,
-    out,
-    client,
-    progress,
-) -> Any:
+def _tile_path(X, H, act, arch, c_res, q, opts, return_all, device, X2, chunks, out, client, progress) -> Any:
     """K(X, X2) or the tiled K through the core's tile kernel (docs/gram.md#tiles)."""
     from ._tiles import TileKernel
 
@@ -235,7 +204,7 @@ def _tile_path(
         raise InputError(f"return_all: not available with {what} (one layer, K^(H), is tiled)")
     if as_choice(device, "device", ("cpu", "cuda", "auto")) == "cuda":
         raise InputError(f"device: the CUDA kernel computes K(X, X) densely; {what} runs on the CPU")
-    tk = TileKernel(X, H, act, arch, c_res, q, X2=X2, normalize=normalize, unit_norm=unit_norm, method=method)
+    tk = TileKernel(X, H, act, arch, c_res, q, X2=X2, **opts)
     if chunks is None and out is None:
         if client is not None:
             raise InputError("client: computing on a client needs chunks or out (the tiled matrix)")
