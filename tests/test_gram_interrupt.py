@@ -4,7 +4,8 @@ Each Ctrl-C case runs in a child process that sends itself SIGINT after ``delay`
 busy (with the GIL released) and reports the time from the signal to the KeyboardInterrupt, which must be
 under 1 s.  The cases are the lens's longest calls: the fused kernel with 2-D quadrature at high order and
 depth (polled between pairs), the NTK (same tile loop), blocks and cross kernels of the tile kernel, deep ReLU
-recursions, the K^(0) = X X^T blocks for wide inputs, the Chebyshev table set-up, and the per-layer side vectors of a large n.
+recursions, the K^(0) = X X^T blocks for wide inputs, the Chebyshev table set-up, and the per-layer side
+vectors of a large n.
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ CHILD = textwrap.dedent(
             X[:300], 200, "tanh", quadrature_order=256, method="direct", normalize=True),
         "ntk_tanh_q256_deep": lambda: gram.ntk(X[:300], 200, "tanh", quadrature_order=256, normalize=True),
         "tiles_block_tanh_q256_deep": lambda: gram.TileKernel(
-            X[:300], 200, "tanh", quadrature_order=256, method="direct", normalize=True).block(0, 300, 0, 300),
+            X[:300], 200, "tanh", quadrature_order=256, method="direct", normalize=True
+        ).block(0, 300, 0, 300),
         "cross_tanh_q256_deep": lambda: gram.gram_matrix(
-            X[:300], 200, "tanh", quadrature_order=256, method="direct", normalize=True, X2=X[300:600]),
+            X[:300], 200, "tanh", quadrature_order=256, method="direct", normalize=True,
+            X2=X[300:600]),
         "gram_relu_depth5000": lambda: gram.gram_matrix(X[:1500], 5000, normalize=True, method="direct"),
         "gram_relu_tables_depth2000": lambda: gram.gram_matrix(X[:400], 2000, normalize=True, method="table"),
         "gram_gelu_tables_depth60": lambda: gram.gram_matrix(
