@@ -32,7 +32,10 @@ class TileKernel:
     :func:`~convexify.gram.ntk` (``"nngp"``, ``"ntk"``).  Side information (diagonals, tables) is computed
     once for all rows of ``X`` and ``X2``.  So a block equals the corresponding block of the dense matrix
     bit for bit, whatever the block's shape, and ``K(X, X)`` blocks below the diagonal are the exact mirror
-    images of those above it.
+    images of those above it (docs/gram.md#tiles; within one module of the core: the instruction-set levels
+    agree with each other to round-off).  Blocks run single-threaded without the GIL, so threads or Dask
+    workers may evaluate disjoint blocks of one ``TileKernel`` at once; :meth:`matrix` uses the core's
+    threads.
 
     Args:
         X: (n, d) rows, validated like :func:`~convexify.gram.gram_matrix`'s ``X``.
@@ -45,6 +48,12 @@ class TileKernel:
     Attributes:
         shape: ``(n, n2)`` (``n2 = n`` without ``X2``).
         symmetric: True for ``K(X, X)``.
+
+    Raises:
+        InputError: an argument is out of range, ``X`` or ``X2`` has zero, non-unit (unless allowed) or
+            non-finite rows, ``X2`` has another number of features, or ``kernel`` needs ``arch="fc"``; the
+            message names the argument.
+        InputTypeError: an argument has the wrong type.
     """
 
     def __init__(
