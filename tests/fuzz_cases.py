@@ -905,11 +905,11 @@ def _masks(d: Draw, n: int, p: int) -> Any:
 
 
 def _closs(d: Draw) -> Any:
-    return d.s(["squared", "logistic"])
+    return d.s(["squared", "logistic", "squared_hinge"])
 
 
 def _y_for(d: Draw, loss: Any, y: Any, n: int) -> Any:
-    return d.arr((n,), kind="labels") if loss == "logistic" else y
+    return d.arr((n,), kind="labels") if loss in ("logistic", "squared_hinge") else y
 
 
 def case_convex_nn_solve(d: Draw):

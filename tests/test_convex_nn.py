@@ -16,10 +16,10 @@ def _data(seed, n=15, d=1, logistic=False):
     return X, (np.where(y > 0, 1.0, -1.0) if logistic else y)
 
 
-@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("loss", ["squared", "logistic", "squared_hinge"])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_gated_optimum_matches_cvxpy_on_enumerated_patterns(loss, seed):
-    X, y = _data(seed, d=2 if seed else 1, logistic=loss == "logistic")
+    X, y = _data(seed, d=2 if seed else 1, logistic=loss != "squared")
     lam = 0.01
     r = convex_nn.solve(X, y, lam, loss=loss, patterns="all", tol=1e-8, max_iter=100000)
     p_ref, _ = ref.gated(X, y, r.masks, lam, loss)
@@ -30,9 +30,9 @@ def test_gated_optimum_matches_cvxpy_on_enumerated_patterns(loss, seed):
     assert 0 <= c.gap <= 1e-8
 
 
-@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("loss", ["squared", "logistic", "squared_hinge"])
 def test_gated_lower_bounds_relu_program(loss):
-    X, y = _data(3, n=10, logistic=loss == "logistic")
+    X, y = _data(3, n=10, logistic=loss != "squared")
     lam = 0.02
     r = convex_nn.solve(X, y, lam, loss=loss, patterns="all", tol=1e-8, max_iter=100000)
     relu_opt = ref.relu(X, y, r.masks, lam, loss)
@@ -63,18 +63,20 @@ def test_lam_max_gives_exact_zero():
     assert np.any(r2.U != 0)
 
 
-def test_weak_duality_against_random_networks():
-    X, y = _data(6, n=12, d=1)
+@pytest.mark.parametrize("loss", ["squared", "squared_hinge"])
+def test_weak_duality_against_random_networks(loss):
+    X, y = _data(6, n=12, d=1, logistic=loss != "squared")
     lam = 0.01
-    r = convex_nn.solve(X, y, lam, patterns="all", tol=1e-8, max_iter=100000)
+    r = convex_nn.solve(X, y, lam, loss=loss, patterns="all", tol=1e-8, max_iter=100000)
     rng = np.random.default_rng(0)
     for _ in range(20):
         W = rng.standard_normal((8, 2))
         a = rng.standard_normal(8)
-        cert = convex_nn.certify(X, y, W, a, lam)
+        cert = convex_nn.certify(X, y, W, a, lam, loss=loss)
+        assert np.isfinite(cert.dual)
         assert cert.dual <= r.certificate.primal + 1e-9
         assert cert.primal >= r.certificate.dual - 1e-12
-        assert cert.primal == pytest.approx(convex_nn.network_objective(X, y, W, a, lam))
+        assert cert.primal == pytest.approx(convex_nn.network_objective(X, y, W, a, lam, loss=loss))
 
 
 def test_mapping_preserves_objective_when_neurons_are_relu():
@@ -176,3 +178,25 @@ def test_network_objective_and_lam_max_values():
     # lam >= lam_max: the all-zero solution is optimal
     r = convex_nn.solve(X, y, 1.01 * direct, patterns="all", tol=1e-10)
     assert np.abs(r.U).max() < 1e-8
+
+
+def test_squared_hinge_conjugate_and_lam_max():
+    """-L*(nu) of the squared hinge against its definition inf_z L(z) - nu^T z (closed form per sample:
+    z_j = y_j (1 + n nu_j y_j)), -inf outside y nu <= 0; lam_max gives the all-zero solution exactly."""
+    from convexify.convex_nn._solve import _loss, _neg_conj
+
+    X, y = _data(8, n=9, logistic=True)
+    n = len(y)
+    nu = -y * np.random.default_rng(1).uniform(0.0, 1.0 / n, n)  # y nu <= 0, |n nu| <= 1
+    z = y * (1.0 + n * nu * y)
+    assert abs(_neg_conj(nu, y, "squared_hinge") - (_loss(z, y, "squared_hinge") - nu @ z)) < 1e-15
+    bad = nu.copy()
+    bad[0] = -bad[0]
+    assert _neg_conj(bad, y, "squared_hinge") == -np.inf
+    M = convex_nn.enumerate_patterns(X)
+    lm = convex_nn.lam_max(X, y, M, loss="squared_hinge")
+    assert abs(lm - np.linalg.norm((M * (-y / n)[:, None]).T @ X, axis=1).max()) <= 1e-15 * lm
+    r = convex_nn.solve(X, y, lm * 1.0001, loss="squared_hinge", patterns="all")
+    assert np.all(r.U == 0) and r.certificate.gap <= 1e-12
+    with pytest.raises(InputError, match="squared_hinge loss needs labels"):
+        convex_nn.solve(X, np.abs(y) * 2.0, 0.1, loss="squared_hinge")

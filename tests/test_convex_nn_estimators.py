@@ -50,3 +50,21 @@ def test_classifier_binary_and_errors():
         ConvexReLUClassifier().fit(X, np.zeros(80))
     with pytest.raises(InputError, match="lam"):
         ConvexReLURegressor(lam=-1).fit(X, X[:, 0])
+
+
+def test_classifier_squared_hinge():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((80, 2))
+    y = np.where(X[:, 0] ** 2 + X[:, 1] ** 2 > 1, "out", "in")
+    clf = ConvexReLUClassifier(lam=1e-3, n_patterns=50, loss="squared_hinge", tol=1e-6).fit(X, y)
+    assert clf.score(X, y) > 0.9
+    cert = clf.certificate_ if not isinstance(clf.certificate_, list) else clf.certificate_[0]
+    assert cert.certified and 0 <= cert.gap <= 1e-6 * max(1.0, abs(cert.primal))
+    # The decision function minimises (1/2n) sum max(0, 1 - t f)^2 + penalty with t = +-1 for classes_[1]/[0].
+    t = np.where(y == clf.classes_[1], 1.0, -1.0)
+    f = clf.decision_function(X)
+    assert 0.5 * np.mean(np.maximum(0.0, 1.0 - t * f) ** 2) <= cert.primal + 1e-12
+    with pytest.raises(InputError, match="predict_proba"):
+        clf.predict_proba(X)
+    with pytest.raises(InputError, match="loss"):
+        ConvexReLUClassifier(loss="hinge").fit(X, y)

@@ -8,7 +8,9 @@ namespace {
 
 convex_nn::Loss parse_loss(const std::string& v) {
   return parse_choice<convex_nn::Loss>(
-      v, "loss", {{"squared", convex_nn::Loss::squared}, {"logistic", convex_nn::Loss::logistic}});
+      v, "loss", {{"squared", convex_nn::Loss::squared},
+                  {"logistic", convex_nn::Loss::logistic},
+                  {"squared_hinge", convex_nn::Loss::squared_hinge}});
 }
 
 }  // namespace

@@ -31,6 +31,13 @@ struct Problem {
     const double n = double(z.size());
     if (loss == Loss::squared) return 0.5 * (z - y).squaredNorm() / n;
     double s = 0;
+    if (loss == Loss::squared_hinge) {
+      for (Eigen::Index j = 0; j < z.size(); ++j) {
+        const double h = std::max(0.0, 1.0 - y[j] * z[j]);
+        s += 0.5 * h * h;
+      }
+      return s / n;
+    }
     for (Eigen::Index j = 0; j < z.size(); ++j) {
       const double m = -y[j] * z[j];
       s += m > 0 ? m + std::log1p(std::exp(-m)) : std::log1p(std::exp(m));
@@ -41,6 +48,10 @@ struct Problem {
     const double n = double(z.size());
     if (loss == Loss::squared) return (z - y) / n;
     Vec g(z.size());
+    if (loss == Loss::squared_hinge) {
+      for (Eigen::Index j = 0; j < z.size(); ++j) g[j] = -y[j] * std::max(0.0, 1.0 - y[j] * z[j]) / n;
+      return g;
+    }
     for (Eigen::Index j = 0; j < z.size(); ++j) {
       const double m = -y[j] * z[j];
       const double sig = m >= 0 ? 1.0 / (1.0 + std::exp(-m)) : std::exp(m) / (1.0 + std::exp(m));
@@ -52,6 +63,12 @@ struct Problem {
   double neg_conj(const Vec& nu) const {
     const double n = double(nu.size());
     if (loss == Loss::squared) return -nu.dot(y) - 0.5 * n * nu.squaredNorm();
+    if (loss == Loss::squared_hinge) {
+      // l*(t) = t y + t^2 / 2 for t y <= 0 (+inf otherwise), so -L*(nu) = -nu^T y - (n/2) ||nu||^2 there.
+      for (Eigen::Index j = 0; j < nu.size(); ++j)
+        if (nu[j] * y[j] > 0) return -std::numeric_limits<double>::infinity();
+      return -nu.dot(y) - 0.5 * n * nu.squaredNorm();
+    }
     double s = 0;
     for (Eigen::Index j = 0; j < nu.size(); ++j) {
       const double p = std::clamp(-n * nu[j] * y[j], 0.0, 1.0);

@@ -10,7 +10,7 @@
 
 namespace convexify::convex_nn {
 
-enum class Loss { squared, logistic };
+enum class Loss { squared, logistic, squared_hinge };
 
 struct GatedOptions {
   double lam = 1e-3;

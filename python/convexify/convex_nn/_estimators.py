@@ -193,10 +193,12 @@ class ConvexReLURegressor(RegressorMixin, _ConvexNNBase):
 
 
 class ConvexReLUClassifier(ClassifierMixin, _ConvexNNBase):
-    """Two-layer (gated) ReLU network classifier by the convex program, logistic loss (one-vs-rest)."""
+    """Two-layer (gated) ReLU network classifier by the convex program (one-vs-rest), with the logistic loss
+    (default, ``loss=None`` or ``"logistic"``) or the squared hinge ``(1/2n) sum max(0, 1 - y f)^2``
+    (``loss="squared_hinge"``; no probabilities, so ``predict_proba`` raises)."""
 
     def _loss_name(self):
-        return "logistic"
+        return "logistic" if self.loss is None else self.loss
 
     def _targets_for_path(self, y):
         y = np.asarray(y)
@@ -221,8 +223,10 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexNNBase):
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
             raise InputError("y contains NaN or Inf")
         same_rows(("X", X), ("y", y))
-        if self.loss not in (None, "logistic"):
-            raise InputError(f"loss: the classifier supports 'logistic', got {self.loss!r}")
+        if self.loss not in (None, "logistic", "squared_hinge"):
+            raise InputError(
+                f"loss: the classifier supports 'logistic' and 'squared_hinge', got {self.loss!r}"
+            )
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise InputError(f"y: a classifier needs at least 2 classes, got {len(self.classes_)}")
@@ -230,13 +234,17 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexNNBase):
             targets = [np.where(y == self.classes_[1], 1.0, -1.0)]
         else:
             targets = [np.where(y == c, 1.0, -1.0) for c in self.classes_]
-        return self._fit_targets(X, targets, "logistic")
+        return self._fit_targets(X, targets, self._loss_name())
 
     def decision_function(self, X):
         F = self._decision(X)
         return F[:, 0] if F.shape[1] == 1 else F
 
     def predict_proba(self, X):
+        if self._loss_name() != "logistic":
+            raise InputError(
+                "predict_proba: the squared hinge loss gives no probabilities; use decision_function"
+            )
         F = self._decision(X)
         if F.shape[1] == 1:
             p = 1.0 / (1.0 + np.exp(-F[:, 0]))

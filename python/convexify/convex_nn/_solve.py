@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -14,7 +15,7 @@ from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._patterns import data_gates, enumerate_gates, gaussian_gates, masks_from_gates
 
-LOSSES = ("squared", "logistic")
+LOSSES = ("squared", "logistic", "squared_hinge")
 FORMULATIONS = ("gated",)
 
 
@@ -46,8 +47,8 @@ class ConvexNNResult(CompactRepr):
 
 
 def _check_loss_labels(y: np.ndarray, loss: str) -> None:
-    if loss == "logistic" and not np.all(np.isin(y, (-1.0, 1.0))):
-        raise InputError("y: the logistic loss needs labels in {-1, +1}")
+    if loss != "squared" and not np.all(np.isin(y, (-1.0, 1.0))):
+        raise InputError(f"y: the {loss} loss needs labels in {{-1, +1}}")
 
 
 def make_patterns(
@@ -110,9 +111,10 @@ def solve(
 ) -> ConvexNNResult:
     """Solve ``min_U L(sum_i D_i X u_i) + lam sum_i ||u_i||_2`` (docs/convex_nn.md#gated).
 
-    ``X`` (n, d) includes the bias column if wanted; ``loss`` is ``'squared'`` (``1/(2n)||yhat - y||^2``) or
-    ``'logistic'`` (``(1/n) sum log(1 + exp(-y yhat))``, labels in {-1, +1}).  Stops when the duality gap is
-    ``<= tol * max(1, |primal|)``; ``certificate.scope`` is ``'global'`` for ``patterns='all'``.
+    ``X`` (n, d) includes the bias column if wanted; ``loss`` is ``'squared'`` (``1/(2n)||yhat - y||^2``),
+    ``'logistic'`` (``(1/n) sum log(1 + exp(-y yhat))``) or ``'squared_hinge'``
+    (``1/(2n) sum max(0, 1 - y yhat)^2``), the last two with labels in {-1, +1}.  Stops when the duality gap
+    is ``<= tol * max(1, |primal|)``; ``certificate.scope`` is ``'global'`` for ``patterns='all'``.
     """
     X = as_array(X, "X", 2)
     y = as_array(y, "y", 1)
@@ -135,7 +137,7 @@ def lam_max(X, y, masks, loss: str = "squared") -> float:
     masks = _masks_arg(masks, X.shape[0])
     loss = as_choice(loss, "loss", LOSSES)
     _check_loss_labels(y, loss)
-    g = -y / len(y) if loss == "squared" else -y * 0.5 / len(y)
+    g = -y * 0.5 / len(y) if loss == "logistic" else -y / len(y)  # grad L(0)
     return float(np.linalg.norm((masks * g[:, None]).T @ X, axis=1).max())
 
 
@@ -219,19 +221,25 @@ def _objective(X, y, W1, a, lam, loss) -> float:
 def _loss(yhat, y, loss):
     if loss == "squared":
         return 0.5 * float(np.mean((yhat - y) ** 2))
+    if loss == "squared_hinge":
+        return 0.5 * float(np.mean(np.maximum(0.0, 1.0 - y * yhat) ** 2))
     return float(np.mean(np.logaddexp(0.0, -y * yhat)))
 
 
 def _grad(yhat, y, loss):
     if loss == "squared":
         return (yhat - y) / len(y)
+    if loss == "squared_hinge":
+        return -y * np.maximum(0.0, 1.0 - y * yhat) / len(y)
     return -y / (1.0 + np.exp(y * yhat)) / len(y)
 
 
 def _neg_conj(nu, y, loss):
     n = len(y)
-    if loss == "squared":
+    if loss == "squared" or (loss == "squared_hinge" and np.all(nu * y <= 0)):
         return float(-nu @ y - 0.5 * n * nu @ nu)
+    if loss == "squared_hinge":
+        return -math.inf
     p = np.clip(-n * nu * y, 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(p > 0, p * np.log(p), 0.0) + np.where(p < 1, (1 - p) * np.log1p(-p), 0.0)

@@ -9,6 +9,8 @@ def _loss_expr(cp, yhat, y, loss):
     n = len(y)
     if loss == "squared":
         return cp.sum_squares(yhat - y) / (2 * n)
+    if loss == "squared_hinge":
+        return cp.sum_squares(cp.pos(1 - cp.multiply(y, yhat))) / (2 * n)
     return cp.sum(cp.logistic(-cp.multiply(y, yhat))) / n
 
 
