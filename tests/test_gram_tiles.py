@@ -180,3 +180,21 @@ def test_bad_input_is_refused(data):
         tk.blocks_ntk(0, 1, 0, 1)
     with pytest.raises(InputError, match="arch"):
         TileKernel(X, 2, arch="resnet", kernel="ntk")
+
+
+def test_misaligned_rows_are_copied_before_the_core(data):
+    """Rows unpickled from out-of-band buffers (Dask) may be misaligned: the core gets aligned copies."""
+    import pickle
+
+    X = data[0][:40]
+    raw = np.zeros(X.size * 8 + 3, dtype=np.uint8)
+    Xm = np.frombuffer(raw[3:].data, dtype=np.float64).reshape(X.shape)
+    Xm[...] = X
+    assert not Xm.flags.aligned
+    tk = TileKernel(X, 2)
+    state = tk.__getstate__()
+    state["X"] = Xm
+    clone = TileKernel.__new__(TileKernel)
+    clone.__setstate__(dict(state, _token="misaligned-test"))
+    assert np.array_equal(clone.block(0, 40, 0, 40), tk.block(0, 40, 0, 40))
+    assert np.array_equal(pickle.loads(pickle.dumps(tk)).block(3, 17, 0, 40), tk.block(3, 17, 0, 40))

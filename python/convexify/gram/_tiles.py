@@ -101,9 +101,13 @@ class TileKernel:
         self._tiler = self._build()
 
     def _build(self) -> Any:
+        # Arrays unpickled from out-of-band buffers (Dask) may sit at any byte offset: the core reads doubles,
+        # so hand it aligned, C-contiguous copies where needed.
+        X = np.require(self.X, np.float64, ["C_CONTIGUOUS", "ALIGNED"])
+        X2 = None if self.X2 is None else np.require(self.X2, np.float64, ["C_CONTIGUOUS", "ALIGNED"])
         return _core.GramTiles(
-            self.X,
-            self.X2,
+            X,
+            X2,
             self.depth,
             self.activation,
             self.arch,
