@@ -148,7 +148,7 @@ class GramTilesBinding {
     return all;
   }
 
-  // The whole matrix on as many threads as the work pays for (threads_for, as gram_matrix).
+  // The whole matrix on as many threads as the work pays for (threads_for: one thread below ~1e5 pairs).
   py::object matrix(bool every_output) const {
     const double pairs = static_cast<double>(tiles_->rows()) * static_cast<double>(tiles_->cols());
     const int nt = threads_for(static_cast<long long>(pairs / 50.0), 2000);
@@ -223,8 +223,9 @@ void bind_gram(py::module_& m) {
   m.def("gram_matrix", &gram_matrix_binding, py::arg("X"), py::arg("depth"), py::arg("activation"),
         py::arg("arch"), py::arg("c_res"), py::arg("quadrature_order"), py::arg("return_all"),
         py::arg("method") = "auto", py::arg("out") = py::none(),
-        "Du et al. K^(H) (or K^(0..H) stacked) of X (n, d) as a GramMatrixResult. out, if given, is the output array ((n, n), or (depth+1, n, n) with "
-        "return_all), written in place and returned as K. See convexify.gram.gram_matrix.");
+        "Du et al. K^(H) (or K^(0..H) stacked) of X (n, d) as a GramMatrixResult. out, if given, is the output "
+        "array ((n, n), or (depth+1, n, n) with return_all), written in place and returned as K. See "
+        "convexify.gram.gram_matrix.");
   m.def("gram_ntk", &ntk_binding, py::arg("X"), py::arg("depth"), py::arg("activation"),
         py::arg("quadrature_order"),
         "NNGP Sigma^(H), NTK Theta^(H) and K = Sigma^(H-1) o Sdot^(H) of the depth-H FC network as a "

@@ -7,7 +7,6 @@
 // runs the recursion for every pair of the tile and writes the block and its transpose.  Tiles are
 // independent, so the result does not depend on the number of threads, and every entry has the bits that
 // gram_tiles.cpp computes for it in a block of any shape (docs/gram.md#tiles).
-#include <Eigen/Core>
 #include <algorithm>
 #include <utility>
 #include <vector>

@@ -3,6 +3,7 @@ Cholesky certificate (docs/gram.md#lambda-min)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -271,9 +272,7 @@ def _cholesky_blocked(op: Any, tol: float, maxiter: int, block_size: int, seed: 
     est = _lanczos(op, tol, maxiter, block_size, seed, 0)
     delta = 2.0 * (op.n + 1) * _U * float(np.sum(np.abs(op.diag())))
     res = _certified(est, delta, lambda tau: op.certify(tau)[0], 0)
-    return LambdaMin(
-        res.estimate, res.lower, res.upper, res.certified, res.method, op.passes, res.iterations, res.residual
-    )
+    return dataclasses.replace(res, passes=op.passes)  # the check, the products and every factorisation
 
 
 def _certified(est: LambdaMin, delta: float, certify: Any, passes: int) -> LambdaMin:
