@@ -71,6 +71,10 @@ def test_as_array_conversions_and_rejections():
     assert as_array(f, "X").dtype == np.float64
     assert as_array(f, "X", allow_float32=True).dtype == np.float32
     assert as_array(np.asfortranarray(np.ones((3, 2))), "X").flags.c_contiguous
+    raw = np.zeros(6 * 8 + 1, dtype=np.uint8)
+    odd = np.frombuffer(raw[1:].data, dtype=np.float64).reshape(3, 2)  # contiguous, one byte off
+    assert odd.flags.c_contiguous and not odd.flags.aligned
+    assert as_array(odd, "X").flags.aligned
     with pytest.raises(InputTypeError, match="X"):
         as_array(np.ones((2, 2), dtype=complex), "X")
     with pytest.raises(InputTypeError, match="X"):

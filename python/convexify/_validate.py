@@ -35,7 +35,7 @@ def as_array(
     allow_empty: bool = False,
     finite: bool = True,
 ) -> np.ndarray:
-    """Return ``value`` as a C-contiguous float64 (or float32, if allowed and given) array.
+    """Return ``value`` as an aligned, C-contiguous float64 (or float32, if allowed and given) array.
 
     Rejects complex, bool, object and string dtypes (:class:`InputTypeError`), wrong ``ndim``, empty arrays
     (unless ``allow_empty``) and NaN/Inf (unless ``finite=False``) with :class:`InputError`.
@@ -66,7 +66,8 @@ def as_array(
         raise InputError(f"{name} must be {want}, got ndim={a.ndim} with shape {_shape_str(a)}")
     if a.size == 0 and not allow_empty:
         raise InputError(f"{name} must be non-empty, got shape {_shape_str(a)}")
-    a = np.ascontiguousarray(a, dtype=target)
+    # Aligned too: a contiguous view of a byte buffer at an odd offset would reach the core's double loads.
+    a = np.require(a, dtype=target, requirements=["C_CONTIGUOUS", "ALIGNED"])
     if finite and a.size and not np.isfinite(a).all():
         raise InputError(f"{name} contains NaN or Inf")
     return a
