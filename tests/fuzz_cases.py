@@ -920,7 +920,7 @@ def case_convex_nn_solve(d: Draw):
         X=X,
         y=_y_for(d, loss, y, n),
         lam=d.f(1e-3, 1.0),
-        formulation=d.s(["gated"]),
+        formulation=d.s(["gated", "relu"]),
         loss=loss,
         patterns=d.either(["gaussian", "data", "all"], ["none", 3, np.ones((2, 2))]),
         n_patterns=d.i(1, 8),
@@ -928,6 +928,11 @@ def case_convex_nn_solve(d: Draw):
         max_iter=d.i(1, 200),
         random_state=d.either([None, 0, 1], [-1, 1.5, "s"]),
     )
+
+
+def case_convex_nn_relu_network(d: Draw):
+    p, dd = d.pick([0, 1, 3]), d.pick([1, 2, 4])
+    return _call(convex_nn.relu_network, V=d.arr((p, dd)), W=d.arr((p, d.pick([dd, dd + 1]))))
 
 
 def case_convex_nn_certify(d: Draw):

@@ -19,7 +19,11 @@ _XFAIL = {
 
 
 @parametrize_with_checks(
-    [ConvexReLURegressor(n_patterns=8, tol=1e-4), ConvexReLUClassifier(n_patterns=8, tol=1e-4)],
+    [
+        ConvexReLURegressor(n_patterns=8, tol=1e-4),
+        ConvexReLUClassifier(n_patterns=8, tol=1e-4),
+        ConvexReLURegressor(formulation="relu", n_patterns=8, tol=1e-4, max_iter=2000),
+    ],
     expected_failed_checks=lambda est: _XFAIL,
 )
 def test_sklearn_compatible(estimator, check):

@@ -42,6 +42,34 @@ void bind_convex_nn(py::module_& m) {
       py::arg("X"), py::arg("y"), py::arg("masks"), py::arg("U0"), py::arg("lam"), py::arg("loss"),
       py::arg("tol"), py::arg("max_iter"),
       "FISTA for the gated convex program; returns U (P, d), primal, dual, gap, n_iter, converged.");
+  py::class_<convex_nn::ReluResult>(m, "ConvexNNReluResult", py::module_local())
+      .def_readonly("V", &convex_nn::ReluResult::V)
+      .def_readonly("W", &convex_nn::ReluResult::W)
+      .def_readonly("primal", &convex_nn::ReluResult::primal)
+      .def_readonly("dual", &convex_nn::ReluResult::dual)
+      .def_readonly("gap", &convex_nn::ReluResult::gap)
+      .def_readonly("cone_violation", &convex_nn::ReluResult::cone_violation)
+      .def_readonly("n_iter", &convex_nn::ReluResult::n_iter)
+      .def_readonly("converged", &convex_nn::ReluResult::converged);
+  m.def(
+      "convex_nn_solve_relu",
+      [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& masks, double lam,
+         const std::string& loss, double tol, int max_iter) {
+        auto Xm = map_matrix<double>(X, "X");
+        auto ym = map_vector<double>(y, "y");
+        auto Mm = map_matrix<double>(masks, "masks");
+        convex_nn::ReluOptions opt;
+        opt.lam = lam;
+        opt.loss = parse_loss(loss);
+        opt.tol = tol;
+        opt.max_iter = max_iter;
+        py::gil_scoped_release release;
+        return convex_nn::solve_relu(Xm, ym, Mm, opt);
+      },
+      py::arg("X"), py::arg("y"), py::arg("masks"), py::arg("lam"), py::arg("loss"), py::arg("tol"),
+      py::arg("max_iter"),
+      "ADMM for the ReLU (cone-constrained) convex program; returns V, W (P, d), primal (of the ReLU network), "
+      "dual, gap, cone_violation, n_iter, converged.");
   m.def(
       "convex_nn_gated_certificate",
       [](const CArray<double>& X, const CArray<double>& y, const CArray<double>& masks,

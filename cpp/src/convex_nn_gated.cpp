@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "convex_nn_loss.hpp"
 #include "convexify/convex_nn.hpp"
 #include "convexify/interrupt.hpp"
 
@@ -13,7 +14,6 @@ namespace convexify::convex_nn {
 namespace {
 
 using Mat = RowMatrix<double>;
-using Vec = Vector<double>;
 
 struct Problem {
   const Eigen::Ref<const Mat>& X;
@@ -27,56 +27,9 @@ struct Problem {
     Mat XU = X * U.transpose();
     return XU.cwiseProduct(M).rowwise().sum();
   }
-  double loss_value(const Vec& z) const {
-    const double n = double(z.size());
-    if (loss == Loss::squared) return 0.5 * (z - y).squaredNorm() / n;
-    double s = 0;
-    if (loss == Loss::squared_hinge) {
-      for (Eigen::Index j = 0; j < z.size(); ++j) {
-        const double h = std::max(0.0, 1.0 - y[j] * z[j]);
-        s += 0.5 * h * h;
-      }
-      return s / n;
-    }
-    for (Eigen::Index j = 0; j < z.size(); ++j) {
-      const double m = -y[j] * z[j];
-      s += m > 0 ? m + std::log1p(std::exp(-m)) : std::log1p(std::exp(m));
-    }
-    return s / n;
-  }
-  Vec loss_grad(const Vec& z) const {
-    const double n = double(z.size());
-    if (loss == Loss::squared) return (z - y) / n;
-    Vec g(z.size());
-    if (loss == Loss::squared_hinge) {
-      for (Eigen::Index j = 0; j < z.size(); ++j) g[j] = -y[j] * std::max(0.0, 1.0 - y[j] * z[j]) / n;
-      return g;
-    }
-    for (Eigen::Index j = 0; j < z.size(); ++j) {
-      const double m = -y[j] * z[j];
-      const double sig = m >= 0 ? 1.0 / (1.0 + std::exp(-m)) : std::exp(m) / (1.0 + std::exp(m));
-      g[j] = -y[j] * sig / n;
-    }
-    return g;
-  }
-  // -L*(nu)
-  double neg_conj(const Vec& nu) const {
-    const double n = double(nu.size());
-    if (loss == Loss::squared) return -nu.dot(y) - 0.5 * n * nu.squaredNorm();
-    if (loss == Loss::squared_hinge) {
-      // l*(t) = t y + t^2 / 2 for t y <= 0 (+inf otherwise), so -L*(nu) = -nu^T y - (n/2) ||nu||^2 there.
-      for (Eigen::Index j = 0; j < nu.size(); ++j)
-        if (nu[j] * y[j] > 0) return -std::numeric_limits<double>::infinity();
-      return -nu.dot(y) - 0.5 * n * nu.squaredNorm();
-    }
-    double s = 0;
-    for (Eigen::Index j = 0; j < nu.size(); ++j) {
-      const double p = std::clamp(-n * nu[j] * y[j], 0.0, 1.0);
-      if (p > 0) s += p * std::log(p);
-      if (p < 1) s += (1 - p) * std::log1p(-p);
-    }
-    return -s / n;
-  }
+  double loss_value(const Vec& z) const { return convex_nn::loss_value(loss, y, z); }
+  Vec loss_grad(const Vec& z) const { return convex_nn::loss_grad(loss, y, z); }
+  double neg_conj(const Vec& nu) const { return loss_neg_conj(loss, y, nu); }
   // grad wrt U: row i = (X^T (m_i .* g))^T
   Mat grad_U(const Vec& g) const {
     Mat Mg = M.array().colwise() * g.array();  // (n, P)

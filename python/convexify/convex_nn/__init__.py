@@ -3,14 +3,25 @@ Mishkin, Sahiner & Pilanci 2022; docs/convex_nn.md).
 
 The gated program ``min_U L(sum_i D_i X u_i) + lam sum_i ||u_i||_2`` over activation patterns
 ``D_i = diag(1[X g_i >= 0])`` is solved in the core by FISTA (adaptive restart, backtracking) and stopped on
-a duality gap obtained by dual scaling; :class:`Certificate` reports primal, dual, gap and scope.
+a duality gap obtained by dual scaling; the ReLU program (the same with ``u_i = v_i - w_i`` and the cone
+constraints ``(2 D_i - I) X v_i >= 0``) by ADMM, certified with its cone multipliers.  :class:`Certificate`
+reports primal, dual, gap and scope.
 """
 
 from __future__ import annotations
 
 from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
 from ._patterns import enumerate_patterns
-from ._solve import Certificate, ConvexNNResult, certify, lam_max, network_objective, solve, to_network
+from ._solve import (
+    Certificate,
+    ConvexNNResult,
+    certify,
+    lam_max,
+    network_objective,
+    relu_network,
+    solve,
+    to_network,
+)
 
 __all__ = [
     "Certificate",
@@ -21,6 +32,7 @@ __all__ = [
     "enumerate_patterns",
     "lam_max",
     "network_objective",
+    "relu_network",
     "solve",
     "to_network",
 ]

@@ -1,4 +1,4 @@
-"""scikit-learn estimators: convex training of a two-layer ReLU network (gated formulation)."""
+"""scikit-learn estimators: convex training of a two-layer ReLU network (gated or ReLU formulation)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._errors import InputError, InputTypeError
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
-from ._solve import FORMULATIONS, Certificate, make_patterns, solve_masks, to_network
+from ._solve import FORMULATIONS, Certificate, make_patterns, relu_network, solve_masks, to_network
 
 
 def _add_bias(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
@@ -87,8 +87,9 @@ class _ConvexNNBase(BaseEstimator):
                 self.max_iter,
                 gates=G,
                 scope=scope,
+                formulation=self.formulation,
             )
-            coefs.append(r.U)
+            coefs.append(np.stack([r.V, r.W]) if self.formulation == "relu" else r.U)
             certs.append(r.certificate)
             iters.append(r.n_iter)
         self._coefs = coefs
@@ -101,16 +102,24 @@ class _ConvexNNBase(BaseEstimator):
         check_is_fitted(self, "coef_")
         X = self._validate_X(X, reset=False)
         Xb = _add_bias(X, self.fit_intercept)
+        if self.formulation == "relu":
+            return np.stack([_relu_model(Xb, C[0], C[1]) for C in self._coefs], axis=1)
         gates = (Xb @ self.gates_.T >= 0).astype(np.float64)
         return np.stack([((Xb @ U.T) * gates).sum(axis=1) for U in self._coefs], axis=1)
 
     def to_nonconvex(self, X_train=None):
         """``(W1, a)`` of the network ``relu(X W1^T) a`` (``X`` with the bias column when ``fit_intercept``).
 
-        Exact (same objective) when each neuron of the gated solution lies in its pattern's cone on the
-        training data (pass ``X_train``); otherwise InputError (docs/convex_nn.md#mapping).
+        ``formulation='relu'``: the fitted model is that network, exactly (``X_train`` is not needed).
+        ``formulation='gated'``: exact (same objective) when each neuron of the gated solution lies in its
+        pattern's cone on the training data (pass ``X_train``); otherwise InputError
+        (docs/convex_nn.md#mapping).
         """
         check_is_fitted(self, "coef_")
+        if self.formulation == "relu":
+            if len(self._coefs) != 1:
+                raise InputError("to_nonconvex: one output only (binary or single-target)")
+            return relu_network(self._coefs[0][0], self._coefs[0][1])
         if X_train is None:
             raise InputError("X_train: the training data is needed to check each neuron's cone")
         Xb = _add_bias(self._validate_X(X_train, reset=False), self.fit_intercept)
@@ -119,7 +128,8 @@ class _ConvexNNBase(BaseEstimator):
         return to_network(self._coefs[0], self.patterns_, Xb)
 
     def path(self, X, y, lams):
-        """Fit along ``lams`` (decreasing recommended) with warm starts; return the certificates."""
+        """Fit along ``lams`` (decreasing recommended); return the certificates.  The gated formulation warm
+        starts each solve from the previous solution."""
         lams = as_array(lams, "lams", 1)
         out, U0 = [], None
         self.fit(X, y)
@@ -136,8 +146,9 @@ class _ConvexNNBase(BaseEstimator):
                 self.max_iter,
                 U0=U0,
                 gates=self.gates_,
+                formulation=self.formulation,
             )
-            U0 = r.U
+            U0 = r.U if self.formulation == "gated" else None
             out.append(r.certificate)
         return out
 
@@ -154,6 +165,11 @@ class _ConvexNNBase(BaseEstimator):
         return tags
 
 
+def _relu_model(Xb: np.ndarray, V: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``sum_i relu(X v_i) - relu(X w_i)``, the network of the ReLU formulation."""
+    return np.maximum(Xb @ V.T, 0).sum(axis=1) - np.maximum(Xb @ W.T, 0).sum(axis=1)
+
+
 def _column_to_1d(y: np.ndarray) -> np.ndarray:
     """An (n, 1) target as (n,), with scikit-learn's DataConversionWarning (stacklevel: the caller's fit)."""
     from sklearn.exceptions import DataConversionWarning
@@ -165,7 +181,11 @@ def _column_to_1d(y: np.ndarray) -> np.ndarray:
 
 
 class ConvexReLURegressor(RegressorMixin, _ConvexNNBase):
-    """Two-layer (gated) ReLU network trained exactly by the convex program, squared loss."""
+    """Two-layer ReLU network trained exactly by the convex program, squared loss.
+
+    ``formulation='gated'`` (default) fits the gated network ``sum_i 1[X g_i >= 0] (X u_i)`` by FISTA;
+    ``formulation='relu'`` fits the ReLU network ``sum_i relu(X v_i) - relu(X w_i)`` by ADMM on the
+    cone-constrained program (docs/convex_nn.md#relu; n <= 10000 training rows)."""
 
     def _loss_name(self):
         return "squared"

@@ -1,4 +1,5 @@
-"""The gated convex program (C-GReLU) solved by the core, its certificate, and the map to a ReLU network."""
+"""The gated (C-GReLU) and ReLU (C-ReLU) convex programs solved by the core, their certificates, and the map
+to a ReLU network."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._patterns import data_gates, enumerate_gates, gaussian_gates, masks_from_gates
 
 LOSSES = ("squared", "logistic", "squared_hinge")
-FORMULATIONS = ("gated",)
+RELU_MAX_ROWS = 10000  # the ReLU program's ADMM factorises an n x n matrix
+FORMULATIONS = ("gated", "relu")
 
 
 @dataclass(frozen=True, repr=False)
@@ -37,13 +39,23 @@ class Certificate(CompactRepr):
 
 @dataclass(frozen=True, repr=False)
 class ConvexNNResult(CompactRepr):
-    """Solution ``U`` (P, d) of the convex program, its patterns ``masks`` (n, P) and ``gates`` (P, d)."""
+    """Solution of the convex program, its patterns ``masks`` (n, P) and ``gates`` (P, d).
+
+    Gated: ``U`` (P, d) with the model ``sum_i D_i X u_i``; ``V`` and ``W`` are None.  ReLU: ``V`` and ``W``
+    (P, d) with the model ``sum_i relu(X v_i) - relu(X w_i)``, ``U = V - W`` (the same model on the training
+    rows when the cone constraints hold), and ``cone_violation``, the largest ``((2 D_i - I) X v_i)^-``
+    relative to ``max |X v_i|`` (0 for gated).
+    """
 
     U: np.ndarray
     masks: np.ndarray
     gates: np.ndarray
     certificate: Certificate
     n_iter: int
+    formulation: str = "gated"
+    V: Optional[np.ndarray] = None
+    W: Optional[np.ndarray] = None
+    cone_violation: float = 0.0
 
 
 def _check_loss_labels(y: np.ndarray, loss: str) -> None:
@@ -80,11 +92,20 @@ def make_patterns(
 
 
 def solve_masks(
-    X, y, masks, lam, loss, tol, max_iter, U0=None, gates=None, scope="sampled"
+    X, y, masks, lam, loss, tol, max_iter, U0=None, gates=None, scope="sampled", formulation="gated"
 ) -> ConvexNNResult:
     P, d = masks.shape[1], X.shape[1]
-    U0 = np.zeros((0, 0)) if U0 is None else np.ascontiguousarray(U0, dtype=np.float64)
-    r = _core.convex_nn_solve_gated(X, y, masks, U0, float(lam), loss, float(tol), int(max_iter))
+    G = gates if gates is not None else np.zeros((P, d))
+    if formulation == "relu":
+        if X.shape[0] > RELU_MAX_ROWS:
+            raise InputError(
+                f"X: formulation='relu' factorises an n x n matrix and needs n <= {RELU_MAX_ROWS} rows, got "
+                f"{X.shape[0]}; use formulation='gated'"
+            )
+        r = _core.convex_nn_solve_relu(X, y, masks, float(lam), loss, float(tol), int(max_iter))
+    else:
+        U0 = np.zeros((0, 0)) if U0 is None else np.ascontiguousarray(U0, dtype=np.float64)
+        r = _core.convex_nn_solve_gated(X, y, masks, U0, float(lam), loss, float(tol), int(max_iter))
     if not r.converged:
         warnings.warn(
             f"convex_nn: stopped at max_iter={max_iter} with duality gap {r.gap:.3e} (tol {tol:.1e})",
@@ -92,7 +113,9 @@ def solve_masks(
             stacklevel=3,
         )
     cert = Certificate(float(r.primal), float(r.dual), float(r.gap), bool(r.converged), scope)
-    G = gates if gates is not None else np.zeros((P, d))
+    if formulation == "relu":
+        V, W = np.asarray(r.V), np.asarray(r.W)
+        return ConvexNNResult(V - W, masks, G, cert, int(r.n_iter), "relu", V, W, float(r.cone_violation))
     return ConvexNNResult(np.asarray(r.U), masks, G, cert, int(r.n_iter))
 
 
@@ -109,7 +132,13 @@ def solve(
     max_iter: int = 10000,
     random_state: Optional[int] = 0,
 ) -> ConvexNNResult:
-    """Solve ``min_U L(sum_i D_i X u_i) + lam sum_i ||u_i||_2`` (docs/convex_nn.md#gated).
+    """Solve the gated or the ReLU convex program over the patterns ``D_i = diag(1[X g_i >= 0])``.
+
+    ``formulation='gated'``: ``min_U L(sum_i D_i X u_i) + lam sum_i ||u_i||_2`` (docs/convex_nn.md#gated), by
+    FISTA.  ``formulation='relu'``: ``min L(sum_i D_i X (v_i - w_i)) + lam sum_i (||v_i|| + ||w_i||)`` subject
+    to ``(2 D_i - I) X v_i >= 0`` and ``(2 D_i - I) X w_i >= 0`` (docs/convex_nn.md#relu), by ADMM; its
+    ``certificate.primal`` is the objective of the ReLU network ``sum_i relu(X v_i) - relu(X w_i)`` itself and
+    ``n`` is limited to 10000 rows.
 
     ``X`` (n, d) includes the bias column if wanted; ``loss`` is ``'squared'`` (``1/(2n)||yhat - y||^2``),
     ``'logistic'`` (``(1/n) sum log(1 + exp(-y yhat))``) or ``'squared_hinge'``
@@ -120,13 +149,13 @@ def solve(
     y = as_array(y, "y", 1)
     same_rows(("X", X), ("y", y))
     lam = as_real(lam, "lam", minimum=0.0)
-    as_choice(formulation, "formulation", FORMULATIONS)
+    formulation = as_choice(formulation, "formulation", FORMULATIONS)
     loss = as_choice(loss, "loss", LOSSES)
     _check_loss_labels(y, loss)
     tol = as_real(tol, "tol", minimum=0.0)
     max_iter = as_int(max_iter, "max_iter", minimum=1)
     M, G, scope = make_patterns(X, patterns, n_patterns, random_state)
-    return solve_masks(X, y, M, lam, loss, tol, max_iter, gates=G, scope=scope)
+    return solve_masks(X, y, M, lam, loss, tol, max_iter, gates=G, scope=scope, formulation=formulation)
 
 
 def lam_max(X, y, masks, loss: str = "squared") -> float:
@@ -202,6 +231,25 @@ def to_network(
     if not W:
         return np.zeros((0, X.shape[1])), np.zeros(0)
     return np.array(W), np.array(a)
+
+
+def relu_network(V: np.ndarray, W: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """``(W1, a)`` of the network ``sum_i relu(X v_i) - relu(X w_i)`` with balanced weights.
+
+    Neuron ``v`` becomes ``(v / sqrt||v||, sqrt||v||)`` and ``w`` becomes ``(w / sqrt||w||, -sqrt||w||)``,
+    so the weight decay ``lam/2 (||w1||^2 + a^2)`` equals ``lam ||v||`` (docs/convex_nn.md#mapping).  Zero
+    neurons are dropped."""
+    V = as_array(V, "V", 2, allow_empty=True)
+    W = as_array(W, "W", 2, allow_empty=True)
+    if V.shape != W.shape:
+        raise InputError(f"V and W must have the same shape (P, d), got {V.shape} and {W.shape}")
+    rows, outs = [], []
+    for U, sign in ((V, 1.0), (W, -1.0)):
+        nrm = np.linalg.norm(U, axis=1)
+        keep = nrm > 0
+        rows.append(U[keep] / np.sqrt(nrm[keep])[:, None])
+        outs.append(sign * np.sqrt(nrm[keep]))
+    return np.vstack(rows), np.concatenate(outs)
 
 
 def network_objective(X, y, W1, a, lam, loss="squared") -> float:

@@ -1,0 +1,106 @@
+// The losses of lens 5 on the user's scale, L(z) = (1/n) sum_j l(z_j, y_j): value, gradient, the negated
+// conjugate -L*(nu) that the dual points are scored with, and the proximal map used by ADMM
+// (docs/convex_nn.md#losses).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "convexify/convex_nn.hpp"
+
+namespace convexify::convex_nn {
+
+using Vec = Vector<double>;
+using VecRef = Eigen::Ref<const Vec>;
+
+inline double loss_value(Loss loss, const VecRef& y, const VecRef& z) {
+  const double n = double(z.size());
+  if (loss == Loss::squared) return 0.5 * (z - y).squaredNorm() / n;
+  double s = 0;
+  if (loss == Loss::squared_hinge) {
+    for (Eigen::Index j = 0; j < z.size(); ++j) {
+      const double h = std::max(0.0, 1.0 - y[j] * z[j]);
+      s += 0.5 * h * h;
+    }
+    return s / n;
+  }
+  for (Eigen::Index j = 0; j < z.size(); ++j) {
+    const double m = -y[j] * z[j];
+    s += m > 0 ? m + std::log1p(std::exp(-m)) : std::log1p(std::exp(m));
+  }
+  return s / n;
+}
+
+inline Vec loss_grad(Loss loss, const VecRef& y, const VecRef& z) {
+  const double n = double(z.size());
+  if (loss == Loss::squared) return (z - y) / n;
+  Vec g(z.size());
+  if (loss == Loss::squared_hinge) {
+    for (Eigen::Index j = 0; j < z.size(); ++j) g[j] = -y[j] * std::max(0.0, 1.0 - y[j] * z[j]) / n;
+    return g;
+  }
+  for (Eigen::Index j = 0; j < z.size(); ++j) {
+    const double m = -y[j] * z[j];
+    const double sig = m >= 0 ? 1.0 / (1.0 + std::exp(-m)) : std::exp(m) / (1.0 + std::exp(m));
+    g[j] = -y[j] * sig / n;
+  }
+  return g;
+}
+
+// -L*(nu); -inf outside the conjugate's domain.
+inline double loss_neg_conj(Loss loss, const VecRef& y, const VecRef& nu) {
+  const double n = double(nu.size());
+  if (loss == Loss::squared) return -nu.dot(y) - 0.5 * n * nu.squaredNorm();
+  if (loss == Loss::squared_hinge) {
+    // l*(t) = t y + t^2 / 2 for t y <= 0 (+inf otherwise), so -L*(nu) = -nu^T y - (n/2) ||nu||^2 there.
+    for (Eigen::Index j = 0; j < nu.size(); ++j)
+      if (nu[j] * y[j] > 0) return -std::numeric_limits<double>::infinity();
+    return -nu.dot(y) - 0.5 * n * nu.squaredNorm();
+  }
+  double s = 0;
+  for (Eigen::Index j = 0; j < nu.size(); ++j) {
+    const double p = std::clamp(-n * nu[j] * y[j], 0.0, 1.0);
+    if (p > 0) s += p * std::log(p);
+    if (p < 1) s += (1 - p) * std::log1p(-p);
+  }
+  return -s / n;
+}
+
+// argmin_z L(z) + (rho / 2) ||z - c||^2, elementwise.
+inline Vec loss_prox(Loss loss, const VecRef& y, const VecRef& c, double rho) {
+  const double n = double(c.size());
+  const double a = 1.0 / n;
+  if (loss == Loss::squared) return (rho * c + a * y) / (rho + a);
+  Vec z(c.size());
+  if (loss == Loss::squared_hinge) {
+    // the quadratic branch (1 - y z > 0) solves (a + rho) z = rho c + a y; it holds exactly when y c < 1
+    for (Eigen::Index j = 0; j < c.size(); ++j)
+      z[j] = y[j] * c[j] >= 1.0 ? c[j] : (rho * c[j] + a * y[j]) / (rho + a);
+    return z;
+  }
+  // logistic: z lies between c and c + y a / rho (the gradient of the loss has magnitude < a); safeguarded
+  // Newton on -y a sigma(-y z) + rho (z - c) = 0 inside that bracket.
+  for (Eigen::Index j = 0; j < c.size(); ++j) {
+    double lo = std::min(c[j], c[j] + y[j] * a / rho), hi = std::max(c[j], c[j] + y[j] * a / rho);
+    double x = c[j];
+    for (int it = 0; it < 60; ++it) {
+      const double m = -y[j] * x;
+      const double sig = m >= 0 ? 1.0 / (1.0 + std::exp(-m)) : std::exp(m) / (1.0 + std::exp(m));
+      const double f = -y[j] * a * sig + rho * (x - c[j]);
+      if (f > 0) hi = x; else lo = x;
+      const double fp = a * sig * (1.0 - sig) + rho;
+      double xn = x - f / fp;
+      if (!(xn > lo && xn < hi)) xn = 0.5 * (lo + hi);
+      if (std::abs(xn - x) <= 1e-15 * std::max(1.0, std::abs(x))) {
+        x = xn;
+        break;
+      }
+      x = xn;
+    }
+    z[j] = x;
+  }
+  return z;
+}
+
+}  // namespace convexify::convex_nn
