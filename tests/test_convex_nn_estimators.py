@@ -34,7 +34,9 @@ def test_regressor_fits_and_certifies():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 2))
     y = np.maximum(X @ [1.0, -1.0], 0)
-    est = ConvexReLURegressor(lam=1e-4, patterns="all").fit(X, y)
+    # 3541 enumerated patterns for 60 rows: a degenerate program (hundreds of active groups), certified to 1%
+    est = ConvexReLURegressor(lam=1e-4, patterns="all", tol=1e-2).fit(X, y)
+    assert est.certificate_.gap <= 1e-2 * est.certificate_.primal
     assert est.certificate_.certified and est.certificate_.scope == "global"
     assert est.score(X, y) > 0.99
     certs = est.path(X, y, [1e-1, 1e-2, 1e-3])

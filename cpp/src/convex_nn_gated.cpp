@@ -1,11 +1,14 @@
 // FISTA (Beck & Teboulle 2009, with the momentum t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2 and
 // y = x_k + ((t_k - 1) / t_{k+1}) (x_k - x_{k-1})), O'Donoghue & Candes adaptive restart, backtracking on the
-// smoothness constant, and a dual-scaling duality gap as stopping rule.  See docs/convex_nn.md.
+// smoothness constant, and a dual-scaling duality gap as stopping rule; a Newton-CG finish on the active groups
+// (convex_nn_newton.cpp) once FISTA has found them.  See docs/convex_nn.md.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "convex_nn_loss.hpp"
+#include "convex_nn_newton.hpp"
 #include "convexify/convex_nn.hpp"
 #include "convexify/interrupt.hpp"
 
@@ -97,14 +100,40 @@ GatedResult solve_gated(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const V
   Vec zx = pb.predict(x);
   double fx = pb.loss_value(zx) + pb.penalty(x);
   int k = 0;
+  // The Newton finish is tried once the active set {i : u_i != 0} has been stable over 5 certificate checks
+  // (50 iterations) and differs from the set of the last try.
+  std::vector<char> active(static_cast<size_t>(P), 0), tried;
+  int stable = 0;
   for (; k < opt.max_iter; ++k) {
     if (interrupted()) break;
     if (k % 10 == 0) {
       certificate(pb, x, zx, &res.primal, &res.dual);
       res.gap = res.primal - res.dual;
-      if (res.gap <= opt.tol * std::max(1.0, std::abs(res.primal))) {
+      if (res.gap <= opt.tol * std::abs(res.primal)) {
         res.converged = true;
         break;
+      }
+      std::vector<char> now(static_cast<size_t>(P));
+      for (Eigen::Index i = 0; i < P; ++i) now[size_t(i)] = x.row(i).squaredNorm() > 0;
+      stable = now == active ? stable + 1 : 0;
+      active = now;
+      if (stable >= 5 && active != tried) {
+        tried = active;
+        Mat xn = x;
+        const int acc = gated_newton_finish(X, y, masks, opt.lam, opt.loss, xn, 20);
+        if (acc > 0) {
+          x = xn;
+          zx = pb.predict(x);
+          fx = pb.loss_value(zx) + pb.penalty(x);
+          t = 1.0;
+          v = x;
+          certificate(pb, x, zx, &res.primal, &res.dual);
+          res.gap = res.primal - res.dual;
+          if (res.gap <= opt.tol * std::abs(res.primal)) {
+            res.converged = true;
+            break;
+          }
+        }
       }
     }
     Vec zv = pb.predict(v);
@@ -144,7 +173,7 @@ GatedResult solve_gated(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const V
   if (!res.converged) {
     certificate(pb, x, zx, &res.primal, &res.dual);
     res.gap = res.primal - res.dual;
-    res.converged = res.gap <= opt.tol * std::max(1.0, std::abs(res.primal));
+    res.converged = res.gap <= opt.tol * std::abs(res.primal);
   }
   res.U = x;
   res.n_iter = k;

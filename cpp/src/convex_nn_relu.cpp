@@ -164,7 +164,7 @@ ReluResult solve_relu(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const Vec
       res.dual = loss_neg_conj(opt.loss, y, theta * g);
       res.gap = res.primal - res.dual;
       res.cone_violation = pb.cone_violation(XUc);
-      if (res.gap <= opt.tol * std::max(1.0, std::abs(res.primal))) {
+      if (res.gap <= opt.tol * std::abs(res.primal)) {
         res.converged = true;
         ++k;
         break;

@@ -662,6 +662,24 @@ class ConvexNNGatedResult:
     @property
     def primal(self) -> float: ...
 
+class ConvexNNReluResult:
+    @property
+    def V(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]: ...
+    @property
+    def W(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]: ...
+    @property
+    def cone_violation(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def dual(self) -> float: ...
+    @property
+    def gap(self) -> float: ...
+    @property
+    def n_iter(self) -> int: ...
+    @property
+    def primal(self) -> float: ...
+
 def convex_nn_gated_certificate(
     X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
     y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
@@ -686,4 +704,17 @@ def convex_nn_solve_gated(
 ) -> ConvexNNGatedResult:
     """
     FISTA for the gated convex program; returns U (P, d), primal, dual, gap, n_iter, converged.
+    """
+
+def convex_nn_solve_relu(
+    X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    masks: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    lam: typing.SupportsFloat | typing.SupportsIndex,
+    loss: str,
+    tol: typing.SupportsFloat | typing.SupportsIndex,
+    max_iter: typing.SupportsInt | typing.SupportsIndex,
+) -> ConvexNNReluResult:
+    """
+    ADMM for the ReLU (cone-constrained) convex program; returns V, W (P, d), primal (of the ReLU network), dual, gap, cone_violation, n_iter, converged.
     """

@@ -16,7 +16,7 @@ enum class Loss { squared, logistic, squared_hinge };
 struct GatedOptions {
   double lam = 1e-3;
   Loss loss = Loss::squared;
-  double tol = 1e-8;  // stop when gap <= tol * max(1, |primal|)
+  double tol = 1e-8;  // stop when gap <= tol * |primal| (relative; scale-free)
   int max_iter = 10000;
 };
 
@@ -43,7 +43,7 @@ void gated_certificate(const Eigen::Ref<const RowMatrix<double>>& X,
 struct ReluOptions {
   double lam = 1e-3;
   Loss loss = Loss::squared;
-  double tol = 1e-8;  // stop when gap <= tol * max(1, |primal|)
+  double tol = 1e-8;  // stop when gap <= tol * |primal| (relative; scale-free)
   int max_iter = 20000;
 };
 
