@@ -25,7 +25,14 @@ CHILD = textwrap.dedent(
     X = np.random.default_rng(0).standard_normal((6000, 50))
     gram.gram_matrix(X[:8], 2, activation="tanh", normalize=True)  # SciPy's BLAS looked up before the timer
     case, delay = sys.argv[1], float(sys.argv[2])
+    from convexify import convex_nn
+    Xc = np.hstack([X[:2000, :20], np.ones((2000, 1))])
+    yc = np.sin(Xc[:, 0])
     calls = {
+        "convex_nn_gated": lambda: convex_nn.solve(Xc, yc, 1e-4, n_patterns=300, tol=0.0, max_iter=10**7),
+        "convex_nn_relu": lambda: convex_nn.solve(
+            Xc, yc, 1e-4, formulation="relu", n_patterns=300, tol=0.0, max_iter=10**7
+        ),
         "gram_tanh_depth6": lambda: gram.gram_matrix(X, 6, activation="tanh", normalize=True),
         "gram_relu_depth6": lambda: gram.gram_matrix(np.vstack([X, X]), 6, normalize=True),
     }
@@ -46,7 +53,9 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("case", ["gram_tanh_depth6", "gram_relu_depth6"])
+@pytest.mark.parametrize(
+    "case", ["gram_tanh_depth6", "gram_relu_depth6", "convex_nn_gated", "convex_nn_relu"]
+)
 @pytest.mark.parametrize("delay", [0.05, 1.0])
 def test_ctrl_c_stops_the_core_quickly(case, delay):
     out = subprocess.run(

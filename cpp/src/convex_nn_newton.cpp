@@ -119,8 +119,8 @@ int gated_newton_finish(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const V
     const double eta = std::min(0.5, gn / g0);
     Mat s = Mat::Zero(k, d), r = -grad, p = precond(r);
     double rz = (r.cwiseProduct(p)).sum();
-    int it = 0;
-    for (; it < kMaxCG && r.norm() > eta * gn; ++it) {
+    for (int it = 0; it < kMaxCG && r.norm() > eta * gn; ++it) {
+      if (interrupted()) break;
       const Mat Hp = hess(p);
       const double pHp = (p.cwiseProduct(Hp)).sum();
       if (!(pHp > 0)) break;

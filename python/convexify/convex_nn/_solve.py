@@ -143,7 +143,7 @@ def solve(
     ``X`` (n, d) includes the bias column if wanted; ``loss`` is ``'squared'`` (``1/(2n)||yhat - y||^2``),
     ``'logistic'`` (``(1/n) sum log(1 + exp(-y yhat))``) or ``'squared_hinge'``
     (``1/(2n) sum max(0, 1 - y yhat)^2``), the last two with labels in {-1, +1}.  Stops when the duality gap
-    is ``<= tol * max(1, |primal|)``; ``certificate.scope`` is ``'global'`` for ``patterns='all'``.
+    is ``<= tol * |primal|`` (relative); ``certificate.scope`` is ``'global'`` for ``patterns='all'``.
     """
     X = as_array(X, "X", 2)
     y = as_array(y, "y", 1)
@@ -311,4 +311,4 @@ def certify(X, y, W1, a, lam, *, loss: str = "squared", tol: float = 1e-6) -> Ce
     theta = min(1.0, lam / mx) if mx > 0 else 1.0
     dual = _neg_conj(theta * g, y, loss)
     gap = primal - dual
-    return Certificate(primal, dual, gap, bool(gap <= tol * max(1.0, abs(primal))), "global")
+    return Certificate(primal, dual, gap, bool(gap <= tol * abs(primal)), "global")

@@ -43,3 +43,42 @@ def relu(X, y, masks, lam, loss="squared"):
     prob = cp.Problem(cp.Minimize(obj), cons)
     prob.solve(solver=cp.CLARABEL)
     return float(prob.value)
+
+
+def fista_gated(X, y, masks, lam, tol=1e-6, max_iter=100000):
+    """The numpy FISTA a user would write for the gated program with the squared loss: step 1/L from a power
+    iteration, the Beck-Teboulle momentum, stopped by the same dual-scaling gap (relative to the primal)
+    checked every 10 iterations.  Returns (U, primal, dual, iterations)."""
+    n, d = X.shape
+    P = masks.shape[1]
+
+    def predict(U):
+        return ((X @ U.T) * masks).sum(axis=1)
+
+    def grad(r):
+        return (masks * r[:, None]).T @ X
+
+    V = np.ones((P, d))
+    for _ in range(30):
+        V = grad(predict(V))
+        V /= np.linalg.norm(V)
+    L = np.linalg.norm(grad(predict(V))) / n
+    U = np.zeros((P, d))
+    Y, t = U.copy(), 1.0
+    for k in range(max_iter):
+        if k % 10 == 0:
+            r = predict(U) - y
+            primal = 0.5 * r @ r / n + lam * np.linalg.norm(U, axis=1).sum()
+            g = r / n
+            theta = min(1.0, lam / max(np.linalg.norm(grad(g), axis=1).max(), 1e-300))
+            nu = theta * g
+            dual = -nu @ y - 0.5 * n * nu @ nu
+            if primal - dual <= tol * primal:
+                return U, primal, dual, k
+        Z = Y - grad((predict(Y) - y) / n) / L
+        nrm = np.linalg.norm(Z, axis=1, keepdims=True)
+        Un = np.maximum(0.0, 1.0 - (lam / L) / np.maximum(nrm, 1e-300)) * Z
+        tn = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        Y = Un + ((t - 1.0) / tn) * (Un - U)
+        U, t = Un, tn
+    return U, primal, dual, max_iter
