@@ -51,7 +51,7 @@ def _pyscnn_gated(X, y, G):
     from scnn.regularizers import NeuronGL1
     from scnn.solvers import RFISTA
 
-    model = ConvexGatedReLU(G.T)
+    model = ConvexGatedReLU(np.array(G.T))  # a copy: the model may change its gates
     model, _ = optimize_model(
         model,
         RFISTA(model, max_iters=100000, tol=1e-10),
@@ -64,7 +64,7 @@ def _pyscnn_gated(X, y, G):
         dtype="float64",
     )
     U = np.asarray(model.parameters[0])[0]  # (p, d) of the convex model; its objective on our convention
-    yhat = ((X @ U.T) * (X @ G.T >= 0)).sum(axis=1)
+    yhat = np.asarray(model(X)).ravel()
     return 0.5 * np.mean((yhat - y) ** 2) + LAM * np.linalg.norm(U, axis=1).sum()
 
 

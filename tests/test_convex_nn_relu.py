@@ -148,3 +148,48 @@ def test_relu_refuses_what_it_cannot_do():
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         r = convex_nn.solve(X, y, 1e-3, formulation="relu", patterns="all", tol=1e-12, max_iter=20)
     assert not r.certificate.certified and r.certificate.gap > 0 and r.n_iter == 20
+
+
+@pytest.mark.parametrize("formulation", ["gated", "relu"])
+def test_threads_do_not_change_the_answer(formulation):
+    import warnings
+
+    import convexify
+
+    X, y = _data(7, n=200, d=5)
+    # the gated solve to its certificate; the ReLU solve for a fixed 3000 ADMM iterations (tol 0)
+    tol, cap = (1e-8, 20000) if formulation == "gated" else (0.0, 3000)
+    kw = {"formulation": formulation, "n_patterns": 40, "tol": tol, "max_iter": cap, "random_state": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with convexify.threads(1):
+            one = convex_nn.solve(X, y, 1e-3, **kw)
+        with convexify.threads(2):
+            two = convex_nn.solve(X, y, 1e-3, **kw)
+    assert one.n_iter == two.n_iter
+    assert two.certificate.primal == pytest.approx(one.certificate.primal, rel=1e-9)
+    assert two.certificate.dual == pytest.approx(one.certificate.dual, rel=1e-9)
+    np.testing.assert_allclose(two.U, one.U, rtol=1e-6, atol=1e-9 * np.abs(one.U).max())
+
+
+def test_weak_duality_against_gradient_trained_networks():
+    # networks trained by full-batch gradient descent on the weight-decay objective, from random starts,
+    # never beat the global dual bound of either program; the ReLU program's optimum is attained
+    X, y = _data(8, n=12)
+    lam = 0.01
+    gated = convex_nn.solve(X, y, lam, patterns="all", tol=1e-10, max_iter=100000)
+    relu = _relu_solve(X, y, lam)
+    rng = np.random.default_rng(1)
+    best = np.inf
+    for _ in range(5):
+        W1, a = rng.standard_normal((16, 2)), rng.standard_normal(16) / 4
+        for _ in range(3000):
+            Z = X @ W1.T
+            r = (np.maximum(Z, 0) @ a - y) / len(y)
+            ga = np.maximum(Z, 0).T @ r + lam * a
+            gW = ((r[:, None] * (Z > 0)) * a).T @ X + lam * W1
+            W1, a = W1 - 0.05 * gW, a - 0.05 * ga
+        obj = convex_nn.network_objective(X, y, W1, a, lam)
+        assert obj >= gated.certificate.dual and obj >= relu.certificate.dual - 1e-12
+        best = min(best, obj)
+    assert relu.certificate.primal <= best + 1e-9  # the convex solution is at least as good as any of them

@@ -1,14 +1,17 @@
-// Newton-CG on the active groups of the gated program.  On the active set the objective is smooth:
+// Newton on the active groups of the gated program.  On the active set the objective is smooth:
 //   grad_i = X^T D_i L'(z) + lam u_i / ||u_i||,
-//   H v |_i = X^T D_i (L''(z) o sum_j D_j X v_j) + (lam / ||u_i||) (v_i - uhat_i uhat_i^T v_i),
-// with L'' the per-sample second derivative of the loss (1/n squared, sigma (1 - sigma) / n logistic,
-// 1[y z < 1] / n squared hinge: a generalised Hessian).  The block-Jacobi preconditioner factors the d x d
-// diagonal blocks X^T diag(m_i o L'') X + lam / ||u_i|| (I - uhat uhat^T).
+//   H = J^T W J + blockdiag(c_i (I - uhat_i uhat_i^T)),   J = [D_1 X, ..., D_k X],  c_i = lam / ||u_i||,
+// with W = diag(L'') the per-sample second derivative of the loss (1/n squared, sigma (1 - sigma) / n logistic,
+// 1[y z < 1] / n squared hinge: a generalised Hessian).  The Newton system is solved exactly in O(n^2 k + n^3)
+// rather than O((k d)^3): H = P - Uc Uc^T with P = C + J^T W J (C = blockdiag(c_i I)) and Uc's column i the
+// vector sqrt(c_i) uhat_i in block i, so by Woodbury H^-1 = P^-1 + P^-1 Uc K^-1 Uc^T P^-1 with
+// K = I - Uc^T P^-1 Uc (k x k), and again by Woodbury P^-1 = C^-1 - C^-1 J^T W^1/2 S^-1 W^1/2 J C^-1 with
+// S = I + W^1/2 [(X X^T) o (M C^-1 M^T)] W^1/2 (n x n).  Then K = At^T S^-1 At with
+// At = W^1/2 [m_i o (X uhat_i) / sqrt(c_i)]_i.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include <Eigen/Cholesky>
@@ -24,7 +27,8 @@ namespace {
 using Mat = RowMatrix<double>;
 using ColMat = Eigen::MatrixXd;
 
-constexpr int kMaxCG = 500;  // conjugate-gradient iterations per Newton step (a truncated step still descends)
+constexpr Eigen::Index kMaxRows = 4000;  // the finish factorises n x n matrices; above this, FISTA alone
+
 
 Vec loss_curvature(Loss loss, const Eigen::Ref<const Vec>& y, const Vec& z) {
   const double n = double(z.size());
@@ -52,7 +56,7 @@ int gated_newton_finish(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const V
   for (Eigen::Index i = 0; i < U.rows(); ++i)
     if (U.row(i).squaredNorm() > 0) act.push_back(i);
   const Eigen::Index k = Eigen::Index(act.size());
-  if (k == 0) return 0;
+  if (k == 0 || n > kMaxRows) return 0;
   Mat Ma(n, k), u(k, d);
   for (Eigen::Index a = 0; a < k; ++a) {
     Ma.col(a) = masks.col(act[a]);
@@ -62,6 +66,7 @@ int gated_newton_finish(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const V
   auto objective = [&](const Mat& V, const Vec& z) {
     return loss_value(loss, y, z) + lam * V.rowwise().norm().sum();
   };
+  const ColMat XXt = X * X.transpose();
   Vec z = predict(u);
   double F = objective(u, z);
   const Vec start_norm = u.rowwise().norm();
@@ -87,68 +92,120 @@ int gated_newton_finish(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const V
     slow = gn > 0.5 * g_prev ? slow + 1 : 0;
     if (slow >= 3) break;
     g_prev = gn;
-    auto hess = [&](const Mat& V) -> Mat {
-      const Vec zv = w.cwiseProduct(predict(V));
-      Mat out = (Ma.array().colwise() * zv.array()).matrix().transpose() * X;
-      for (Eigen::Index a = 0; a < k; ++a) {
-        if (!live[size_t(a)]) {
-          out.row(a).setZero();
-          continue;
+    // Newton direction s = -H^-1 grad, exactly (Woodbury twice; see the header comment)
+    std::vector<Eigen::Index> L;
+    for (Eigen::Index a = 0; a < k; ++a)
+      if (live[size_t(a)]) L.push_back(a);
+    const Eigen::Index q = Eigen::Index(L.size());
+    Mat Ml(n, q), uh(q, d), gq(q, d);
+    Vec c(q);
+    for (Eigen::Index b = 0; b < q; ++b) {
+      Ml.col(b) = Ma.col(L[size_t(b)]);
+      uh.row(b) = uhat.row(L[size_t(b)]);
+      gq.row(b) = grad.row(L[size_t(b)]);
+      c[b] = lam / nrm[L[size_t(b)]];
+    }
+    const Vec sw = w.cwiseSqrt();
+    // S = I + diag(sw) [(X X^T) o (Ml C^-1 Ml^T)] diag(sw)
+    ColMat S = (Ml * c.cwiseInverse().asDiagonal()) * Ml.transpose();
+    S = S.cwiseProduct(XXt).eval();
+    S = sw.asDiagonal() * S * sw.asDiagonal();
+    S.diagonal().array() += 1.0;
+    Eigen::LLT<ColMat> llt_S(S);
+    auto apply_J = [&](const Mat& V) -> Vec { return (X * V.transpose()).cwiseProduct(Ml).rowwise().sum(); };
+    auto apply_Jt = [&](const Vec& r) -> Mat { return (Ml.array().colwise() * r.array()).matrix().transpose() * X; };
+    auto apply_Pinv = [&](const Mat& R) -> Mat {  // (C + J^T W J)^-1 R
+      const Mat T = c.cwiseInverse().asDiagonal() * R;
+      const Vec t = llt_S.solve(Vec(sw.cwiseProduct(apply_J(T))));
+      return T - c.cwiseInverse().asDiagonal() * apply_Jt(sw.cwiseProduct(t));
+    };
+    // H = P - Uc Uc^T with column b of Uc = sqrt(c_b) uhat_b in block b; K = I - Uc^T P^-1 Uc = At^T S^-1 At,
+    // At = diag(sw) [m_b o (X uhat_b) / sqrt(c_b)]_b
+    ColMat At = (X * uh.transpose()).cwiseProduct(Ml) * c.cwiseSqrt().cwiseInverse().asDiagonal();
+    At = sw.asDiagonal() * At;
+    ColMat K = At.transpose() * llt_S.solve(At);
+    Eigen::LDLT<ColMat> ldlt_K(K);
+    // K singular (more active coordinates than the data determine: a degenerate, non-unique optimum) leaves
+    // the exact solve ill-posed; conjugate gradients below then stay in the range of H
+    const Vec piv = ldlt_K.vectorD();
+    const bool direct_ok = llt_S.info() == Eigen::Success && ldlt_K.info() == Eigen::Success && q > 0 &&
+                           piv.minCoeff() > 1e-10 * piv.maxCoeff();
+    const Mat p = apply_Pinv(gq);
+    const Vec utp = (uh.cwiseProduct(p)).rowwise().sum().cwiseProduct(c.cwiseSqrt());  // Uc^T P^-1 g
+    const Vec beta = ldlt_K.solve(utp);
+    const Mat Ub = (beta.cwiseProduct(c.cwiseSqrt())).asDiagonal() * uh;  // Uc beta
+    const Mat hq = p + apply_Pinv(Ub);                                    // H^-1 g
+    Mat s = Mat::Zero(k, d);
+    for (Eigen::Index b = 0; b < q; ++b) s.row(L[size_t(b)]) = -hq.row(b);
+    // fallback where the exact solve fails (a singular H on degenerate problems): block-Jacobi PCG, which
+    // solves consistent singular systems
+    auto cg_direction = [&]() -> Mat {
+      auto hess = [&](const Mat& V) -> Mat {
+        const Vec zv = w.cwiseProduct(predict(V));
+        Mat out = (Ma.array().colwise() * zv.array()).matrix().transpose() * X;
+        for (Eigen::Index a = 0; a < k; ++a) {
+          if (!live[size_t(a)]) {
+            out.row(a).setZero();
+            continue;
+          }
+          out.row(a) += (lam / nrm[a]) * (V.row(a) - uhat.row(a).dot(V.row(a)) * uhat.row(a));
         }
-        const double c = lam / nrm[a];
-        out.row(a) += c * (V.row(a) - uhat.row(a).dot(V.row(a)) * uhat.row(a));
+        return out;
+      };
+      std::vector<Eigen::LLT<ColMat>> pre(static_cast<size_t>(k));
+      for (Eigen::Index a = 0; a < k; ++a) {
+        const Vec mw = Ma.col(a).cwiseProduct(w);
+        ColMat Bk = X.transpose() * (X.array().colwise() * mw.array()).matrix();
+        const double ca = live[size_t(a)] ? lam / nrm[a] : 1.0;
+        Bk += ca * (ColMat::Identity(d, d) - uhat.row(a).transpose() * uhat.row(a));
+        Bk.diagonal().array() += 1e-12 * std::max(Bk.diagonal().maxCoeff(), 1e-300);
+        pre[size_t(a)].compute(Bk);
       }
-      return out;
+      auto precond = [&](const Mat& R) {
+        Mat out = Mat::Zero(k, d);
+        for (Eigen::Index a = 0; a < k; ++a)
+          if (live[size_t(a)]) out.row(a) = pre[size_t(a)].solve(R.row(a).transpose()).transpose();
+        return out;
+      };
+      // PCG on H s = -grad, forcing term min(0.5, ||g|| / ||g_0||) (superlinear inexact Newton)
+      Mat sc = Mat::Zero(k, d), r = -grad, pc = precond(r);
+      double rz = (r.cwiseProduct(pc)).sum();
+      for (int it = 0; it < 500 && r.norm() > std::min(0.5, gn / g0) * gn; ++it) {
+        if (interrupted()) break;
+        const Mat Hp = hess(pc);
+        const double pHp = (pc.cwiseProduct(Hp)).sum();
+        if (!(pHp > 0)) break;
+        const double alpha = rz / pHp;
+        sc += alpha * pc;
+        r -= alpha * Hp;
+        const Mat zr = precond(r);
+        const double rz_new = (r.cwiseProduct(zr)).sum();
+        pc = zr + (rz_new / rz) * pc;
+        rz = rz_new;
+      }
+      return sc;
     };
-    std::vector<Eigen::LLT<ColMat>> pre(static_cast<size_t>(k));
-    for (Eigen::Index a = 0; a < k; ++a) {
-      const Vec mw = Ma.col(a).cwiseProduct(w);
-      ColMat Bk = X.transpose() * (X.array().colwise() * mw.array()).matrix();
-      const double c = live[size_t(a)] ? lam / nrm[a] : 1.0;
-      Bk += c * (ColMat::Identity(d, d) - uhat.row(a).transpose() * uhat.row(a));
-      Bk.diagonal().array() += 1e-12 * std::max(Bk.diagonal().maxCoeff(), 1e-300);
-      pre[size_t(a)].compute(Bk);
-    }
-    auto precond = [&](const Mat& R) {
-      Mat out = Mat::Zero(k, d);
-      for (Eigen::Index a = 0; a < k; ++a)
-        if (live[size_t(a)]) out.row(a) = pre[size_t(a)].solve(R.row(a).transpose()).transpose();
-      return out;
-    };
-    // PCG on H s = -grad, forcing term min(0.5, ||g|| / ||g_0||) (superlinear inexact Newton)
-    const double eta = std::min(0.5, gn / g0);
-    Mat s = Mat::Zero(k, d), r = -grad, p = precond(r);
-    double rz = (r.cwiseProduct(p)).sum();
-    for (int it = 0; it < kMaxCG && r.norm() > eta * gn; ++it) {
-      if (interrupted()) break;
-      const Mat Hp = hess(p);
-      const double pHp = (p.cwiseProduct(Hp)).sum();
-      if (!(pHp > 0)) break;
-      const double alpha = rz / pHp;
-      s += alpha * p;
-      r -= alpha * Hp;
-      const Mat zr = precond(r);
-      const double rz_new = (r.cwiseProduct(zr)).sum();
-      p = zr + (rz_new / rz) * p;
-      rz = rz_new;
-    }
-    const double slope = (grad.cwiseProduct(s)).sum();
-    if (!(slope < 0)) break;
     // Armijo backtracking on the active-set objective
-    double t = 1.0;
-    bool ok = false;
-    for (int bt = 0; bt < 40; ++bt, t *= 0.5) {
-      const Mat un = u + t * s;
-      const Vec zn = predict(un);
-      const double Fn = objective(un, zn);
-      if (Fn <= F + 1e-4 * t * slope) {
-        ok = Fn < F;
-        u = un;
-        z = zn;
-        F = Fn;
-        break;
+    auto try_step = [&](const Mat& dir) {
+      const double slope = (grad.cwiseProduct(dir)).sum();
+      if (!(slope < 0) || !dir.allFinite()) return false;
+      double t = 1.0;
+      for (int bt = 0; bt < 40; ++bt, t *= 0.5) {
+        const Mat un = u + t * dir;
+        const Vec zn = predict(un);
+        const double Fn = objective(un, zn);
+        if (Fn <= F + 1e-4 * t * slope) {
+          if (!(Fn < F)) return false;
+          u = un;
+          z = zn;
+          F = Fn;
+          return true;
+        }
       }
-    }
+      return false;
+    };
+    bool ok = direct_ok && try_step(s);
+    if (!ok) ok = try_step(cg_direction());
     if (!ok) break;
     ++accepted;
     // groups that Newton has shrunk below 1% of their size are tried at zero (the group norm is not smooth

@@ -1,4 +1,4 @@
-// Second-order finish for the gated program (docs/convex_nn.md#gated): Newton-CG on the active groups.
+// Second-order finish for the gated program (docs/convex_nn.md#gated): Newton on the active groups.
 #pragma once
 
 #include "convexify/convex_nn.hpp"
@@ -6,8 +6,9 @@
 namespace convexify::convex_nn {
 
 // With the active set A = {i : u_i != 0} fixed, F(U) = L(sum_{i in A} D_i X u_i) + lam sum_{i in A} ||u_i||
-// is twice differentiable; take up to `max_steps` damped Newton steps on it, each solved by conjugate
-// gradients preconditioned with the d x d diagonal blocks of the Hessian.  Groups outside A stay zero.
+// is twice differentiable; take up to `max_steps` damped Newton steps on it, each solved exactly through two
+// Woodbury identities (an n x n and a |A| x |A| factorisation; skipped for n > 4000).  Groups outside A stay
+// zero.
 // U is replaced only by points of lower objective; returns the number of accepted steps.
 int gated_newton_finish(const Eigen::Ref<const RowMatrix<double>>& X, const Eigen::Ref<const Vector<double>>& y,
                         const Eigen::Ref<const RowMatrix<double>>& masks, double lam, Loss loss,
