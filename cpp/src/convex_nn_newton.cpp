@@ -1,17 +1,16 @@
 // Newton on the active groups of the gated program.  On the active set the objective is smooth:
 //   grad_i = X^T D_i L'(z) + lam u_i / ||u_i||,
 //   H = J^T W J + blockdiag(c_i (I - uhat_i uhat_i^T)),   J = [D_1 X, ..., D_k X],  c_i = lam / ||u_i||,
-// with W = diag(L'') the per-sample second derivative of the loss (1/n squared, sigma (1 - sigma) / n logistic,
-// 1[y z < 1] / n squared hinge: a generalised Hessian).  The Newton system is solved exactly in O(n^2 k + n^3)
-// rather than O((k d)^3): H = P - Uc Uc^T with P = C + J^T W J (C = blockdiag(c_i I)) and Uc's column i the
-// vector sqrt(c_i) uhat_i in block i, so by Woodbury H^-1 = P^-1 + P^-1 Uc K^-1 Uc^T P^-1 with
+// with W = diag(L'') the per-sample second derivative of the loss (1/n squared, sigma (1 - sigma) / n
+// logistic, 1[y z < 1] / n squared hinge: a generalised Hessian).  The Newton system is solved exactly in
+// O(n^2 k + n^3) rather than O((k d)^3): H = P - Uc Uc^T with P = C + J^T W J (C = blockdiag(c_i I)) and
+// Uc's column i the vector sqrt(c_i) uhat_i in block i, so by Woodbury H^-1 = P^-1 + P^-1 Uc K^-1 Uc^T P^-1 with
 // K = I - Uc^T P^-1 Uc (k x k), and again by Woodbury P^-1 = C^-1 - C^-1 J^T W^1/2 S^-1 W^1/2 J C^-1 with
 // S = I + W^1/2 [(X X^T) o (M C^-1 M^T)] W^1/2 (n x n).  Then K = At^T S^-1 At with
 // At = W^1/2 [m_i o (X uhat_i) / sqrt(c_i)]_i.
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <cstdio>
 #include <vector>
 
 #include <Eigen/Cholesky>
@@ -113,7 +112,9 @@ int gated_newton_finish(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const V
     S.diagonal().array() += 1.0;
     Eigen::LLT<ColMat> llt_S(S);
     auto apply_J = [&](const Mat& V) -> Vec { return (X * V.transpose()).cwiseProduct(Ml).rowwise().sum(); };
-    auto apply_Jt = [&](const Vec& r) -> Mat { return (Ml.array().colwise() * r.array()).matrix().transpose() * X; };
+    auto apply_Jt = [&](const Vec& r) -> Mat {
+      return (Ml.array().colwise() * r.array()).matrix().transpose() * X;
+    };
     auto apply_Pinv = [&](const Mat& R) -> Mat {  // (C + J^T W J)^-1 R
       const Mat T = c.cwiseInverse().asDiagonal() * R;
       const Vec t = llt_S.solve(Vec(sw.cwiseProduct(apply_J(T))));
