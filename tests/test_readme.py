@@ -24,6 +24,14 @@ def test_readme_api_tour_runs():
         assert b[I].lower <= b[I].upper + 1e-9
     assert ns["s"].lambda_min > 0
     assert ns["st"].W.shape == (2, 50) and ns["st"].train_loss.shape[1] == 2
+    g, r = ns["g"], ns["r"]
+    assert g.certificate.certified and g.certificate.scope == "global"
+    assert g.certificate.dual <= r.certificate.primal  # weak duality: the ReLU network is a gated one
+    assert r.certificate.certified and r.certificate.gap <= 1e-3 * r.certificate.primal
+    from convexify import convex_nn
+
+    obj = convex_nn.network_objective(ns["Xc"], ns["yc"], ns["W1"], ns["a"], 1e-2)
+    assert obj == pytest.approx(r.certificate.primal, rel=1e-12)
     first = README.read_text().split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()
     assert first[0].startswith("pip install . && convexify reproduce --quick")
     assert first[1].startswith('pip install ".[test]" && python -m pytest')
