@@ -905,7 +905,7 @@ def _masks(d: Draw, n: int, p: int) -> Any:
 
 
 def _closs(d: Draw) -> Any:
-    return d.s(["squared", "logistic", "squared_hinge"])
+    return d.s(["squared", "logistic", "squared_hinge", "huber"])
 
 
 def _y_for(d: Draw, loss: Any, y: Any, n: int) -> Any:
@@ -922,6 +922,7 @@ def case_convex_nn_solve(d: Draw):
         lam=d.f(1e-3, 1.0),
         formulation=d.s(["gated", "relu"]),
         loss=loss,
+        huber_delta=d.either([0.5, 1.0, 1e-300, 1e300], [0.0, -1.0, np.nan, np.inf, "a"]),
         patterns=d.either(["gaussian", "data", "all"], ["none", 3, np.ones((2, 2))]),
         n_patterns=d.i(1, 8),
         tol=d.f(1e-8, 1e-3),

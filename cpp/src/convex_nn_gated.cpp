@@ -23,7 +23,7 @@ struct Problem {
   const Eigen::Ref<const Vec>& y;
   const Eigen::Ref<const Mat>& M;
   double lam;
-  Loss loss;
+  LossSpec loss;
 
   // yhat = sum_i D_i X u_i = rowsum((X U^T) .* M)
   Vec predict(const Mat& U) const {
@@ -63,7 +63,7 @@ void certificate(const Problem& pb, const Mat& U, const Vec& z, double* primal, 
 
 void gated_certificate(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const Vec>& y,
                        const Eigen::Ref<const Mat>& masks, const Eigen::Ref<const Mat>& U, double lam,
-                       Loss loss, double* primal, double* dual) {
+                       const LossSpec& loss, double* primal, double* dual) {
   Problem pb{X, y, masks, lam, loss};
   Mat Uc = U;
   certificate(pb, Uc, pb.predict(Uc), primal, dual);
@@ -93,7 +93,7 @@ GatedResult solve_gated(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const V
       w = w2 / nr;
     }
     L /= double(X.rows());
-    if (opt.loss == Loss::logistic) L *= 0.25;
+    if (opt.loss.kind == Loss::logistic) L *= 0.25;
     L = std::max(L * 0.5, 1e-12);
   }
   double t = 1.0;

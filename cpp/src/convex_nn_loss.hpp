@@ -14,11 +14,19 @@ namespace convexify::convex_nn {
 using Vec = Vector<double>;
 using VecRef = Eigen::Ref<const Vec>;
 
-inline double loss_value(Loss loss, const VecRef& y, const VecRef& z) {
+inline double loss_value(const LossSpec& loss, const VecRef& y, const VecRef& z) {
   const double n = double(z.size());
-  if (loss == Loss::squared) return 0.5 * (z - y).squaredNorm() / n;
+  if (loss.kind == Loss::squared) return 0.5 * (z - y).squaredNorm() / n;
   double s = 0;
-  if (loss == Loss::squared_hinge) {
+  if (loss.kind == Loss::huber) {
+    const double dl = loss.huber_delta;
+    for (Eigen::Index j = 0; j < z.size(); ++j) {
+      const double r = std::abs(z[j] - y[j]);
+      s += r <= dl ? 0.5 * r * r : dl * (r - 0.5 * dl);
+    }
+    return s / n;
+  }
+  if (loss.kind == Loss::squared_hinge) {
     for (Eigen::Index j = 0; j < z.size(); ++j) {
       const double h = std::max(0.0, 1.0 - y[j] * z[j]);
       s += 0.5 * h * h;
@@ -32,11 +40,13 @@ inline double loss_value(Loss loss, const VecRef& y, const VecRef& z) {
   return s / n;
 }
 
-inline Vec loss_grad(Loss loss, const VecRef& y, const VecRef& z) {
+inline Vec loss_grad(const LossSpec& loss, const VecRef& y, const VecRef& z) {
   const double n = double(z.size());
-  if (loss == Loss::squared) return (z - y) / n;
+  if (loss.kind == Loss::squared) return (z - y) / n;
+  if (loss.kind == Loss::huber)
+    return (z - y).cwiseMax(-loss.huber_delta).cwiseMin(loss.huber_delta) / n;
   Vec g(z.size());
-  if (loss == Loss::squared_hinge) {
+  if (loss.kind == Loss::squared_hinge) {
     for (Eigen::Index j = 0; j < z.size(); ++j) g[j] = -y[j] * std::max(0.0, 1.0 - y[j] * z[j]) / n;
     return g;
   }
@@ -49,10 +59,16 @@ inline Vec loss_grad(Loss loss, const VecRef& y, const VecRef& z) {
 }
 
 // -L*(nu); -inf outside the conjugate's domain.
-inline double loss_neg_conj(Loss loss, const VecRef& y, const VecRef& nu) {
+inline double loss_neg_conj(const LossSpec& loss, const VecRef& y, const VecRef& nu) {
   const double n = double(nu.size());
-  if (loss == Loss::squared) return -nu.dot(y) - 0.5 * n * nu.squaredNorm();
-  if (loss == Loss::squared_hinge) {
+  if (loss.kind == Loss::squared) return -nu.dot(y) - 0.5 * n * nu.squaredNorm();
+  if (loss.kind == Loss::huber) {
+    // h*(t) = t^2 / 2 on |t| <= delta (+inf outside), so -L*(nu) = -nu^T y - (n/2) ||nu||^2 where n |nu_j| <= delta
+    if (n * nu.cwiseAbs().maxCoeff() > loss.huber_delta * (1 + 1e-12))
+      return -std::numeric_limits<double>::infinity();
+    return -nu.dot(y) - 0.5 * n * nu.squaredNorm();
+  }
+  if (loss.kind == Loss::squared_hinge) {
     // l*(t) = t y + t^2 / 2 for t y <= 0 (+inf otherwise), so -L*(nu) = -nu^T y - (n/2) ||nu||^2 there.
     for (Eigen::Index j = 0; j < nu.size(); ++j)
       if (nu[j] * y[j] > 0) return -std::numeric_limits<double>::infinity();
@@ -68,12 +84,21 @@ inline double loss_neg_conj(Loss loss, const VecRef& y, const VecRef& nu) {
 }
 
 // argmin_z L(z) + (rho / 2) ||z - c||^2, elementwise.
-inline Vec loss_prox(Loss loss, const VecRef& y, const VecRef& c, double rho) {
+inline Vec loss_prox(const LossSpec& loss, const VecRef& y, const VecRef& c, double rho) {
   const double n = double(c.size());
   const double a = 1.0 / n;
-  if (loss == Loss::squared) return (rho * c + a * y) / (rho + a);
+  if (loss.kind == Loss::squared) return (rho * c + a * y) / (rho + a);
   Vec z(c.size());
-  if (loss == Loss::squared_hinge) {
+  if (loss.kind == Loss::huber) {
+    // quadratic branch r = rho r0 / (rho + a) when |r| <= delta, else r = r0 - (a / rho) delta sign(r0)
+    const double dl = loss.huber_delta;
+    for (Eigen::Index j = 0; j < c.size(); ++j) {
+      const double r0 = c[j] - y[j], r = rho * r0 / (rho + a);
+      z[j] = y[j] + (std::abs(r) <= dl ? r : r0 - (a / rho) * dl * (r0 > 0 ? 1.0 : -1.0));
+    }
+    return z;
+  }
+  if (loss.kind == Loss::squared_hinge) {
     // the quadratic branch (1 - y z > 0) solves (a + rho) z = rho c + a y; it holds exactly when y c < 1
     for (Eigen::Index j = 0; j < c.size(); ++j)
       z[j] = y[j] * c[j] >= 1.0 ? c[j] : (rho * c[j] + a * y[j]) / (rho + a);
@@ -101,6 +126,27 @@ inline Vec loss_prox(Loss loss, const VecRef& y, const VecRef& c, double rho) {
     z[j] = x;
   }
   return z;
+}
+
+// The per-sample second derivative of L: 1/n squared, 1[|z - y| <= delta] / n Huber, 1[y z < 1] / n squared
+// hinge (generalised Hessians), sigma (1 - sigma) / n logistic.
+inline Vec loss_curvature(const LossSpec& loss, const VecRef& y, const VecRef& z) {
+  const double n = double(z.size());
+  Vec w(z.size());
+  for (Eigen::Index j = 0; j < z.size(); ++j) {
+    if (loss.kind == Loss::squared) {
+      w[j] = 1.0 / n;
+    } else if (loss.kind == Loss::huber) {
+      w[j] = std::abs(z[j] - y[j]) <= loss.huber_delta ? 1.0 / n : 0.0;
+    } else if (loss.kind == Loss::squared_hinge) {
+      w[j] = y[j] * z[j] < 1.0 ? 1.0 / n : 0.0;
+    } else {
+      const double m = -y[j] * z[j];
+      const double sig = m >= 0 ? 1.0 / (1.0 + std::exp(-m)) : std::exp(m) / (1.0 + std::exp(m));
+      w[j] = sig * (1.0 - sig) / n;
+    }
+  }
+  return w;
 }
 
 }  // namespace convexify::convex_nn

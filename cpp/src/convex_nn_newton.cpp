@@ -29,27 +29,10 @@ using ColMat = Eigen::MatrixXd;
 constexpr Eigen::Index kMaxRows = 4000;  // the finish factorises n x n matrices; above this, FISTA alone
 
 
-Vec loss_curvature(Loss loss, const Eigen::Ref<const Vec>& y, const Vec& z) {
-  const double n = double(z.size());
-  Vec w(z.size());
-  for (Eigen::Index j = 0; j < z.size(); ++j) {
-    if (loss == Loss::squared) {
-      w[j] = 1.0 / n;
-    } else if (loss == Loss::squared_hinge) {
-      w[j] = y[j] * z[j] < 1.0 ? 1.0 / n : 0.0;
-    } else {
-      const double m = -y[j] * z[j];
-      const double sig = m >= 0 ? 1.0 / (1.0 + std::exp(-m)) : std::exp(m) / (1.0 + std::exp(m));
-      w[j] = sig * (1.0 - sig) / n;
-    }
-  }
-  return w;
-}
-
 }  // namespace
 
 int gated_newton_finish(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const Vec>& y,
-                        const Eigen::Ref<const Mat>& masks, double lam, Loss loss, Mat& U, int max_steps) {
+                        const Eigen::Ref<const Mat>& masks, double lam, const LossSpec& loss, Mat& U, int max_steps) {
   const Eigen::Index n = X.rows(), d = X.cols();
   std::vector<Eigen::Index> act;
   for (Eigen::Index i = 0; i < U.rows(); ++i)

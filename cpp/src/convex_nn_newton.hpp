@@ -11,7 +11,7 @@ namespace convexify::convex_nn {
 // zero.
 // U is replaced only by points of lower objective; returns the number of accepted steps.
 int gated_newton_finish(const Eigen::Ref<const RowMatrix<double>>& X, const Eigen::Ref<const Vector<double>>& y,
-                        const Eigen::Ref<const RowMatrix<double>>& masks, double lam, Loss loss,
+                        const Eigen::Ref<const RowMatrix<double>>& masks, double lam, const LossSpec& loss,
                         RowMatrix<double>& U, int max_steps);
 
 }  // namespace convexify::convex_nn

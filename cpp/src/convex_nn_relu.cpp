@@ -45,7 +45,7 @@ struct Relu {
   const Eigen::Ref<const Mat>& X;
   const Eigen::Ref<const Vec>& y;
   const Eigen::Ref<const Mat>& M;
-  Loss loss;
+  LossSpec loss;
   double lam;
   Eigen::Index n, d, P;
   Mat Sg;  // 2 M - 1

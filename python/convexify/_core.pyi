@@ -687,6 +687,7 @@ def convex_nn_gated_certificate(
     U: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
     lam: typing.SupportsFloat | typing.SupportsIndex,
     loss: str,
+    huber_delta: typing.SupportsFloat | typing.SupportsIndex = 1.0,
 ) -> tuple[float, float]:
     """
     (primal, dual) of U for the gated program, the dual by scaling grad L into the feasible set.
@@ -701,6 +702,7 @@ def convex_nn_solve_gated(
     loss: str,
     tol: typing.SupportsFloat | typing.SupportsIndex,
     max_iter: typing.SupportsInt | typing.SupportsIndex,
+    huber_delta: typing.SupportsFloat | typing.SupportsIndex = 1.0,
 ) -> ConvexNNGatedResult:
     """
     FISTA for the gated convex program; returns U (P, d), primal, dual, gap, n_iter, converged.
@@ -714,6 +716,7 @@ def convex_nn_solve_relu(
     loss: str,
     tol: typing.SupportsFloat | typing.SupportsIndex,
     max_iter: typing.SupportsInt | typing.SupportsIndex,
+    huber_delta: typing.SupportsFloat | typing.SupportsIndex = 1.0,
 ) -> ConvexNNReluResult:
     """
     ADMM for the ReLU (cone-constrained) convex program; returns V, W (P, d), primal (of the ReLU network), dual, gap, cone_violation, n_iter, converged.

@@ -11,11 +11,17 @@
 
 namespace convexify::convex_nn {
 
-enum class Loss { squared, logistic, squared_hinge };
+enum class Loss { squared, logistic, squared_hinge, huber };
+
+// A loss of docs/convex_nn.md#losses; huber_delta is the Huber threshold on the residual (huber only).
+struct LossSpec {
+  Loss kind = Loss::squared;
+  double huber_delta = 1.0;
+};
 
 struct GatedOptions {
   double lam = 1e-3;
-  Loss loss = Loss::squared;
+  LossSpec loss;
   double tol = 1e-8;  // stop when gap <= tol * |primal| (relative; scale-free)
   int max_iter = 10000;
 };
@@ -37,12 +43,12 @@ GatedResult solve_gated(const Eigen::Ref<const RowMatrix<double>>& X,
 void gated_certificate(const Eigen::Ref<const RowMatrix<double>>& X,
                        const Eigen::Ref<const Vector<double>>& y,
                        const Eigen::Ref<const RowMatrix<double>>& masks,
-                       const Eigen::Ref<const RowMatrix<double>>& U, double lam, Loss loss, double* primal,
+                       const Eigen::Ref<const RowMatrix<double>>& U, double lam, const LossSpec& loss, double* primal,
                        double* dual);
 
 struct ReluOptions {
   double lam = 1e-3;
-  Loss loss = Loss::squared;
+  LossSpec loss;
   double tol = 1e-8;  // stop when gap <= tol * |primal| (relative; scale-free)
   int max_iter = 20000;
 };

@@ -11,7 +11,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._errors import InputError, InputTypeError
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
-from ._solve import FORMULATIONS, Certificate, make_patterns, relu_network, solve_masks, to_network
+from ._solve import (
+    FORMULATIONS,
+    Certificate,
+    _huber_delta,
+    make_patterns,
+    relu_network,
+    solve_masks,
+    to_network,
+)
 
 
 def _add_bias(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
@@ -26,6 +34,7 @@ class _ConvexNNBase(BaseEstimator):
         formulation: str = "gated",
         lam: float = 1e-3,
         loss: Optional[str] = None,
+        huber_delta: float = 1.0,
         patterns="gaussian",
         n_patterns: int = 100,
         fit_intercept: bool = True,
@@ -36,6 +45,7 @@ class _ConvexNNBase(BaseEstimator):
         self.formulation = formulation
         self.lam = lam
         self.loss = loss
+        self.huber_delta = huber_delta
         self.patterns = patterns
         self.n_patterns = n_patterns
         self.fit_intercept = fit_intercept
@@ -67,6 +77,7 @@ class _ConvexNNBase(BaseEstimator):
         as_real(self.lam, "lam", minimum=0.0)
         as_int(self.n_patterns, "n_patterns", minimum=1)
         as_real(self.tol, "tol", minimum=0.0)
+        _huber_delta(self.huber_delta)
         as_int(self.max_iter, "max_iter", minimum=1)
 
     def _fit_targets(self, X, targets: List[np.ndarray], loss: str):
@@ -88,6 +99,7 @@ class _ConvexNNBase(BaseEstimator):
                 gates=G,
                 scope=scope,
                 formulation=self.formulation,
+                huber_delta=self.huber_delta,
             )
             coefs.append(np.stack([r.V, r.W]) if self.formulation == "relu" else r.U)
             certs.append(r.certificate)
@@ -147,6 +159,7 @@ class _ConvexNNBase(BaseEstimator):
                 U0=U0,
                 gates=self.gates_,
                 formulation=self.formulation,
+                huber_delta=self.huber_delta,
             )
             U0 = r.U if self.formulation == "gated" else None
             out.append(r.certificate)
@@ -181,14 +194,15 @@ def _column_to_1d(y: np.ndarray) -> np.ndarray:
 
 
 class ConvexReLURegressor(RegressorMixin, _ConvexNNBase):
-    """Two-layer ReLU network trained exactly by the convex program, squared loss.
+    """Two-layer ReLU network trained exactly by the convex program, squared loss (default) or the Huber loss
+    (``loss="huber"``, threshold ``huber_delta`` on the residual, in the units of ``y``).
 
     ``formulation='gated'`` (default) fits the gated network ``sum_i 1[X g_i >= 0] (X u_i)`` by FISTA;
     ``formulation='relu'`` fits the ReLU network ``sum_i relu(X v_i) - relu(X w_i)`` by ADMM on the
     cone-constrained program (docs/convex_nn.md#relu; n <= 10000 training rows)."""
 
     def _loss_name(self):
-        return "squared"
+        return "squared" if self.loss is None else self.loss
 
     def _targets_for_path(self, y):
         return as_array(y, "y", 1)
@@ -201,11 +215,11 @@ class ConvexReLURegressor(RegressorMixin, _ConvexNNBase):
         if y.ndim == 2 and y.shape[1] == 1:
             y = _column_to_1d(y)
         same_rows(("X", X), ("y", y))
-        if self.loss not in (None, "squared"):
-            raise InputError(f"loss: the regressor supports 'squared', got {self.loss!r}")
+        if self.loss not in (None, "squared", "huber"):
+            raise InputError(f"loss: the regressor supports 'squared' and 'huber', got {self.loss!r}")
         self._multi = y.ndim == 2
         targets = [y[:, k] for k in range(y.shape[1])] if self._multi else [y]
-        return self._fit_targets(X, targets, "squared")
+        return self._fit_targets(X, targets, self._loss_name())
 
     def predict(self, X):
         F = self._decision(X)

@@ -16,7 +16,8 @@ from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._patterns import data_gates, enumerate_gates, gaussian_gates, masks_from_gates
 
-LOSSES = ("squared", "logistic", "squared_hinge")
+LOSSES = ("squared", "logistic", "squared_hinge", "huber")
+LABEL_LOSSES = ("logistic", "squared_hinge")  # labels in {-1, +1}
 RELU_MAX_ROWS = 10000  # the ReLU program's ADMM factorises an n x n matrix
 FORMULATIONS = ("gated", "relu")
 
@@ -58,8 +59,15 @@ class ConvexNNResult(CompactRepr):
     cone_violation: float = 0.0
 
 
+def _huber_delta(value) -> float:
+    delta = as_real(value, "huber_delta", minimum=0.0)
+    if not delta > 0:
+        raise InputError(f"huber_delta must be > 0, got {delta}")
+    return delta
+
+
 def _check_loss_labels(y: np.ndarray, loss: str) -> None:
-    if loss != "squared" and not np.all(np.isin(y, (-1.0, 1.0))):
+    if loss in LABEL_LOSSES and not np.all(np.isin(y, (-1.0, 1.0))):
         raise InputError(f"y: the {loss} loss needs labels in {{-1, +1}}")
 
 
@@ -92,7 +100,18 @@ def make_patterns(
 
 
 def solve_masks(
-    X, y, masks, lam, loss, tol, max_iter, U0=None, gates=None, scope="sampled", formulation="gated"
+    X,
+    y,
+    masks,
+    lam,
+    loss,
+    tol,
+    max_iter,
+    U0=None,
+    gates=None,
+    scope="sampled",
+    formulation="gated",
+    huber_delta=1.0,
 ) -> ConvexNNResult:
     P, d = masks.shape[1], X.shape[1]
     G = gates if gates is not None else np.zeros((P, d))
@@ -102,10 +121,14 @@ def solve_masks(
                 f"X: formulation='relu' factorises an n x n matrix and needs n <= {RELU_MAX_ROWS} rows, got "
                 f"{X.shape[0]}; use formulation='gated'"
             )
-        r = _core.convex_nn_solve_relu(X, y, masks, float(lam), loss, float(tol), int(max_iter))
+        r = _core.convex_nn_solve_relu(
+            X, y, masks, float(lam), loss, float(tol), int(max_iter), float(huber_delta)
+        )
     else:
         U0 = np.zeros((0, 0)) if U0 is None else np.ascontiguousarray(U0, dtype=np.float64)
-        r = _core.convex_nn_solve_gated(X, y, masks, U0, float(lam), loss, float(tol), int(max_iter))
+        r = _core.convex_nn_solve_gated(
+            X, y, masks, U0, float(lam), loss, float(tol), int(max_iter), float(huber_delta)
+        )
     if not r.converged:
         warnings.warn(
             f"convex_nn: stopped at max_iter={max_iter} with duality gap {r.gap:.3e} (tol {tol:.1e})",
@@ -126,6 +149,7 @@ def solve(
     *,
     formulation: str = "gated",
     loss: str = "squared",
+    huber_delta: float = 1.0,
     patterns="gaussian",
     n_patterns: int = 100,
     tol: float = 1e-8,
@@ -141,8 +165,10 @@ def solve(
     ``n`` is limited to 10000 rows.
 
     ``X`` (n, d) includes the bias column if wanted; ``loss`` is ``'squared'`` (``1/(2n)||yhat - y||^2``),
-    ``'logistic'`` (``(1/n) sum log(1 + exp(-y yhat))``) or ``'squared_hinge'``
-    (``1/(2n) sum max(0, 1 - y yhat)^2``), the last two with labels in {-1, +1}.  Stops when the duality gap
+    ``'huber'`` (``(1/n) sum h(yhat - y)``, ``h(r) = r^2/2`` for ``|r| <= huber_delta`` and
+    ``huber_delta (|r| - huber_delta/2)`` beyond, in the units of ``y``), ``'logistic'``
+    (``(1/n) sum log(1 + exp(-y yhat))``) or ``'squared_hinge'`` (``1/(2n) sum max(0, 1 - y yhat)^2``), the
+    last two with labels in {-1, +1}.  Stops when the duality gap
     is ``<= tol * |primal|`` (relative); ``certificate.scope`` is ``'global'`` for ``patterns='all'``.
     """
     X = as_array(X, "X", 2)
@@ -152,13 +178,26 @@ def solve(
     formulation = as_choice(formulation, "formulation", FORMULATIONS)
     loss = as_choice(loss, "loss", LOSSES)
     _check_loss_labels(y, loss)
+    huber_delta = _huber_delta(huber_delta)
     tol = as_real(tol, "tol", minimum=0.0)
     max_iter = as_int(max_iter, "max_iter", minimum=1)
     M, G, scope = make_patterns(X, patterns, n_patterns, random_state)
-    return solve_masks(X, y, M, lam, loss, tol, max_iter, gates=G, scope=scope, formulation=formulation)
+    return solve_masks(
+        X,
+        y,
+        M,
+        lam,
+        loss,
+        tol,
+        max_iter,
+        gates=G,
+        scope=scope,
+        formulation=formulation,
+        huber_delta=huber_delta,
+    )
 
 
-def lam_max(X, y, masks, loss: str = "squared") -> float:
+def lam_max(X, y, masks, loss: str = "squared", huber_delta: float = 1.0) -> float:
     """Smallest ``lam`` with the all-zero solution optimal: ``max_i ||X^T D_i grad L(0)||``."""
     X = as_array(X, "X", 2)
     y = as_array(y, "y", 1)
@@ -166,7 +205,7 @@ def lam_max(X, y, masks, loss: str = "squared") -> float:
     masks = _masks_arg(masks, X.shape[0])
     loss = as_choice(loss, "loss", LOSSES)
     _check_loss_labels(y, loss)
-    g = -y * 0.5 / len(y) if loss == "logistic" else -y / len(y)  # grad L(0)
+    g = _grad(np.zeros_like(y), y, loss, _huber_delta(huber_delta))  # grad L(0)
     return float(np.linalg.norm((masks * g[:, None]).T @ X, axis=1).max())
 
 
@@ -252,21 +291,24 @@ def relu_network(V: np.ndarray, W: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return np.vstack(rows), np.concatenate(outs)
 
 
-def network_objective(X, y, W1, a, lam, loss="squared") -> float:
+def network_objective(X, y, W1, a, lam, loss="squared", huber_delta: float = 1.0) -> float:
     """Weight-decay objective ``L(relu(X W1^T) a) + lam/2 (||W1||_F^2 + ||a||^2)`` of a two-layer network."""
     X, y, W1, a = _network_args(X, y, W1, a)
     lam = as_real(lam, "lam", minimum=0.0)
     loss = as_choice(loss, "loss", LOSSES)
     _check_loss_labels(y, loss)
-    return _objective(X, y, W1, a, lam, loss)
+    return _objective(X, y, W1, a, lam, loss, _huber_delta(huber_delta))
 
 
-def _objective(X, y, W1, a, lam, loss) -> float:
+def _objective(X, y, W1, a, lam, loss, delta=1.0) -> float:
     yhat = np.maximum(X @ W1.T, 0) @ a
-    return _loss(yhat, y, loss) + 0.5 * lam * (float(np.sum(W1**2)) + float(np.sum(a**2)))
+    return _loss(yhat, y, loss, delta) + 0.5 * lam * (float(np.sum(W1**2)) + float(np.sum(a**2)))
 
 
-def _loss(yhat, y, loss):
+def _loss(yhat, y, loss, delta=1.0):
+    if loss == "huber":
+        r = np.abs(yhat - y)
+        return float(np.mean(np.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta))))
     if loss == "squared":
         return 0.5 * float(np.mean((yhat - y) ** 2))
     if loss == "squared_hinge":
@@ -274,7 +316,9 @@ def _loss(yhat, y, loss):
     return float(np.mean(np.logaddexp(0.0, -y * yhat)))
 
 
-def _grad(yhat, y, loss):
+def _grad(yhat, y, loss, delta=1.0):
+    if loss == "huber":
+        return np.clip(yhat - y, -delta, delta) / len(y)
     if loss == "squared":
         return (yhat - y) / len(y)
     if loss == "squared_hinge":
@@ -282,8 +326,13 @@ def _grad(yhat, y, loss):
     return -y / (1.0 + np.exp(y * yhat)) / len(y)
 
 
-def _neg_conj(nu, y, loss):
+def _neg_conj(nu, y, loss, delta=1.0):
     n = len(y)
+    if loss == "huber":
+        # h*(t) = t^2 / 2 on |t| <= delta: -L*(nu) = -nu^T y - (n/2) ||nu||^2 where n |nu_j| <= delta
+        if n * np.abs(nu).max() > delta * (1 + 1e-12):
+            return -math.inf
+        return float(-nu @ y - 0.5 * n * nu @ nu)
     if loss == "squared" or (loss == "squared_hinge" and np.all(nu * y <= 0)):
         return float(-nu @ y - 0.5 * n * nu @ nu)
     if loss == "squared_hinge":
@@ -294,7 +343,9 @@ def _neg_conj(nu, y, loss):
     return float(-t.sum() / n)
 
 
-def certify(X, y, W1, a, lam, *, loss: str = "squared", tol: float = 1e-6) -> Certificate:
+def certify(
+    X, y, W1, a, lam, *, loss: str = "squared", tol: float = 1e-6, huber_delta: float = 1.0
+) -> Certificate:
     """Certificate of any two-layer network ``relu(X W1^T) a`` (``X`` with its bias column, d <= 3).
 
     The dual point ``nu = theta grad L(yhat)``, scaled to be feasible for every enumerated pattern, gives
@@ -305,10 +356,11 @@ def certify(X, y, W1, a, lam, *, loss: str = "squared", tol: float = 1e-6) -> Ce
     loss = as_choice(loss, "loss", LOSSES)
     _check_loss_labels(y, loss)
     M, _ = masks_from_gates(X, enumerate_gates(X))
-    primal = _objective(X, y, W1, a, lam, loss)
-    g = _grad(np.maximum(X @ W1.T, 0) @ a, y, loss)
+    delta = _huber_delta(huber_delta)
+    primal = _objective(X, y, W1, a, lam, loss, delta)
+    g = _grad(np.maximum(X @ W1.T, 0) @ a, y, loss, delta)
     mx = float(np.linalg.norm((M * g[:, None]).T @ X, axis=1).max())
     theta = min(1.0, lam / mx) if mx > 0 else 1.0
-    dual = _neg_conj(theta * g, y, loss)
+    dual = _neg_conj(theta * g, y, loss, delta)
     gap = primal - dual
     return Certificate(primal, dual, gap, bool(gap <= tol * abs(primal)), "global")

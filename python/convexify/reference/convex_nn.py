@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def _loss_expr(cp, yhat, y, loss):
+def _loss_expr(cp, yhat, y, loss, delta=1.0):
     n = len(y)
+    if loss == "huber":  # cvxpy's huber is 2x ours: r^2 inside, 2 delta |r| - delta^2 outside
+        return cp.sum(cp.huber(yhat - y, delta)) / (2 * n)
     if loss == "squared":
         return cp.sum_squares(yhat - y) / (2 * n)
     if loss == "squared_hinge":
@@ -14,20 +16,20 @@ def _loss_expr(cp, yhat, y, loss):
     return cp.sum(cp.logistic(-cp.multiply(y, yhat))) / n
 
 
-def gated(X, y, masks, lam, loss="squared"):
+def gated(X, y, masks, lam, loss="squared", huber_delta=1.0):
     """Optimal value and U (P, d) of min L(sum_i D_i X u_i) + lam sum ||u_i||."""
     import cvxpy as cp
 
     P, d = masks.shape[1], X.shape[1]
     U = cp.Variable((d, P))
     yhat = cp.sum(cp.multiply(masks, X @ U), axis=1)
-    obj = _loss_expr(cp, yhat, y, loss) + lam * cp.sum(cp.norm(U, 2, axis=0))
+    obj = _loss_expr(cp, yhat, y, loss, huber_delta) + lam * cp.sum(cp.norm(U, 2, axis=0))
     prob = cp.Problem(cp.Minimize(obj))
     prob.solve(solver=cp.CLARABEL)
     return float(prob.value), np.asarray(U.value).T
 
 
-def relu(X, y, masks, lam, loss="squared"):
+def relu(X, y, masks, lam, loss="squared", huber_delta=1.0):
     """Optimal value of the C-ReLU program with cone constraints (2 D_i - I) X v_i >= 0 (same for w_i)."""
     import cvxpy as cp
 
@@ -36,7 +38,7 @@ def relu(X, y, masks, lam, loss="squared"):
     W = cp.Variable((d, P))
     S = 2 * masks - 1
     yhat = cp.sum(cp.multiply(masks, X @ (V - W)), axis=1)
-    obj = _loss_expr(cp, yhat, y, loss) + lam * (
+    obj = _loss_expr(cp, yhat, y, loss, huber_delta) + lam * (
         cp.sum(cp.norm(V, 2, axis=0)) + cp.sum(cp.norm(W, 2, axis=0))
     )
     cons = [cp.multiply(S, X @ V) >= 0, cp.multiply(S, X @ W) >= 0]
