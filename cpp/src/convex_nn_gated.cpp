@@ -41,16 +41,6 @@ struct Problem {
   double penalty(const Mat& U) const { return lam * U.rowwise().norm().sum(); }
 };
 
-void prox(Mat& U, double t) {
-  for (Eigen::Index i = 0; i < U.rows(); ++i) {
-    const double nr = U.row(i).norm();
-    if (nr <= t)
-      U.row(i).setZero();
-    else
-      U.row(i) *= (1.0 - t / nr);
-  }
-}
-
 void certificate(const Problem& pb, const Mat& U, const Vec& z, double* primal, double* dual) {
   *primal = pb.loss_value(z) + pb.penalty(U);
   Vec g = pb.loss_grad(z);
@@ -145,7 +135,7 @@ GatedResult solve_gated(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const V
     double fn;
     for (int bt = 0; bt < 60; ++bt) {
       xn = v - G / L;
-      prox(xn, opt.lam / L);
+      group_shrink(xn, opt.lam / L);
       zn = pb.predict(xn);
       fn = pb.loss_value(zn);
       Mat dlt = xn - v;

@@ -1,6 +1,6 @@
 // The losses of lens 5 on the user's scale, L(z) = (1/n) sum_j l(z_j, y_j): value, gradient, the negated
-// conjugate -L*(nu) that the dual points are scored with, and the proximal map used by ADMM
-// (docs/convex_nn.md#losses).
+// conjugate -L*(nu) that the dual points are scored with, the proximal map used by ADMM and the curvature used
+// by Newton (docs/convex_nn.md#losses); and the proximal map of the group penalty.
 #pragma once
 
 #include <algorithm>
@@ -147,6 +147,17 @@ inline Vec loss_curvature(const LossSpec& loss, const VecRef& y, const VecRef& z
     }
   }
   return w;
+}
+
+// argmin_V t sum_i ||v_i|| + (1/2) ||V - U||_F^2 over the rows: group soft-thresholding, in place.
+inline void group_shrink(RowMatrix<double>& U, double t) {
+  for (Eigen::Index i = 0; i < U.rows(); ++i) {
+    const double nr = U.row(i).norm();
+    if (nr <= t)
+      U.row(i).setZero();
+    else
+      U.row(i) *= (1.0 - t / nr);
+  }
 }
 
 }  // namespace convexify::convex_nn

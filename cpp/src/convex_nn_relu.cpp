@@ -31,16 +31,6 @@ using ColMat = Eigen::MatrixXd;
 constexpr double kOmega = 0.03;
 constexpr double kTau = 0.03;
 
-void group_shrink(Mat& U, double t) {
-  for (Eigen::Index i = 0; i < U.rows(); ++i) {
-    const double nr = U.row(i).norm();
-    if (nr <= t)
-      U.row(i).setZero();
-    else
-      U.row(i) *= (1.0 - t / nr);
-  }
-}
-
 struct Relu {
   const Eigen::Ref<const Mat>& X;
   const Eigen::Ref<const Vec>& y;
