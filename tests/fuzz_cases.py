@@ -909,7 +909,8 @@ def _closs(d: Draw) -> Any:
 
 
 def _y_for(d: Draw, loss: Any, y: Any, n: int) -> Any:
-    return d.arr((n,), kind="labels") if loss in ("logistic", "squared_hinge") else y
+    labels = isinstance(loss, str) and loss in ("logistic", "squared_hinge")
+    return d.arr((n,), kind="labels") if labels else y
 
 
 def case_convex_nn_solve(d: Draw):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convexify import InputError, convex_nn
+from convexify import InputError, InputTypeError, convex_nn
 from convexify.reference import convex_nn as ref
 
 
@@ -200,3 +200,25 @@ def test_squared_hinge_conjugate_and_lam_max():
     assert np.all(r.U == 0) and r.certificate.gap <= 1e-12
     with pytest.raises(InputError, match="squared_hinge loss needs labels"):
         convex_nn.solve(X, np.abs(y) * 2.0, 0.1, loss="squared_hinge")
+
+
+def test_finding_certify_neurons_without_weights():
+    # fuzz finding: W1 of shape (1, 0) (one neuron, no input weights) passed the shape check when empty and
+    # reached numpy's matmul; a network with m > 0 neurons needs W1 of shape (m, d)
+    X, y = _data(0)
+    with pytest.raises(InputError, match="W1"):
+        convex_nn.certify(X, y, np.zeros((1, 0)), np.ones(1), 1.0)
+    with pytest.raises(InputError, match="W1"):
+        convex_nn.network_objective(X, y, np.zeros((1, 0)), np.ones(1), 1.0)
+    empty = convex_nn.certify(X, y, np.zeros((0, 2)), np.zeros(0), 1.0)  # the empty network is fine
+    assert empty.primal == pytest.approx(0.5 * np.mean(y**2), rel=1e-15)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "s"])
+def test_finding_random_state_is_validated(seed):
+    # fuzz finding: a negative random_state reached numpy's default_rng (a foreign ValueError)
+    X, y = _data(0)
+    with pytest.raises((InputError, InputTypeError), match="random_state"):
+        convex_nn.solve(X, y, 0.1, random_state=seed)
+    with pytest.raises((InputError, InputTypeError), match="random_state"):
+        convex_nn.ConvexReLUClassifier(random_state=seed).fit(X[:, :1], y > 0)

@@ -75,6 +75,8 @@ def make_patterns(
     X: np.ndarray, patterns, n_patterns: int, random_state
 ) -> Tuple[np.ndarray, np.ndarray, str]:
     """Masks, gates and scope ('global' when enumerated) for the patterns argument."""
+    if random_state is not None and not isinstance(random_state, np.random.Generator):
+        random_state = as_int(random_state, "random_state", minimum=0)
     rng = np.random.default_rng(random_state)
     if isinstance(patterns, str):
         kind = as_choice(patterns, "patterns", ("gaussian", "data", "all"))
@@ -226,7 +228,7 @@ def _network_args(X, y, W1, a):
     same_rows(("X", X), ("y", y))
     W1 = as_array(W1, "W1", 2, allow_empty=True)
     a = as_array(a, "a", 1, allow_empty=True)
-    if W1.shape[0] != a.shape[0] or (W1.size and W1.shape[1] != X.shape[1]):
+    if W1.shape[0] != a.shape[0] or (W1.shape[0] > 0 and W1.shape[1] != X.shape[1]):
         raise InputError(f"W1 must be (m, {X.shape[1]}) and a (m,), got {W1.shape} and {a.shape}")
     return X, y, W1.reshape(-1, X.shape[1]), a
 
