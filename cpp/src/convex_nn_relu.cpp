@@ -38,7 +38,8 @@ struct Relu {
   LossSpec loss;
   double lam;
   Eigen::Index n, d, P;
-  Mat Sg;  // 2 M - 1
+  Mat Sg;   // 2 M - 1
+  Mat Sg2;  // [Sg, Sg]: the signs of the cone rows of every v and w column
 
   // F u for the (n, 2P) products XU = X u^T
   Vec apply_F(const Mat& XU) const {
@@ -78,7 +79,8 @@ ReluResult solve_relu(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const Vec
   const Eigen::Index n = X.rows(), d = X.cols(), P = masks.cols(), K = 2 * P;
   require(n >= 1 && d >= 1 && P >= 1, "X and masks must be non-empty");
   require(n <= 10000, "formulation='relu' factorises an n x n matrix: n must be <= 10000");
-  Relu pb{X, y, masks, opt.loss, opt.lam, n, d, P, (2.0 * masks.array() - 1.0).matrix()};
+  Relu pb{X, y, masks, opt.loss, opt.lam, n, d, P, (2.0 * masks.array() - 1.0).matrix(), {}};
+  pb.Sg2 = pb.Sg.replicate(1, 2);
   ReluResult res;
 
   // omega balances the weight rows against the prediction rows (scale-equivariant in X).
@@ -137,7 +139,7 @@ ReluResult solve_relu(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const Vec
     sp = cs;
     group_shrink(sp, opt.lam / (omega * rho));
     beta = cs - sp;
-    const Mat ct = tau * pb.Sg.replicate(1, 2).cwiseProduct(XU) + gamma;
+    const Mat ct = tau * pb.Sg2.cwiseProduct(XU) + gamma;
     const Mat t_old = t;
     t = ct.cwiseMax(0.0);
     gamma = ct - t;
@@ -161,7 +163,7 @@ ReluResult solve_relu(const Eigen::Ref<const Mat>& X, const Eigen::Ref<const Vec
       }
       // residual balancing (Boyd et al. 2011, eq. 3.13); the scaled duals follow rho
       const double rp = std::sqrt((Fu - z).squaredNorm() + (omega * u - sp).squaredNorm() +
-                                  (tau * pb.Sg.replicate(1, 2).cwiseProduct(XU) - t).squaredNorm());
+                                  (tau * pb.Sg2.cwiseProduct(XU) - t).squaredNorm());
       const double rd = rho * std::sqrt((z - z_old).squaredNorm() + (sp - sp_old).squaredNorm() +
                                         (t - t_old).squaredNorm());
       // (each change doubles the wait before the next one: unbounded changes can cycle and stall ADMM)
