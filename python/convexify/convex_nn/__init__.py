@@ -10,6 +10,7 @@ reports primal, dual, gap and scope.
 
 from __future__ import annotations
 
+from ._cones import cone_decomposition
 from ._estimators import ConvexReLUClassifier, ConvexReLURegressor
 from ._patterns import enumerate_patterns
 from ._solve import (
@@ -18,6 +19,7 @@ from ._solve import (
     certify,
     lam_max,
     network_objective,
+    network_to_convex,
     relu_network,
     solve,
     to_network,
@@ -29,9 +31,11 @@ __all__ = [
     "ConvexReLUClassifier",
     "ConvexReLURegressor",
     "certify",
+    "cone_decomposition",
     "enumerate_patterns",
     "lam_max",
     "network_objective",
+    "network_to_convex",
     "relu_network",
     "solve",
     "to_network",

@@ -157,6 +157,7 @@ def solve(
     tol: float = 1e-8,
     max_iter: int = 10000,
     random_state: Optional[int] = 0,
+    warm_start: Optional[Tuple[np.ndarray, np.ndarray]] = None,
 ) -> ConvexNNResult:
     """Solve the gated or the ReLU convex program over the patterns ``D_i = diag(1[X g_i >= 0])``.
 
@@ -172,6 +173,11 @@ def solve(
     (``(1/n) sum log(1 + exp(-y yhat))``) or ``'squared_hinge'`` (``1/(2n) sum max(0, 1 - y yhat)^2``), the
     last two with labels in {-1, +1}.  Stops when the duality gap
     is ``<= tol * |primal|`` (relative); ``certificate.scope`` is ``'global'`` for ``patterns='all'``.
+
+    ``warm_start=(W1, a)``, a trained network ``relu(X W1^T) a`` (from SGD or Adam, say): its neurons' own
+    patterns join the pattern set and, for the gated program, the solve starts from the convex point
+    :func:`network_to_convex` makes of it, whose objective is at most the network's.  The ReLU program's ADMM
+    starts from zero (it has no warm start) but still sees the network's patterns.
     """
     X = as_array(X, "X", 2)
     y = as_array(y, "y", 1)
@@ -184,6 +190,12 @@ def solve(
     tol = as_real(tol, "tol", minimum=0.0)
     max_iter = as_int(max_iter, "max_iter", minimum=1)
     M, G, scope = make_patterns(X, patterns, n_patterns, random_state)
+    U0 = None
+    if warm_start is not None:
+        if not (isinstance(warm_start, (tuple, list)) and len(warm_start) == 2):
+            raise InputError("warm_start must be a pair (W1, a) of a two-layer network relu(X W1^T) a")
+        W1, a = _network_weights(X, *warm_start)
+        U0, M, G = network_to_convex(X, W1, a, gates=G)
     return solve_masks(
         X,
         y,
@@ -192,6 +204,7 @@ def solve(
         loss,
         tol,
         max_iter,
+        U0=U0,
         gates=G,
         scope=scope,
         formulation=formulation,
@@ -226,11 +239,46 @@ def _network_args(X, y, W1, a):
     X = as_array(X, "X", 2)
     y = as_array(y, "y", 1)
     same_rows(("X", X), ("y", y))
+    return (X, y, *_network_weights(X, W1, a))
+
+
+def _network_weights(X: np.ndarray, W1, a) -> Tuple[np.ndarray, np.ndarray]:
     W1 = as_array(W1, "W1", 2, allow_empty=True)
     a = as_array(a, "a", 1, allow_empty=True)
     if W1.shape[0] != a.shape[0] or (W1.shape[0] > 0 and W1.shape[1] != X.shape[1]):
         raise InputError(f"W1 must be (m, {X.shape[1]}) and a (m,), got {W1.shape} and {a.shape}")
-    return X, y, W1.reshape(-1, X.shape[1]), a
+    return W1.reshape(-1, X.shape[1]), a
+
+
+def network_to_convex(
+    X, W1, a, gates: Optional[np.ndarray] = None
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gated convex point of a two-layer network ``relu(X W1^T) a``: ``(U, masks, gates)``.
+
+    Neuron j is ``1[X w_j >= 0] (X w_j) a_j = D_j X u`` with ``u = a_j w_j``; neurons sharing a pattern add
+    up.
+    The patterns are the network's own (first) and those of ``gates`` (P, d) if given, duplicates and the
+    all-zero pattern dropped.  On the training rows ``sum_i D_i X u_i`` equals the network's prediction and
+    ``lam sum_i ||u_i|| <= lam/2 (||W1||_F^2 + ||a||^2)`` (AM-GM; equality for balanced neurons of distinct
+    patterns), so the convex objective at ``U`` is at most the network's (docs/convex_nn.md#mapping).
+    """
+    X = as_array(X, "X", 2)
+    W1, a = _network_weights(X, W1, a)
+    live = (np.linalg.norm(W1, axis=1) > 0) & (a != 0) if W1.size else np.zeros(0, bool)
+    W1, a = W1[live], a[live]
+    extra = np.zeros((0, X.shape[1])) if gates is None else as_array(gates, "gates", 2)
+    if extra.shape[1] != X.shape[1]:
+        raise InputError(f"gates must have {X.shape[1]} columns, got {extra.shape}")
+    M, G = masks_from_gates(X, np.vstack([W1, extra]))
+    if M.shape[1] == 0:
+        raise InputError("W1: every neuron and gate gives the all-zero pattern")
+    U = np.zeros_like(G)
+    col = {M[:, i].tobytes(): i for i in range(M.shape[1])}
+    for w, aj in zip(W1, a):
+        pattern = (X @ w >= 0).astype(np.float64)
+        if pattern.any():  # a neuron dead on every row contributes nothing
+            U[col[pattern.tobytes()]] += aj * w
+    return U, M, G
 
 
 def to_network(
