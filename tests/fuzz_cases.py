@@ -929,7 +929,33 @@ def case_convex_nn_solve(d: Draw):
         tol=d.f(1e-8, 1e-3),
         max_iter=d.i(1, 200),
         random_state=d.either([None, 0, 1], [-1, 1.5, "s"]),
+        warm_start=d.either(
+            [None, (d.arr((2, dd)), d.arr((2,)))], [d.arr((2, dd)), (d.arr((2, dd + 1)), 1.0)]
+        ),
     )
+
+
+def case_convex_nn_network_to_convex(d: Draw):
+    n, dd, X, _ = _cdata(d)
+    m = d.pick([0, 1, 3])
+    return _call(
+        convex_nn.network_to_convex,
+        X=X,
+        W1=d.arr((m, d.pick([dd, dd + 1]))),
+        a=d.arr((m,)),
+        gates=d.either([None, d.arr((2, dd))], [d.arr((2, dd + 1))]),
+    )
+
+
+def _random_masks(d: Draw, n: int, p: int):
+    masks = d.arr((n, p), kind="positive")
+    return (masks > 0.5).astype(float) if isinstance(masks, np.ndarray) and masks.dtype.kind == "f" else masks
+
+
+def case_convex_nn_cone_decomposition(d: Draw):
+    n, dd, X, _ = _cdata(d)
+    p = d.pick([1, 2, 4])
+    return _call(convex_nn.cone_decomposition, U=d.arr((p, dd)), masks=_random_masks(d, n, p), X=X)
 
 
 def case_convex_nn_relu_network(d: Draw):
@@ -986,10 +1012,7 @@ def case_convex_nn_network_objective(d: Draw):
 def case_convex_nn_to_network(d: Draw):
     n, dd, X, _ = _cdata(d)
     p = d.pick([1, 2, 4])
-    masks = d.arr((n, p), kind="positive")
-    masks = (
-        (masks > 0.5).astype(float) if isinstance(masks, np.ndarray) and masks.dtype.kind == "f" else masks
-    )
+    masks = _random_masks(d, n, p)
     return _call(convex_nn.to_network, U=d.arr((p, dd)), masks=masks, X=X, atol=d.f(1e-12, 1e-6))
 
 

@@ -110,6 +110,7 @@ def test_deterministic():
     [
         (dict(lam=-1.0), "lam"),
         (dict(lam=0.1, n_patterns=0), "n_patterns"),
+        (dict(lam=0.1, n_patterns=2**31), "n_patterns=2147483648"),  # fuzz finding: a 64 GiB MemoryError
         (dict(lam=0.1, loss="hinge"), "loss"),
         (dict(lam=0.1, patterns="bogus"), "patterns"),
     ],

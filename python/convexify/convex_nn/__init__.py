@@ -4,8 +4,8 @@ Mishkin, Sahiner & Pilanci 2022; docs/convex_nn.md).
 The gated program ``min_U L(sum_i D_i X u_i) + lam sum_i ||u_i||_2`` over activation patterns
 ``D_i = diag(1[X g_i >= 0])`` is solved in the core by FISTA (adaptive restart, backtracking) and stopped on
 a duality gap obtained by dual scaling; the ReLU program (the same with ``u_i = v_i - w_i`` and the cone
-constraints ``(2 D_i - I) X v_i >= 0``) by ADMM, certified with its cone multipliers.  :class:`Certificate`
-reports primal, dual, gap and scope.
+constraints ``(2 D_i - I) X v_i >= 0``) by ADMM and an active-set finish, certified with its cone
+multipliers.  :class:`Certificate` reports primal, dual, gap and scope.
 """
 
 from __future__ import annotations

@@ -15,11 +15,14 @@ from .._errors import ConvergenceWarning, InputError
 from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._patterns import data_gates, enumerate_gates, gaussian_gates, masks_from_gates
+from ._relu_finish import loss_functions, relu_finish
 
 LOSSES = ("squared", "logistic", "squared_hinge", "huber")
 LABEL_LOSSES = ("logistic", "squared_hinge")  # labels in {-1, +1}
 RELU_MAX_ROWS = 10000  # the ReLU program's ADMM factorises an n x n matrix
 FORMULATIONS = ("gated", "relu")
+MAX_PATTERN_BYTES = 2.0**34  # 16 GiB: beyond it n_patterns is a mistake, not a request
+FINISH_MAX_ROWS = 4000  # the ReLU program's active-set finish works with dense (n, free coordinates) matrices
 
 
 @dataclass(frozen=True, repr=False)
@@ -84,6 +87,12 @@ def make_patterns(
             M, G = masks_from_gates(X, enumerate_gates(X))
             return M, G, "global"
         n_patterns = as_int(n_patterns, "n_patterns", minimum=1)
+        need = 8.0 * n_patterns * (X.shape[0] + X.shape[1])  # the gates and their (n, P) masks, float64
+        if need > MAX_PATTERN_BYTES:
+            raise InputError(
+                f"n_patterns={n_patterns}: the gates and masks alone would take {need / 2**30:.0f} GiB "
+                f"(limit {MAX_PATTERN_BYTES / 2**30:.0f} GiB); sample fewer patterns"
+            )
         G = (
             gaussian_gates(X.shape[1], n_patterns, rng)
             if kind == "gaussian"
@@ -126,6 +135,8 @@ def solve_masks(
         r = _core.convex_nn_solve_relu(
             X, y, masks, float(lam), loss, float(tol), int(max_iter), float(huber_delta)
         )
+        if not r.converged and X.shape[0] <= FINISH_MAX_ROWS:
+            return _relu_finished(X, y, masks, lam, loss, tol, huber_delta, r, G, scope)
     else:
         U0 = np.zeros((0, 0)) if U0 is None else np.ascontiguousarray(U0, dtype=np.float64)
         r = _core.convex_nn_solve_gated(
@@ -142,6 +153,30 @@ def solve_masks(
         V, W = np.asarray(r.V), np.asarray(r.W)
         return ConvexNNResult(V - W, masks, G, cert, int(r.n_iter), "relu", V, W, float(r.cone_violation))
     return ConvexNNResult(np.asarray(r.U), masks, G, cert, int(r.n_iter))
+
+
+def _relu_finished(X, y, masks, lam, loss, tol, huber_delta, r, gates, scope) -> ConvexNNResult:
+    """ADMM's point or the active-set finish's (docs/convex_nn.md#relu-finish), whichever certifies the
+    smaller gap; ConvergenceWarning when neither reaches ``tol``."""
+    V, W = np.asarray(r.V), np.asarray(r.W)
+    primal, dual, violation = float(r.primal), float(r.dual), float(r.cone_violation)
+    try:
+        f = relu_finish(X, masks, lam, V, W, loss_functions(loss, y, huber_delta))
+    except (np.linalg.LinAlgError, RuntimeError):  # LAPACK or NNLS gave up: ADMM's point stands
+        f = None
+    if f is not None and f.primal - f.dual < primal - dual:
+        V, W, primal, dual, violation = f.V, f.W, f.primal, f.dual, f.cone_violation
+    gap = primal - dual
+    converged = bool(gap <= tol * abs(primal))
+    if not converged:
+        warnings.warn(
+            f"convex_nn: ADMM stopped at max_iter={int(r.n_iter)} and the active-set finish did not close "
+            f"the gap: duality gap {gap:.3e} (tol {tol:.1e})",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    cert = Certificate(primal, dual, gap, converged, scope)
+    return ConvexNNResult(V - W, masks, gates, cert, int(r.n_iter), "relu", V, W, violation)
 
 
 def solve(
@@ -163,7 +198,9 @@ def solve(
 
     ``formulation='gated'``: ``min_U L(sum_i D_i X u_i) + lam sum_i ||u_i||_2`` (docs/convex_nn.md#gated), by
     FISTA.  ``formulation='relu'``: ``min L(sum_i D_i X (v_i - w_i)) + lam sum_i (||v_i|| + ||w_i||)`` subject
-    to ``(2 D_i - I) X v_i >= 0`` and ``(2 D_i - I) X w_i >= 0`` (docs/convex_nn.md#relu), by ADMM; its
+    to ``(2 D_i - I) X v_i >= 0`` and ``(2 D_i - I) X w_i >= 0`` (docs/convex_nn.md#relu), by ADMM
+    (``max_iter`` iterations at most) and, where that stops short of ``tol``, an active-set finish
+    (docs/convex_nn.md#relu-finish) that holds the tight cone rows as equalities; its
     ``certificate.primal`` is the objective of the ReLU network ``sum_i relu(X v_i) - relu(X w_i)`` itself and
     ``n`` is limited to 10000 rows.
 
