@@ -74,3 +74,22 @@ def test_finish_keeps_admm_when_it_cannot_improve():
         )
     assert r.certificate.gap <= admm.gap
     assert r.certificate.dual <= r.certificate.primal
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_certify_proves_a_network_globally_optimal(seed):
+    # the ReLU program over every pattern is the weight-decay problem at sufficient width: its solution, as a
+    # network, is globally optimal, and certify's ReLU dual (cone multipliers by NNLS) closes on it, where the
+    # gated relaxation's dual stays below by the relaxation gap
+    rng = np.random.default_rng(seed)
+    X = np.hstack([rng.standard_normal((15, 1)), np.ones((15, 1))])
+    y = np.sin(2 * X[:, 0]) + 0.1 * rng.standard_normal(15)
+    lam = 0.01
+    r = convex_nn.solve(X, y, lam, formulation="relu", patterns="all", tol=1e-12, max_iter=2000)
+    W1, a = convex_nn.relu_network(r.V, r.W)
+    cert = convex_nn.certify(X, y, W1, a, lam, tol=1e-9)
+    assert cert.scope == "global" and cert.certified
+    assert cert.primal == pytest.approx(r.certificate.primal, rel=1e-12)
+    assert cert.gap <= 1e-9 * cert.primal
+    gated = convex_nn.solve(X, y, lam, patterns="all", tol=1e-7, max_iter=100000)
+    assert gated.certificate.primal < cert.dual - 1e-6 * cert.primal  # the relaxation is strictly below

@@ -41,7 +41,7 @@ class _Program:
     """The C-ReLU program's data: neuron ``j < P`` is ``v_j`` (sign +1), ``j >= P`` is ``w_{j-P}`` (sign
     -1)."""
 
-    def __init__(self, X, masks, lam, loss_fns):
+    def __init__(self, X, masks, lam, loss_fns=(None,) * 4):
         self.X, self.M, self.lam = X, masks, lam
         self.n, self.d = X.shape
         self.P = masks.shape[1]
@@ -84,11 +84,21 @@ def _null_basis(A: np.ndarray, d: int) -> np.ndarray:
 
 
 def _certificate(pb: _Program, U: np.ndarray, mu_active: Dict[int, np.ndarray]):
-    """Primal (the network's objective), dual value, and the inactive neurons whose dual constraint
-    ``min_{mu >= 0} ||X^T (s_j D_j g - (2 D_j - I) mu)|| <= lam`` fails, as (excess, j, residual, mu)."""
+    """Primal (the network's objective), dual value, and the inactive neurons whose dual constraint fails
+    (see dual_constraint)."""
     yhat = pb.network(U)
     primal = pb.loss(yhat) + pb.lam * float(np.linalg.norm(U, axis=1).sum())
     g = pb.grad(yhat)
+    worst, failing = dual_constraint(pb, g, mu_active)
+    theta = min(1.0, pb.lam / worst) if worst > 0 else 1.0
+    return primal, pb.neg_conj(theta * g), failing
+
+
+def dual_constraint(pb: _Program, g: np.ndarray, mu_active: Dict[int, np.ndarray]):
+    """``max_j min_{mu >= 0} ||X^T (s_j D_j g - (2 D_j - I) mu)||`` over the neurons of both signs (the dual
+    point ``(theta g, theta mu)`` is feasible for ``theta <= lam / max``), with ``mu`` given for the neurons
+    in ``mu_active`` and by non-negative least squares for the others; and those others whose minimum
+    exceeds ``lam``, as (norm, j, residual, mu)."""
     worst, failing = 0.0, []
     for j in range(2 * pb.P):
         c = pb.loss_side(j, g)
@@ -103,8 +113,7 @@ def _certificate(pb: _Program, U: np.ndarray, mu_active: Dict[int, np.ndarray]):
             if np.linalg.norm(r) > pb.lam * (1 + 1e-12):
                 failing.append((float(np.linalg.norm(r)), j, r, mu))
         worst = max(worst, float(np.linalg.norm(r)))
-    theta = min(1.0, pb.lam / worst) if worst > 0 else 1.0
-    return primal, pb.neg_conj(theta * g), failing
+    return worst, failing
 
 
 class _ActiveSet:
@@ -190,8 +199,9 @@ class _ActiveSet:
                 i = int(np.argmin(ratios))
                 if ratios[i] < t_max:
                     t_max, block = float(ratios[i]), (j, int(hit[i]))
-        if block is not None and t_max <= 1e-12:  # a row already at zero blocks: it joins, no move
+        if block is not None and t_max <= 1e-12:  # a row (nearly) at zero blocks: step onto it, it joins
             j, r = block
+            self.U = U + t_max * D
             self.tight[j] = np.union1d(self.tight[j], [r])
             return "blocked", 0.0
         f0, t = pb.objective(U), t_max
@@ -233,6 +243,12 @@ class _ActiveSet:
         g = pb.grad(pb.network(self.U))
         mus, released = {}, False
         for j in self.active():
+            # complementary slackness: a working row the neuron has left (a degenerate block) is released
+            m = pb.rows(j) @ self.U[j]
+            slack = m[self.tight[j]] > 1e-9 * np.abs(m).max()
+            if np.any(slack):
+                self.tight[j] = self.tight[j][~slack]
+                released = True
             rows = self.tight[j]
             mu = np.zeros(pb.n)
             if rows.size:

@@ -15,7 +15,7 @@ from .._errors import ConvergenceWarning, InputError
 from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._patterns import data_gates, enumerate_gates, gaussian_gates, masks_from_gates
-from ._relu_finish import loss_functions, relu_finish
+from ._relu_finish import _Program, dual_constraint, loss_functions, relu_finish
 
 LOSSES = ("squared", "logistic", "squared_hinge", "huber")
 LABEL_LOSSES = ("logistic", "squared_hinge")  # labels in {-1, +1}
@@ -435,8 +435,10 @@ def certify(
 ) -> Certificate:
     """Certificate of any two-layer network ``relu(X W1^T) a`` (``X`` with its bias column, d <= 3).
 
-    The dual point ``nu = theta grad L(yhat)``, scaled to be feasible for every enumerated pattern, gives
-    ``dual <= min over all networks of any width`` (weak duality, docs/convex_nn.md#certificate).
+    The dual point ``nu = theta grad L(yhat)`` of the ReLU program over every enumerated pattern, with the
+    cone multipliers found by non-negative least squares and ``theta`` scaling it feasible, gives
+    ``dual <= min over all networks of any width`` (weak duality, docs/convex_nn.md#certificate).  Being the
+    ReLU program's dual, not the gated relaxation's, it closes on a network that is globally optimal.
     """
     X, y, W1, a = _network_args(X, y, W1, a)
     lam = as_real(lam, "lam", minimum=0.0)
@@ -446,7 +448,7 @@ def certify(
     delta = _huber_delta(huber_delta)
     primal = _objective(X, y, W1, a, lam, loss, delta)
     g = _grad(np.maximum(X @ W1.T, 0) @ a, y, loss, delta)
-    mx = float(np.linalg.norm((M * g[:, None]).T @ X, axis=1).max())
+    mx, _ = dual_constraint(_Program(X, M, lam), g, {})
     theta = min(1.0, lam / mx) if mx > 0 else 1.0
     dual = _neg_conj(theta * g, y, loss, delta)
     gap = primal - dual
