@@ -3,8 +3,9 @@ d = 31 with the bias column, 100 Gaussian gates, lam = 1e-3, squared loss on lab
 
 Gated: convexify (FISTA + Newton-CG finish, stopped at a certified relative gap of 1e-6), the numpy FISTA a
 user would write (reference.convex_nn.fista_gated, same stopping rule), cvxpy + Clarabel, and pyscnn's R-FISTA
-at tol 1e-10 (skipped when pyscnn is absent).  ReLU: convexify's ADMM (10000 iterations at most) and cvxpy +
-Clarabel.  Each records its objective and the relative distance to Clarabel's in extra_info.
+at tol 1e-10 (skipped when pyscnn is absent).  ReLU: convexify (ADMM, 10000 iterations at most, then the
+active-set finish) and cvxpy + Clarabel.  Each records its objective and the relative distance to Clarabel's
+in extra_info.
 """
 
 from __future__ import annotations
