@@ -122,8 +122,18 @@ class _ActiveSet:
     def __init__(self, pb: _Program, U: np.ndarray):
         self.pb, self.U = pb, U
         self.tight: Dict[int, np.ndarray] = {}
+        self._bases: Dict[int, Tuple[bytes, np.ndarray, np.ndarray]] = {}
         for j in np.flatnonzero(np.linalg.norm(U, axis=1) > 0):
             self._start(int(j))
+
+    def _basis(self, j: int) -> Tuple[np.ndarray, np.ndarray]:
+        """Null-space basis N of neuron j's working rows and X N, cached while the working set stays."""
+        key = self.tight[j].tobytes()
+        hit = self._bases.get(j)
+        if hit is None or hit[0] != key:
+            N = _null_basis(self.pb.X[self.tight[j]], self.pb.d)
+            hit = self._bases[j] = (key, N, self.pb.X @ N)
+        return hit[1], hit[2]
 
     def _start(self, j: int) -> None:
         """Working set of neuron j from a nearly feasible u: the rows within TIGHT of the boundary, made exact
@@ -153,12 +163,12 @@ class _ActiveSet:
         ('blocked', _), ('moved', decrease) or ('stationary', 0)."""
         pb, U = self.pb, self.U
         act = self.active()
-        bases = [_null_basis(pb.X[self.tight[j]], pb.d) for j in act]
+        bases, XB = zip(*(self._basis(j) for j in act)) if act else ((), ())
         sizes = [B.shape[1] for B in bases]
         off = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        if off[-1] > MAX_FREE:
+        if off[-1] > MAX_FREE and off[-1] <= pb.n:
             raise _TooLarge
-        J = np.hstack([pb.sign(j) * pb.M[:, [j % pb.P]] * (pb.X @ B) for j, B in zip(act, bases)])
+        J = np.hstack([pb.sign(j) * pb.M[:, [j % pb.P]] * xb for j, xb in zip(act, XB)])
 
         def gradient(V):  # of F(z) = L(J z) + lam sum_a ||z_a|| at the neurons V
             out = J.T @ pb.grad(pb.network(V))
@@ -166,21 +176,12 @@ class _ActiveSet:
                 out[off[a] : off[a + 1]] += pb.lam * (bases[a].T @ V[j]) / np.linalg.norm(V[j])
             return out
 
-        yhat = pb.network(U)
         grad = gradient(U)
-        H = J.T @ (pb.curvature(yhat)[:, None] * J)
-        for a, j in enumerate(act):
-            b = slice(off[a], off[a + 1])
-            nz = float(np.linalg.norm(U[j]))
-            zh = bases[a].T @ U[j] / nz
-            H[b, b] += (pb.lam / nz) * (np.eye(sizes[a]) - np.outer(zh, zh))
         if not grad.size or np.linalg.norm(grad) <= 1e-14 * max(pb.lam, np.abs(grad).max(initial=0.0)):
             return "stationary", 0.0
-        H[np.diag_indices_from(H)] += 1e-12 * max(float(np.trace(H)) / len(H), 1e-300)
-        try:
-            s = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), grad)
-        except (np.linalg.LinAlgError, ValueError):
-            s = -np.linalg.lstsq(H, grad, rcond=None)[0]
+        norms = np.array([np.linalg.norm(U[j]) for j in act])
+        zhats = [B.T @ U[j] / nz for j, B, nz in zip(act, bases, norms)]
+        s = -_newton_solve(J, pb.curvature(pb.network(U)), pb.lam / norms, zhats, off, grad)
         slope = float(grad @ s)
         if not (slope < 0 and np.all(np.isfinite(s))):
             return "stationary", 0.0
@@ -282,6 +283,51 @@ class _ActiveSet:
 
 class _TooLarge(Exception):
     pass
+
+
+def _newton_solve(J, w, c, zhats, off, g) -> np.ndarray:
+    """``H^-1 g`` for ``H = J^T diag(w) J + blockdiag(c_a (I - zh_a zh_a^T))``, the reduced Hessian.
+
+    With ``m`` free coordinates above the ``n`` rows, by Woodbury twice (as the gated Newton finish in the
+    core): ``H = P - Uc Uc^T`` with ``P = C + J^T W J`` (``C = blockdiag(c_a I)``) and column a of ``Uc`` the
+    vector ``sqrt(c_a) zh_a`` in block a; ``P^-1 = C^-1 - C^-1 J^T W^1/2 S^-1 W^1/2 J C^-1`` with
+    ``S = I + W^1/2 J C^-1 J^T W^1/2`` (n x n), and ``H^-1 = P^-1 + P^-1 Uc K^-1 Uc^T P^-1`` with
+    ``K = I - Uc^T P^-1 Uc`` (one row per neuron).  Otherwise (or where K is singular: a degenerate optimum)
+    ``H`` itself is factorised."""
+    n, m = J.shape
+    k = len(zhats)
+    cfull = np.repeat(c, np.diff(off))
+    if m > n:
+        Jw = np.sqrt(w)[:, None] * J
+        JC = Jw / cfull
+        S = Jw @ JC.T
+        S[np.diag_indices_from(S)] += 1.0
+        S_f = scipy.linalg.cho_factor(S)
+
+        def p_inv(R):
+            T = R / cfull[:, None]
+            return T - JC.T @ scipy.linalg.cho_solve(S_f, Jw @ T)
+
+        Uc = np.zeros((m, k))
+        for a in range(k):
+            Uc[off[a] : off[a + 1], a] = np.sqrt(c[a]) * zhats[a]
+        PU = p_inv(Uc)
+        K = np.eye(k) - Uc.T @ PU
+        ev = np.linalg.eigvalsh(K)
+        if ev.min() > 1e-10 * ev.max():
+            p = p_inv(g[:, None])[:, 0]
+            return p + PU @ np.linalg.solve(K, Uc.T @ p)
+    if m > MAX_FREE:
+        raise _TooLarge
+    H = J.T @ (w[:, None] * J)
+    for a in range(k):
+        b = slice(off[a], off[a + 1])
+        H[b, b] += c[a] * (np.eye(off[a + 1] - off[a]) - np.outer(zhats[a], zhats[a]))
+    H[np.diag_indices_from(H)] += 1e-12 * max(float(np.trace(H)) / max(m, 1), 1e-300)
+    try:
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), g)
+    except (np.linalg.LinAlgError, ValueError):
+        return np.linalg.lstsq(H, g, rcond=None)[0]
 
 
 def relu_finish(
