@@ -9,6 +9,7 @@ from scipy.optimize import nnls
 
 from .._errors import InputError
 from .._validate import as_array
+from ._solve import _masks_arg
 
 
 def _least_distance(G: np.ndarray, b: np.ndarray):
@@ -51,11 +52,9 @@ def cone_decomposition(U, masks, X, rtol: float = 1e-9) -> Tuple[np.ndarray, np.
     (P, d).
     """
     X = as_array(X, "X", 2)
-    masks = as_array(masks, "masks", 2)
+    masks = _masks_arg(masks, X.shape[0])
     U = as_array(U, "U", 2, allow_empty=True)
-    n, d = X.shape
-    if masks.shape[0] != n or not np.all((masks == 0) | (masks == 1)):
-        raise InputError(f"masks must be (n, P) = ({n}, P) with entries 0 and 1, got shape {masks.shape}")
+    d = X.shape[1]
     if U.shape != (masks.shape[1], d):
         raise InputError(f"U must be (P, d) = ({masks.shape[1]}, {d}), got {U.shape}")
     V, W = U.copy(), np.zeros_like(U)

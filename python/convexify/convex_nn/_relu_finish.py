@@ -364,27 +364,3 @@ def relu_finish(
     except _TooLarge:
         pass
     return best
-
-
-def loss_functions(loss: str, y: np.ndarray, delta: float) -> Tuple[Callable, ...]:
-    """(value, gradient, -conjugate, curvature) of the loss ``L(yhat)`` on the user's scale."""
-    from ._solve import _grad, _loss, _neg_conj
-
-    n = len(y)
-
-    def curvature(yhat):
-        if loss == "squared":
-            return np.full(n, 1.0 / n)
-        if loss == "huber":
-            return (np.abs(yhat - y) <= delta) / n
-        if loss == "squared_hinge":
-            return (y * yhat < 1.0) / n
-        s = 1.0 / (1.0 + np.exp(-y * yhat))
-        return s * (1.0 - s) / n
-
-    return (
-        lambda yhat: _loss(yhat, y, loss, delta),
-        lambda yhat: _grad(yhat, y, loss, delta),
-        lambda nu: _neg_conj(nu, y, loss, delta),
-        curvature,
-    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from .._errors import ConvergenceWarning, InputError
 from .._repr import CompactRepr
 from .._validate import as_array, as_choice, as_int, as_real, same_rows
 from ._patterns import data_gates, enumerate_gates, gaussian_gates, masks_from_gates
-from ._relu_finish import _Program, dual_constraint, loss_functions, relu_finish
+from ._relu_finish import _Program, dual_constraint, relu_finish
 
 LOSSES = ("squared", "logistic", "squared_hinge", "huber")
 LABEL_LOSSES = ("logistic", "squared_hinge")  # labels in {-1, +1}
@@ -453,3 +453,25 @@ def certify(
     dual = _neg_conj(theta * g, y, loss, delta)
     gap = primal - dual
     return Certificate(primal, dual, gap, bool(gap <= tol * abs(primal)), "global")
+
+
+def loss_functions(loss: str, y: np.ndarray, delta: float) -> Tuple[Callable, ...]:
+    """(value, gradient, -conjugate, curvature) of the loss ``L(yhat)`` on the user's scale."""
+    n = len(y)
+
+    def curvature(yhat):
+        if loss == "squared":
+            return np.full(n, 1.0 / n)
+        if loss == "huber":
+            return (np.abs(yhat - y) <= delta) / n
+        if loss == "squared_hinge":
+            return (y * yhat < 1.0) / n
+        s = 1.0 / (1.0 + np.exp(-y * yhat))
+        return s * (1.0 - s) / n
+
+    return (
+        lambda yhat: _loss(yhat, y, loss, delta),
+        lambda yhat: _grad(yhat, y, loss, delta),
+        lambda nu: _neg_conj(nu, y, loss, delta),
+        curvature,
+    )
